@@ -1,0 +1,170 @@
+// The cart_items trigger that keeps carts.item_quantity and carts.last_activity_at current.
+//
+// Design: one statement-level trigger per event (INSERT, UPDATE, DELETE, each with its
+// transition tables, and TRUNCATE) so that a 1,000-item cart costs two queries, not 2,000.
+//  1. Collect: read the transition tables and note, per touched cart, the time of the change:
+//     an inserted item's added_at (so imported history keeps its own clock), otherwise now().
+//  2. Lock the touched carts in cart_id order, so that two statements touching the same carts
+//     queue instead of deadlocking.
+//  3. Recompute each cart's item_quantity from cart_items (absolute, not a delta: a restore
+//     from pg_dump, which replays the items after their carts, must not double-count) and move
+//     last_activity_at forward, never backwards. Step 2 made the recount see every item that
+//     a concurrent transaction committed, since each SPI query takes a fresh snapshot under
+//     READ COMMITTED.
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include <map>
+#include <vector>
+
+#include "pg_boundary.hpp"
+#include "spi.hpp"
+
+namespace cartwatch {
+namespace {
+
+struct ItemChange {
+    int64_t cart_id;
+    TimestampTz changed_at;
+};
+
+// Reads every row of one transition table. Only PostgreSQL calls and POD locals in here.
+void CollectChanges(Tuplestorestate* rows, TupleDesc descriptor, bool use_added_at,
+                    TimestampTz now, std::vector<ItemChange>* changes) {
+    const int cart_column = SPI_fnumber(descriptor, "cart_id");
+    const int added_column = SPI_fnumber(descriptor, "added_at");
+    if (cart_column <= 0 || added_column <= 0) {
+        elog(ERROR, "cart_items has no cart_id or added_at column");
+    }
+    TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    tuplestore_rescan(rows);
+    while (tuplestore_gettupleslot(rows, true, false, slot)) {
+        bool cart_null = false;
+        bool added_null = false;
+        Datum cart = slot_getattr(slot, cart_column, &cart_null);
+        Datum added = slot_getattr(slot, added_column, &added_null);
+        if (cart_null) {
+            continue;
+        }
+        TimestampTz changed_at = now;
+        if (use_added_at && !added_null) {
+            changed_at = DatumGetTimestampTz(added);
+        }
+        // push_back may throw bad_alloc: it is a C++ call inside a PgCall thunk, which parks
+        // the exception until PG_END_TRY has run.
+        changes->push_back({DatumGetInt64(cart), changed_at});
+    }
+    ExecDropSingleTupleTableSlot(slot);
+}
+
+ArrayType* MakeArray(const std::vector<Datum>& values, Oid element_type) {
+    int16 length;
+    bool by_value;
+    char alignment;
+    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
+    return construct_array(const_cast<Datum*>(values.data()), static_cast<int>(values.size()),
+                           element_type, length, by_value, alignment);
+}
+
+spi::KeptPlan lock_carts(
+    "SELECT 1 FROM cartwatch.carts WHERE cart_id = ANY ($1) ORDER BY cart_id FOR NO KEY UPDATE",
+    {INT8ARRAYOID});
+
+spi::KeptPlan refresh_carts(
+    "UPDATE cartwatch.carts AS c"
+    "   SET item_quantity = coalesce((SELECT sum(i.quantity) FROM cartwatch.cart_items AS i"
+    "                                  WHERE i.cart_id = c.cart_id), 0),"
+    "       last_activity_at = greatest(c.last_activity_at, d.changed_at)"
+    "  FROM unnest($1::bigint[], $2::timestamptz[]) AS d(cart_id, changed_at)"
+    " WHERE c.cart_id = d.cart_id",
+    {INT8ARRAYOID, TIMESTAMPTZARRAYOID});
+
+spi::KeptPlan empty_all_carts(
+    "UPDATE cartwatch.carts SET item_quantity = 0, last_activity_at = greatest(last_activity_at, $1)"
+    " WHERE item_quantity <> 0",
+    {TIMESTAMPTZOID});
+
+void RefreshCarts(const std::vector<ItemChange>& changes) {
+    // One entry per cart, in cart_id order; the latest change wins.
+    std::map<int64_t, TimestampTz> latest;
+    for (const ItemChange& change : changes) {
+        auto [entry, inserted] = latest.emplace(change.cart_id, change.changed_at);
+        if (!inserted && change.changed_at > entry->second) {
+            entry->second = change.changed_at;
+        }
+    }
+    if (latest.empty()) {
+        return;
+    }
+    std::vector<Datum> cart_ids;
+    std::vector<Datum> changed_at;
+    cart_ids.reserve(latest.size());
+    changed_at.reserve(latest.size());
+    for (const auto& [cart_id, when] : latest) {
+        cart_ids.push_back(Int64GetDatum(cart_id));
+        changed_at.push_back(TimestampTzGetDatum(when));
+    }
+    Datum cart_array = PgCall([&] { return PointerGetDatum(MakeArray(cart_ids, INT8OID)); });
+    Datum time_array =
+        PgCall([&] { return PointerGetDatum(MakeArray(changed_at, TIMESTAMPTZOID)); });
+
+    spi::Session session;
+    lock_carts.Execute({{INT8ARRAYOID, cart_array, false}}, false, SPI_OK_SELECT);
+    refresh_carts.Execute(
+        {{INT8ARRAYOID, cart_array, false}, {TIMESTAMPTZARRAYOID, time_array, false}}, false,
+        SPI_OK_UPDATE);
+    session.Finish();
+}
+
+} // namespace
+} // namespace cartwatch
+
+CW_FUNCTION(cartwatch_cart_items_activity) {
+    using namespace cartwatch;
+    if (!CALLED_AS_TRIGGER(fcinfo)) {
+        throw UserError(ErrorKind::InvalidParameter,
+                        "cartwatch_cart_items_activity() must be called as a trigger");
+    }
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    const TriggerEvent event = trigger->tg_event;
+    if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event)) {
+        throw UserError(ErrorKind::InvalidParameter,
+                        "cartwatch_cart_items_activity() must fire AFTER ... FOR EACH STATEMENT");
+    }
+    const TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+    if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
+        spi::Session session;
+        empty_all_carts.Execute({{TIMESTAMPTZOID, TimestampTzGetDatum(now), false}}, false,
+                                SPI_OK_UPDATE);
+        session.Finish();
+        return PointerGetDatum(nullptr);
+    }
+
+    TupleDesc descriptor = RelationGetDescr(trigger->tg_relation);
+    std::vector<ItemChange> changes;
+    std::vector<ItemChange>* sink = &changes;
+    if (trigger->tg_newtable != nullptr) {
+        Tuplestorestate* rows = trigger->tg_newtable;
+        const bool use_added_at = TRIGGER_FIRED_BY_INSERT(event);
+        PgCall([=] { CollectChanges(rows, descriptor, use_added_at, now, sink); });
+    }
+    if (trigger->tg_oldtable != nullptr) {
+        Tuplestorestate* rows = trigger->tg_oldtable;
+        PgCall([=] { CollectChanges(rows, descriptor, false, now, sink); });
+    }
+    RefreshCarts(changes);
+    return PointerGetDatum(nullptr);
+}

@@ -1,0 +1,142 @@
+// The C++/PostgreSQL error boundary; the rules are in pg_boundary.hpp.
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+}
+
+#include <cstring>
+#include <new>
+
+#include "pg_boundary.hpp"
+
+namespace cartwatch {
+namespace {
+
+// The texts of a caught exception are copied into fixed buffers, not palloc'd or std::string'd:
+// inside a catch handler neither an allocation failure nor a longjmp may happen.
+constexpr size_t kTextCapacity = 4096;
+char error_message[kTextCapacity];
+char error_detail[kTextCapacity];
+char error_hint[kTextCapacity];
+
+void CopyText(char* target, const char* source) {
+    if (source == nullptr) {
+        target[0] = '\0';
+        return;
+    }
+    strlcpy(target, source, kTextCapacity);
+}
+
+int SqlStateOf(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::InvalidParameter:
+        return ERRCODE_INVALID_PARAMETER_VALUE;
+    case ErrorKind::InvalidText:
+        return ERRCODE_INVALID_TEXT_REPRESENTATION;
+    case ErrorKind::NotFound:
+        return ERRCODE_UNDEFINED_OBJECT;
+    case ErrorKind::ProgramLimit:
+        return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    case ErrorKind::Internal:
+        return ERRCODE_INTERNAL_ERROR;
+    }
+    return ERRCODE_INTERNAL_ERROR;
+}
+
+} // namespace
+
+Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo fcinfo) {
+    int sqlstate = ERRCODE_INTERNAL_ERROR;
+    bool internal = false;
+    try {
+        return body(fcinfo);
+    } catch (const PgError& e) {
+        sqlstate = e.sqlerrcode();
+        CopyText(error_message, e.what());
+        CopyText(error_detail, e.detail().c_str());
+        CopyText(error_hint, e.hint().c_str());
+    } catch (const UserError& e) {
+        sqlstate = SqlStateOf(e.kind());
+        CopyText(error_message, e.what());
+        CopyText(error_detail, e.detail().c_str());
+        CopyText(error_hint, e.hint().c_str());
+    } catch (const std::bad_alloc&) {
+        sqlstate = ERRCODE_OUT_OF_MEMORY;
+        CopyText(error_message, "out of memory");
+        CopyText(error_detail, nullptr);
+        CopyText(error_hint, nullptr);
+    } catch (const std::exception& e) {
+        internal = true;
+        CopyText(error_message, e.what());
+        CopyText(error_detail, nullptr);
+        CopyText(error_hint, nullptr);
+    } catch (...) {
+        internal = true;
+        CopyText(error_message, "unknown C++ exception");
+        CopyText(error_detail, nullptr);
+        CopyText(error_hint, nullptr);
+    }
+    // Out of every catch block now: the exception object is destroyed and ereport may longjmp.
+    if (internal) {
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                        errmsg("internal error in %s: %s", function_name, error_message),
+                        errhint("This is a bug in cartwatch; the server and this session are "
+                                "unaffected.")));
+    }
+    ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", error_message),
+                    error_detail[0] ? errdetail_internal("%s", error_detail) : 0,
+                    error_hint[0] ? errhint("%s", error_hint) : 0));
+    pg_unreachable();
+}
+
+namespace detail {
+
+namespace {
+struct ThunkCall {
+    void (*thunk)(void*);
+    void* context;
+    std::exception_ptr cpp_failure;
+};
+
+// A C++ exception must never leave a PG_TRY block (it would skip PG_END_TRY and leave
+// PG_exception_stack pointing at a dead frame), so it is parked here and rethrown later.
+void RunThunk(ThunkCall* call) {
+    try {
+        call->thunk(call->context);
+    } catch (...) {
+        call->cpp_failure = std::current_exception();
+    }
+}
+} // namespace
+
+void RunCatchingPgError(void (*thunk)(void*), void* context) {
+    ThunkCall call{thunk, context, nullptr};
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData* volatile pg_failure = nullptr;
+
+    PG_TRY();
+    {
+        RunThunk(&call);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_context);
+        pg_failure = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+
+    if (call.cpp_failure) {
+        std::rethrow_exception(call.cpp_failure);
+    }
+    if (pg_failure != nullptr) {
+        ErrorData* failure = pg_failure;
+        throw PgError(failure->sqlerrcode, failure->message ? failure->message : "",
+                      failure->detail ? failure->detail : "", failure->hint ? failure->hint : "");
+    }
+}
+
+} // namespace detail
+} // namespace cartwatch

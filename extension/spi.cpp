@@ -1,0 +1,100 @@
+extern "C" {
+#include "postgres.h"
+#include "executor/spi.h"
+}
+
+#include "pg_boundary.hpp"
+#include "spi.hpp"
+
+namespace cartwatch::spi {
+namespace {
+
+struct ParamArrays {
+    std::vector<Oid> types;
+    std::vector<Datum> values;
+    std::vector<char> nulls; // SPI's convention: ' ' = not null, 'n' = null
+};
+
+ParamArrays Split(const std::vector<Param>& params) {
+    ParamArrays arrays;
+    for (const Param& p : params) {
+        arrays.types.push_back(p.type);
+        arrays.values.push_back(p.value);
+        arrays.nulls.push_back(p.is_null ? 'n' : ' ');
+    }
+    return arrays;
+}
+
+void CheckStatus(int status, int expected_status, const char* sql) {
+    if (status != expected_status) {
+        throw UserError(ErrorKind::Internal,
+                        std::string("unexpected SPI result ") + SPI_result_code_string(status) +
+                            " for query: " + sql);
+    }
+}
+
+} // namespace
+
+Session::Session() {
+    int status = PgCall([] { return SPI_connect(); });
+    if (status != SPI_OK_CONNECT) {
+        throw UserError(ErrorKind::Internal, "could not connect to SPI");
+    }
+}
+
+void Session::Finish() {
+    if (!finished_) {
+        finished_ = true;
+        PgCall([] { return SPI_finish(); });
+    }
+}
+
+uint64_t Execute(const char* sql, const std::vector<Param>& params, bool read_only,
+                 int expected_status, long row_limit) {
+    ParamArrays arrays = Split(params);
+    const int count = static_cast<int>(params.size());
+    Oid* types = arrays.types.data();
+    Datum* values = arrays.values.data();
+    const char* nulls = arrays.nulls.data();
+    int status = PgCall([=] {
+        return SPI_execute_with_args(sql, count, types, values, nulls, read_only, row_limit);
+    });
+    CheckStatus(status, expected_status, sql);
+    return SPI_processed;
+}
+
+uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only,
+                           int expected_status) {
+    if (plan_ == nullptr) {
+        const char* sql = sql_;
+        const int count = static_cast<int>(argument_types_.size());
+        Oid* types = argument_types_.data();
+        plan_ = PgCall([=] {
+            SPIPlanPtr prepared = SPI_prepare(sql, count, types);
+            if (prepared == nullptr) {
+                elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+            }
+            SPI_keepplan(prepared);
+            return prepared;
+        });
+    }
+    ParamArrays arrays = Split(params);
+    SPIPlanPtr plan = plan_;
+    Datum* values = arrays.values.data();
+    const char* nulls = arrays.nulls.data();
+    int status = PgCall([=] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });
+    CheckStatus(status, expected_status, sql_);
+    return SPI_processed;
+}
+
+std::optional<std::string> TextValue(uint64_t row, int column) {
+    char* text = PgCall([=] {
+        return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
+    });
+    if (text == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(text);
+}
+
+} // namespace cartwatch::spi
