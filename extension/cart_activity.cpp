@@ -82,13 +82,18 @@ spi::KeptPlan lock_carts(
     "SELECT 1 FROM cartwatch.carts WHERE cart_id = ANY ($1) ORDER BY cart_id FOR NO KEY UPDATE",
     {INT8ARRAYOID});
 
+// Rows whose count and clock are already right are left alone: no dead tuple, no updated_at
+// churn (a restore replays every item, and must leave the restored carts untouched).
 spi::KeptPlan refresh_carts(
     "UPDATE cartwatch.carts AS c"
-    "   SET item_quantity = coalesce((SELECT sum(i.quantity) FROM cartwatch.cart_items AS i"
-    "                                  WHERE i.cart_id = c.cart_id), 0),"
-    "       last_activity_at = greatest(c.last_activity_at, d.changed_at)"
-    "  FROM unnest($1::bigint[], $2::timestamptz[]) AS d(cart_id, changed_at)"
-    " WHERE c.cart_id = d.cart_id",
+    "   SET item_quantity = n.quantity,"
+    "       last_activity_at = greatest(c.last_activity_at, n.changed_at)"
+    "  FROM (SELECT d.cart_id, d.changed_at,"
+    "               coalesce((SELECT sum(i.quantity) FROM cartwatch.cart_items AS i"
+    "                          WHERE i.cart_id = d.cart_id), 0) AS quantity"
+    "          FROM unnest($1::bigint[], $2::timestamptz[]) AS d(cart_id, changed_at)) AS n"
+    " WHERE c.cart_id = n.cart_id"
+    "   AND (c.item_quantity <> n.quantity OR c.last_activity_at < n.changed_at)",
     {INT8ARRAYOID, TIMESTAMPTZARRAYOID});
 
 spi::KeptPlan empty_all_carts(

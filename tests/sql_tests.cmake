@@ -19,3 +19,16 @@ foreach(spec_file IN LISTS cartwatch_isolation_specs)
                      ${CMAKE_BINARY_DIR}/isolation)
     set_tests_properties(isolation.${spec_name} PROPERTIES LABELS "postgres;isolation")
 endforeach()
+
+# Integration tests: executable scripts in tests/integration/, run with the cluster's PG*
+# variables (and CARTWATCH_TEST_DSN) in their environment. A script may start more servers of
+# its own (a cluster with shared_preload_libraries, an SMTP server) under a temp folder.
+file(GLOB cartwatch_integration_scripts CONFIGURE_DEPENDS
+     ${CMAKE_SOURCE_DIR}/tests/integration/*.sh ${CMAKE_SOURCE_DIR}/tests/integration/*.py)
+foreach(script IN LISTS cartwatch_integration_scripts)
+    get_filename_component(script_name ${script} NAME_WE)
+    add_test(NAME integration.${script_name} COMMAND ${script})
+    set_tests_properties(integration.${script_name} PROPERTIES
+        LABELS "postgres;integration" TIMEOUT 600
+        ENVIRONMENT "CARTWATCH_SOURCE_DIR=${CMAKE_SOURCE_DIR};CARTWATCH_BUILD_DIR=${CMAKE_BINARY_DIR}")
+endforeach()

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# pg_dump keeps a shop: dump a database with cartwatch and its data, restore it into a new
+# database, and compare every user-data table, the changed settings and the identity sequences.
+set -euo pipefail
+cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
+
+source_db=cw_dump_source_$$
+target_db=cw_dump_target_$$
+work=$(mktemp -d)
+cleanup() {
+    dropdb --if-exists "$source_db" 2>/dev/null || true
+    dropdb --if-exists "$target_db" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+createdb "$source_db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION cartwatch;
+\ir tests/regress/fixtures/shop.psql
+INSERT INTO cartwatch.visits (customer_id, ip, started_at, start_url, page_views)
+VALUES (1, '192.0.2.10', '2026-11-20 07:55+00', '/pl/kubki', 4);
+INSERT INTO cartwatch.product_views (customer_id, product_id, viewed_at)
+VALUES (1, 3, '2026-11-20 07:58+00');
+SELECT cartwatch.set_setting('abandon_after', '3 hours');
+-- ids handed out by the identity columns, to check the sequences survive
+INSERT INTO cartwatch.customers (email) VALUES ('next@example.com');
+SQL
+
+pg_dump -Fc -d "$source_db" -f "$work/shop.dump"
+createdb "$target_db"
+pg_restore --exit-on-error -d "$target_db" "$work/shop.dump"
+
+snapshot() {
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SELECT 'customers', count(*), md5(string_agg(t::text, '|' ORDER BY customer_id)) FROM cartwatch.customers t;
+SELECT 'products', count(*), md5(string_agg(t::text, '|' ORDER BY product_id)) FROM cartwatch.products t;
+SELECT 'carts', count(*), md5(string_agg(t::text, '|' ORDER BY cart_id)) FROM cartwatch.carts t;
+SELECT 'cart_items', count(*), md5(string_agg(t::text, '|' ORDER BY cart_id, product_id, variant)) FROM cartwatch.cart_items t;
+SELECT 'orders', count(*), md5(string_agg(t::text, '|' ORDER BY order_id)) FROM cartwatch.orders t;
+SELECT 'visits', count(*), md5(string_agg(t::text, '|' ORDER BY visit_id)) FROM cartwatch.visits t;
+SELECT 'product_views', count(*), md5(string_agg(t::text, '|' ORDER BY view_id)) FROM cartwatch.product_views t;
+SELECT 'settings', count(*), string_agg(name || '=' || value, ',' ORDER BY name) FROM cartwatch.settings WHERE changed;
+SELECT 'abandoned', count(*), string_agg(cart_id::text, ',' ORDER BY cart_id) FROM cartwatch.abandoned_carts('2026-11-20 12:00+00');
+SQL
+}
+snapshot "$source_db" >"$work/source.txt"
+snapshot "$target_db" >"$work/target.txt"
+if ! diff -u "$work/source.txt" "$work/target.txt"; then
+    echo "FAIL: the restored database differs from the dumped one" >&2
+    exit 1
+fi
+grep -q '^carts|6|' "$work/target.txt" || { echo "FAIL: carts were not restored" >&2; exit 1; }
+grep -q '^settings|1|abandon_after=03:00:00' "$work/target.txt" ||
+    { echo "FAIL: the changed setting was not restored" >&2; cat "$work/target.txt"; exit 1; }
+
+# The identity sequences came along: the next customer does not collide with a restored one.
+next_id=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$target_db" \
+    -c "INSERT INTO cartwatch.customers (email) VALUES ('after@example.com') RETURNING customer_id")
+max_before=$(psql -X -q -At -d "$source_db" -c "SELECT max(customer_id) FROM cartwatch.customers")
+[ "$next_id" -gt "$max_before" ] || { echo "FAIL: sequence restarted: got id $next_id" >&2; exit 1; }
+echo "dump and restore kept every table, the settings and the sequences"
