@@ -49,12 +49,10 @@ installcheck: | build/regress build/isolation
 build/regress build/isolation:
 	mkdir -p $@
 
-.PHONY: test demo deps format daemon
+.PHONY: test deps format daemon
 # Everything a clean Debian machine needs, then every test; see scripts/test.sh.
 test:
 	scripts/test.sh
-demo:
-	scripts/demo.sh
 deps:
 	scripts/install-deps.sh
 daemon:
