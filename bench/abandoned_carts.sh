@@ -14,13 +14,13 @@ as_of="2026-11-20 12:00+00"
 
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
-trap 'dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
+[ "${KEEP_DB:-}" = 1 ] || trap 'dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 load_start=$(date +%s.%N)
 psql -v carts="$carts" -v abandoned="$abandoned" -v as_of="'$as_of'" <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 INSERT INTO cartwatch.products (product_id, name, price)
 SELECT g, 'Product ' || g, 10 + g % 90 FROM generate_series(1, 1000) AS g;
 -- The shape of a busy shop: most carts became orders, many were left empty, some are being
