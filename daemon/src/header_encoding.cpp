@@ -316,9 +316,11 @@ Result<std::string> FormatMailboxField(std::string_view name, std::string_view d
         const std::vector<std::string> words = SplitOnSpaces(clean);
         if (std::all_of(words.begin(), words.end(), IsPlainPhraseWord)) {
             tokens = words;
-        } else if (IsPrintableAscii(clean) && clean.size() + 2 <= kFoldedLineLength - 2 &&
-                   clean.find("=?") == std::string::npos) {
-            tokens.push_back(QuotedString(clean));
+        } else if (std::string quoted = QuotedString(clean);
+                   IsPrintableAscii(clean) && clean.find("=?") == std::string::npos &&
+                   name.size() + 2 + quoted.size() <= kFoldedLineLength) {
+            // A quoted-string cannot be folded, so it must fit on the first line.
+            tokens.push_back(std::move(quoted));
         } else {
             tokens = EncodePhrase(words, FirstWordRoom(name));
         }

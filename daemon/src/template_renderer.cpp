@@ -314,10 +314,12 @@ std::string TemplateSet::ResolveLocale(std::string_view requested) const {
     }
     {
         std::lock_guard<std::mutex> lock(impl_->warned_mutex);
-        if (impl_->warned_locales.emplace(requested).second) {
-            // The locale comes from the shop's data: log it sanitised.
+        // Keyed by language, not by the raw value, so garbage locales in the
+        // data cannot grow the set without bound (at most 26^3 + 1 keys).
+        if (impl_->warned_locales.emplace(language).second) {
+            // The locale comes from the shop's data: log it sanitised and short.
             spdlog::warn("no reminder templates for locale \"{}\", using {}",
-                         SanitizeSingleLine(requested), kFallbackLocale);
+                         TruncateUtf8(SanitizeSingleLine(requested), 40), kFallbackLocale);
         }
     }
     return std::string(kFallbackLocale);

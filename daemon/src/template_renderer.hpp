@@ -60,7 +60,7 @@ public:
     std::vector<std::string> Locales() const;
 
     /// The language the templates will use for `requested`; logs a warning
-    /// the first time each unknown locale falls back to English.
+    /// the first time each unknown language falls back to English.
     std::string ResolveLocale(std::string_view requested) const;
 
     /// File names every language must provide (relative to its folder).

@@ -1,4 +1,5 @@
 #include "header_encoding.hpp"
+#include "reference_decoders.hpp"
 #include "utf8.hpp"
 
 #include <gmock/gmock.h>
@@ -13,39 +14,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-// Decodes one encoded-word; enough for round-trip checks here (Python's
-// parser checks whole messages in tests/mail).
 std::string DecodeWord(const std::string& word) {
-    const std::string body = word.substr(10, word.size() - 12);
-    std::string out;
-    if (word[8] == 'Q') {
-        for (std::size_t i = 0; i < body.size(); ++i) {
-            if (body[i] == '_') {
-                out.push_back(' ');
-            } else if (body[i] == '=') {
-                out.push_back(static_cast<char>(std::stoi(body.substr(i + 1, 2), nullptr, 16)));
-                i += 2;
-            } else {
-                out.push_back(body[i]);
-            }
-        }
-        return out;
-    }
-    const std::string digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned buffer = 0;
-    int bits = 0;
-    for (const char c : body) {
-        if (c == '=') {
-            break;
-        }
-        buffer = (buffer << 6) | static_cast<unsigned>(digits.find(c));
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
+    const auto decoded = decoders::DecodeEncodedWord(word);
+    EXPECT_TRUE(decoded.has_value()) << word;
+    return decoded.value_or("");
 }
 
 std::vector<std::string> Lines(const std::string& field) {

@@ -1,4 +1,5 @@
 #include "quoted_printable.hpp"
+#include "reference_decoders.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,24 +8,8 @@
 namespace cartwatch {
 namespace {
 
-// Minimal decoder, enough to prove round trips; Python's decoder checks the
-// real messages in tests/mail.
 std::string Decode(const std::string& encoded) {
-    std::string out;
-    for (std::size_t i = 0; i < encoded.size(); ++i) {
-        if (encoded[i] == '=' && encoded.compare(i + 1, 2, "\r\n") == 0) {
-            i += 2;
-        } else if (encoded[i] == '=') {
-            out.push_back(static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16)));
-            i += 2;
-        } else if (encoded.compare(i, 2, "\r\n") == 0) {
-            out.push_back('\n');
-            ++i;
-        } else {
-            out.push_back(encoded[i]);
-        }
-    }
-    return out;
+    return decoders::DecodeQuotedPrintable(encoded).value_or("<malformed>");
 }
 
 void ExpectWellFormed(const std::string& encoded) {
