@@ -121,6 +121,8 @@ Result<std::string> DkimSigner::Sign(std::string_view message) const {
     if (!handle) {
         return Fail(StatusText(status, nullptr));
     }
+    // Per handle rather than as a library default, so the list stays next
+    // to the RFC 8058 requirement it implements.
     std::vector<const char*> names;
     for (const std::string& name : kSignedHeaders) {
         names.push_back(name.c_str());
@@ -131,6 +133,7 @@ Result<std::string> DkimSigner::Sign(std::string_view message) const {
         if (status != DKIM_STAT_OK) {
             break;
         }
+        // dkim_header() takes a non-const buffer although it only reads it.
         std::string copy(field);
         status =
             dkim_header(handle.get(), reinterpret_cast<unsigned char*>(copy.data()), copy.size());

@@ -159,6 +159,8 @@ Result<std::string> FormatMoney(std::string_view decimal, std::string_view curre
     const std::string_view symbol =
         known != kCurrencies.end() ? known->symbols[style_index] : currency;
 
+    // Only the first dropped digit matters for half-away-from-zero: "0.1249"
+    // rounds down, "0.125" up, whatever follows.
     const bool round_up = fraction.size() > minor_digits && fraction[minor_digits] >= '5';
     fraction.resize(minor_digits, '0');
     if (round_up && IncrementDigits(fraction)) {
@@ -167,6 +169,7 @@ Result<std::string> FormatMoney(std::string_view decimal, std::string_view curre
         }
     }
     integer.erase(0, std::min(integer.find_first_not_of('0'), integer.size() - 1));
+    // "-0.001" rounds to zero, and "-€0.00" would read as a debt.
     const bool is_zero = integer == "0" && fraction.find_first_not_of('0') == std::string::npos;
 
     std::string number = GroupDigits(integer, style);

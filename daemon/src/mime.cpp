@@ -27,6 +27,9 @@ namespace {
 constexpr std::size_t kMessageIdTokenLength = 24;
 constexpr std::size_t kBoundaryTokenLength = 24;
 
+// A stored Message-ID comes back from the database on retries; it is only
+// reused when it still has the exact "<dot-atom@dot-atom>" shape this file
+// generates, so a corrupted column cannot inject header text.
 bool IsValidMessageId(std::string_view id) {
     if (id.size() < 5 || id.size() > 250 || id.front() != '<' || id.back() != '>') {
         return false;
@@ -147,11 +150,15 @@ Result<RenderedMessage> AssembleMessage(const MessageParts& parts, const Message
         return Fail(headers.error());
     }
 
+    // No preamble: every MIME reader since the 1990s understands multipart,
+    // and an extra text block would only be one more thing to sign.
     std::string bytes = headers.text() + "\r\n";
     AppendPart(bytes, boundary, "plain", parts.text_body);
     AppendPart(bytes, boundary, "html", parts.html_body);
     bytes += "--" + boundary + "--\r\n";
 
+    // Signing comes last and covers the finished bytes; the signature field
+    // goes on top, where verifiers expect the most recent signature.
     if (options.dkim != nullptr) {
         Result<std::string> signature = options.dkim->Sign(bytes);
         if (!signature) {

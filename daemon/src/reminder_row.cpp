@@ -86,6 +86,8 @@ std::optional<std::string> NumberText(const json& item, const char* field) {
     return it->get<std::string>();
 }
 
+// One element of the items array. product_id is ignored: the e-mail shows
+// names, and the recovery link restores the cart on the shop's side.
 Result<CartItem> ParseItem(const json& item, std::size_t index) {
     const std::string where = "items[" + std::to_string(index) + "]";
     if (!item.is_object()) {
@@ -97,6 +99,9 @@ Result<CartItem> ParseItem(const json& item, std::size_t index) {
         return Fail(where + ".name is missing");
     }
     parsed.name = name->get<std::string>();
+    // The builder above stores numbers as text, so a quantity sent as 2 or as
+    // "2" reads the same; from_chars refuses "2.5", "-1" past the check
+    // below, and anything beyond int64.
     const auto quantity = NumberText(item, "quantity");
     const char* begin = quantity ? quantity->data() : nullptr;
     const char* end = quantity ? quantity->data() + quantity->size() : nullptr;
@@ -114,6 +119,9 @@ Result<CartItem> ParseItem(const json& item, std::size_t index) {
     return parsed;
 }
 
+// Tokens are opaque and come from the database: percent-encoding them keeps
+// any byte from ending the URL, and the result is re-checked as a whole so a
+// misconfigured prefix (http://, spaces) is caught on the first reminder.
 Result<std::string> BuildLink(const std::string& prefix, const std::string& token,
                               const char* what) {
     if (token.empty()) {
@@ -182,6 +190,9 @@ Result<ReminderMessage> ReminderFromRow(const ReminderRow& row, const ShopIdenti
     message.total = row.total;
     message.recovery_url = std::move(recovery).value();
     message.unsubscribe_url = std::move(unsubscribe).value();
+    // RFC 8058 needs the https link; the mailto is the RFC 2369 fallback for
+    // clients without one-click support. The token rides in the subject so
+    // one mailbox serves every recipient.
     if (!links.unsubscribe_mailbox.empty()) {
         message.unsubscribe_mailto = "mailto:" + links.unsubscribe_mailbox +
                                      "?subject=unsubscribe%20" +

@@ -347,6 +347,8 @@ Result<data> TemplateSet::Impl::BuildView(const ReminderMessage& message,
     view.set("shop_name", SanitizeSingleLine(message.shop.name));
     view.set("shop_address", SanitizeSingleLine(message.shop.address));
     const std::string customer = SanitizeSingleLine(message.customer_name);
+    // false (not "") so templates can branch with {{#customer_name}} and
+    // {{^customer_name}}: an empty string is truthy in kainjow's Mustache.
     view.set("customer_name", customer.empty() ? data(false) : data(customer));
     view.set("recovery_url", message.recovery_url);
     view.set("unsubscribe_url", message.unsubscribe_url);
@@ -392,6 +394,8 @@ Result<data> TemplateSet::Impl::BuildView(const ReminderMessage& message,
         view.set("voucher", voucher);
     }
 
+    // The layout's words are plain values, not templates: a translation can
+    // never inject a tag, and the same partials serve every language.
     data words;
     for (const auto& [key, text] : files.layout_words) {
         words.set(key, text);
@@ -418,6 +422,8 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     if (!subject) {
         return Fail(subject.error());
     }
+    // A subject is one line whatever the template's trailing newline or the
+    // values inside it; the HTML <title> then reuses the final text.
     content.subject = SanitizeSingleLine(*subject);
     view.value().set("subject", content.subject);
 

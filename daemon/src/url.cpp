@@ -1,3 +1,6 @@
+// Links are checked rather than repaired: a link that needs repair means a
+// misconfigured prefix or a corrupted token, and sending it would either
+// break the e-mail or send the customer somewhere unintended.
 #include "url.hpp"
 
 #include "header_encoding.hpp"

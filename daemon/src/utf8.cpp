@@ -70,11 +70,16 @@ Decoded DecodeOne(std::string_view input, std::size_t pos) {
     return {consumed, true, value};
 }
 
+// Anything a mail client or terminal might render as a line break: besides
+// CR and LF, vertical tab, form feed, NEL and the Unicode separators, which
+// could otherwise fake a new line inside a subject or a product name.
 bool IsLineBreakLike(char32_t c) {
     return c == '\r' || c == '\n' || c == '\t' || c == 0x0B || c == 0x0C || c == 0x85 ||
            c == 0x2028 || c == 0x2029;
 }
 
+// C0 and C1 controls (escape sequences, NUL, bell) have no printable form;
+// dropping them loses nothing a customer could have meant.
 bool IsDroppedControl(char32_t c) {
     return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F);
 }
