@@ -230,12 +230,16 @@ BEGIN
                          WHERE cartwatch.email_key(n.guest_email) = who.email_key
                            AND n.order_id IS NULL AND n.item_quantity > 0
                            AND (n.last_activity_at, n.cart_id) > (c.last_activity_at, c.cart_id))
+             -- other customer rows with this address (a guest account beside a registered
+             -- one): nested, so the plan starts from the address, never from all open carts
              OR EXISTS (SELECT 1 FROM cartwatch.customers AS m
-                          JOIN cartwatch.carts AS n ON n.customer_id = m.customer_id
                          WHERE cartwatch.email_key(m.email) = who.email_key
                            AND m.customer_id IS DISTINCT FROM c.customer_id
-                           AND n.order_id IS NULL AND n.item_quantity > 0
-                           AND (n.last_activity_at, n.cart_id) > (c.last_activity_at, c.cart_id))
+                           AND EXISTS (SELECT 1 FROM cartwatch.carts AS n
+                                        WHERE n.customer_id = m.customer_id
+                                          AND n.order_id IS NULL AND n.item_quantity > 0
+                                          AND (n.last_activity_at, n.cart_id)
+                                              > (c.last_activity_at, c.cart_id)))
            THEN 'superseded'
            END
       FROM unnest(cart_ids) AS wanted(id)
