@@ -163,7 +163,7 @@ std::optional<int64_t> ParseId(std::string_view text, std::string* error) {
 template <typename T>
 std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
     if (!parsed.ok() && error->empty()) {
-        *error = parsed.error + " in column \"" + kColumnNames[column].polish + "\"";
+        *error = "column \"" + std::string(kColumnNames[column].polish) + "\": " + parsed.error;
     }
     return parsed.value;
 }
@@ -299,13 +299,13 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
     if (customer.error.empty() && customer.registered_at) {
         registered = ToTimestamp(*customer.registered_at);
         if (!registered) {
-            customer.error = "date out of range in column \"Rejestracja\"";
+            customer.error = "column \"Rejestracja\": date out of range";
         }
     }
     if (customer.error.empty() && customer.last_visit_at) {
         last_visit = ToTimestamp(*customer.last_visit_at);
         if (!last_visit) {
-            customer.error = "date out of range in column \"Ostatnia wizyta\"";
+            customer.error = "column \"Ostatnia wizyta\": date out of range";
         }
     }
     std::string sales;
