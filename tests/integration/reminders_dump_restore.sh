@@ -18,7 +18,7 @@ trap cleanup EXIT
 createdb "$source_db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 \ir tests/regress/fixtures/reminders.psql
 SELECT cartwatch.schedule_reminders('2026-11-20 12:00+00');
 CREATE TABLE public.links AS
