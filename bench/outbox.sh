@@ -29,7 +29,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 start=$(date +%s.%N)
 psql_db <<SQL
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 INSERT INTO cartwatch.products (product_id, name, price) VALUES (1, 'Mug', 49.90), (2, 'T-shirt', 79.00);
 -- A year of carts, none due at the as_of below: 60 % ordered, 30 % older than max_cart_age,
 -- 10 % touched within the last hour. Customers are guests with consent.
