@@ -48,7 +48,8 @@ load_s=$(echo "$(date +%s.%N) - $start" | bc)
 
 as_of="'2026-11-20 12:00+00'"
 baseline_sql="SELECT count(*) FROM cartwatch.carts WHERE order_id IS NULL AND item_quantity > 0
-  AND last_activity_at BETWEEN timestamptz $as_of - interval '7 days' AND timestamptz $as_of - interval '2 hours'"
+  AND cartwatch.open_cart_activity(order_id, item_quantity, last_activity_at)
+      BETWEEN timestamptz $as_of - interval '7 days' AND timestamptz $as_of - interval '2 hours'"
 
 # 1. none due
 none_ms=$(for _ in $(seq "$runs"); do time_ms "SELECT cartwatch.schedule_reminders($as_of)"; done | median)
