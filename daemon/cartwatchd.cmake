@@ -1,0 +1,55 @@
+# cartwatchd, the reminder daemon: a core library with everything but main() (the unit tests
+# link it), the executable, and its GoogleTest suite. Included from the top-level
+# CMakeLists.txt; every dependency is a Debian package, nothing is downloaded.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+pkg_check_modules(CARTWATCHD_PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(CARTWATCHD_CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(CARTWATCHD_SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+pkg_check_modules(CARTWATCHD_TOML REQUIRED IMPORTED_TARGET tomlplusplus)
+
+set(cartwatchd_dir ${CMAKE_CURRENT_LIST_DIR})
+# One version for the extension and the daemon: the control file's.
+file(STRINGS ${CMAKE_SOURCE_DIR}/cartwatch.control cartwatchd_version_line
+     REGEX "^default_version")
+string(REGEX REPLACE ".*'(.*)'.*" "\\1" cartwatchd_version "${cartwatchd_version_line}")
+
+# The parts that need no rendering: configuration, SMTP, rate limiting, the outbox client,
+# metrics and the HTTP endpoints.
+add_library(cartwatchd_base STATIC
+    ${cartwatchd_dir}/src/config.cpp
+    ${cartwatchd_dir}/src/duration.cpp
+    ${cartwatchd_dir}/src/http_endpoint.cpp
+    ${cartwatchd_dir}/src/logging.cpp
+    ${cartwatchd_dir}/src/metrics.cpp
+    ${cartwatchd_dir}/src/outbox.cpp
+    ${cartwatchd_dir}/src/rate_limiter.cpp
+    ${cartwatchd_dir}/src/reminder_job.cpp
+    ${cartwatchd_dir}/src/sender_pool.cpp
+    ${cartwatchd_dir}/src/smtp_reply.cpp
+    ${cartwatchd_dir}/src/smtp_sender.cpp
+    ${cartwatchd_dir}/src/unsubscribe_page.cpp)
+target_include_directories(cartwatchd_base PUBLIC ${cartwatchd_dir}/src)
+target_compile_definitions(cartwatchd_base PUBLIC
+    CARTWATCH_VERSION="${cartwatchd_version}" BOOST_ASIO_NO_DEPRECATED)
+target_link_libraries(cartwatchd_base PUBLIC
+    Boost::headers Threads::Threads spdlog::spdlog nlohmann_json::nlohmann_json
+    PkgConfig::CARTWATCHD_PQXX PkgConfig::CARTWATCHD_CURL PkgConfig::CARTWATCHD_SYSTEMD
+    PkgConfig::CARTWATCHD_TOML)
+cartwatch_warnings(cartwatchd_base)
+
+add_executable(cartwatchd_unit_tests
+    ${CMAKE_SOURCE_DIR}/tests/unit/config_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/duration_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/metrics_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/rate_limiter_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/reminder_job_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/smtp_reply_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/unsubscribe_page_test.cpp)
+target_link_libraries(cartwatchd_unit_tests PRIVATE cartwatchd_base GTest::gtest_main)
+cartwatch_warnings(cartwatchd_unit_tests)
+gtest_discover_tests(cartwatchd_unit_tests TEST_PREFIX "unit." PROPERTIES LABELS "unit")
