@@ -4,13 +4,15 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 namespace cartwatch {
 
 struct Outbox::Listener final : pqxx::notification_receiver {
     Listener(pqxx::connection_base& connection)
         : pqxx::notification_receiver(connection, "cartwatch_reminders") {}
-    void operator()(const std::string&, int) override { ++received; }
-    int received = 0;
+    void operator()(const std::string& payload, int) override { received.push_back(payload); }
+    std::vector<std::string> received;
 };
 
 Outbox::Outbox(std::string connection_string, std::string worker,
@@ -62,13 +64,12 @@ int Outbox::Socket() const {
     return connection_ ? connection_->sock() : -1;
 }
 
-int Outbox::ConsumeNotifications() {
-    if (!connection_) {
-        return 0;
+std::vector<std::string> Outbox::ConsumeNotifications() {
+    if (!connection_ || !listener_) {
+        return {};
     }
-    const int before = listener_ ? listener_->received : 0;
     connection_->get_notifs();
-    return (listener_ ? listener_->received : 0) - before;
+    return std::exchange(listener_->received, {});
 }
 
 std::string Outbox::ExtensionVersion() {

@@ -51,8 +51,9 @@ public:
     bool Connected() const;
     // The connection's socket, for the event loop to watch; -1 when not connected.
     int Socket() const;
-    // Reads what arrived on the socket; returns how many notifications came.
-    int ConsumeNotifications();
+    // Reads what arrived on the socket; returns the payloads of the notifications that came
+    // (each the due time, in UTC, of what the notifying write made claimable).
+    std::vector<std::string> ConsumeNotifications();
 
     const std::string& Worker() const { return worker_; }
 

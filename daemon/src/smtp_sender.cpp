@@ -42,6 +42,7 @@ struct SmtpTransport::Impl {
     std::size_t offset = 0;
     SmtpTranscript* transcript = nullptr;
     std::string pending_line; // a reply line split across debug callbacks
+    bool quitting = false;    // QUIT was sent: what follows is not about the message
 
     static std::size_t Read(char* buffer, std::size_t size, std::size_t count, void* user) {
         auto* self = static_cast<Impl*>(user);
@@ -59,11 +60,15 @@ struct SmtpTransport::Impl {
         auto* self = static_cast<Impl*>(user);
         SmtpTranscript& t = *self->transcript;
         if (type == CURLINFO_HEADER_OUT) {
-            // After a 354 the next reply answers the final ".", whatever libcurl logs.
-            if (!t.data_accepted) {
-                t.last_command = CommandVerb(data, size);
+            const std::string verb = CommandVerb(data, size);
+            // libcurl says QUIT after a failed command: its 221 must not hide the failure.
+            if (verb == "QUIT") {
+                self->quitting = true;
+            } else if (!t.data_accepted) {
+                // After a 354 the next reply answers the final ".", whatever libcurl logs.
+                t.last_command = verb;
             }
-        } else if (type == CURLINFO_HEADER_IN) {
+        } else if (type == CURLINFO_HEADER_IN && !self->quitting) {
             self->pending_line.append(data, size);
             std::size_t newline;
             while ((newline = self->pending_line.find('\n')) != std::string::npos) {
@@ -156,6 +161,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     impl.offset = 0;
     impl.transcript = &transcript;
     impl.pending_line.clear();
+    impl.quitting = false;
     impl.error_buffer[0] = '\0';
 
     const std::string from = "<" + message.envelope_from + ">";
@@ -175,6 +181,31 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     if (code != CURLE_OK) {
         transcript.curl_error =
             impl.error_buffer[0] ? impl.error_buffer : curl_easy_strerror(code);
+    }
+    return transcript;
+}
+
+SmtpTranscript SmtpTransport::Probe() {
+    SmtpTranscript transcript;
+    CURL* probe = impl_->curl ? curl_easy_duphandle(impl_->curl) : nullptr;
+    if (!probe) {
+        transcript.curl_code = CURLE_FAILED_INIT;
+        transcript.curl_error = "curl_easy_init failed";
+        return transcript;
+    }
+    impl_->transcript = &transcript;
+    impl_->pending_line.clear();
+    impl_->quitting = false;
+    impl_->error_buffer[0] = '\0';
+    curl_easy_setopt(probe, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(probe, CURLOPT_ERRORBUFFER, impl_->error_buffer);
+    const CURLcode code = curl_easy_perform(probe);
+    curl_easy_cleanup(probe);
+    impl_->transcript = nullptr;
+    transcript.curl_code = static_cast<int>(code);
+    if (code != CURLE_OK) {
+        transcript.curl_error =
+            impl_->error_buffer[0] ? impl_->error_buffer : curl_easy_strerror(code);
     }
     return transcript;
 }

@@ -49,6 +49,10 @@ public:
 
     SmtpTranscript Send(const OutgoingMessage& message) override;
 
+    // Connects, greets, upgrades to TLS and logs in, then stops: check-config's proof that
+    // the settings work, without sending anything.
+    SmtpTranscript Probe();
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
