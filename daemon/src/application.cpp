@@ -55,6 +55,13 @@ std::optional<std::chrono::system_clock::time_point> ParseUtcTimestamp(const std
     return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
 
+
+std::string ConnectionString(const Config& config) {
+    return ConnectionStringWithPassword(config.database.url, config.secrets.database_password);
+}
+
+} // namespace
+
 SmtpSettings SmtpSettingsFor(const Config& config) {
     SmtpSettings settings;
     settings.url = config.smtp.url;
@@ -69,12 +76,6 @@ SmtpSettings SmtpSettingsFor(const Config& config) {
     settings.idle_timeout = config.smtp.idle_timeout;
     return settings;
 }
-
-std::string ConnectionString(const Config& config) {
-    return ConnectionStringWithPassword(config.database.url, config.secrets.database_password);
-}
-
-} // namespace
 
 Application::Application(Config config, ConfigSources sources, Mode mode)
     : config_(std::move(config)), sources_(std::move(sources)), mode_(mode),

@@ -36,6 +36,9 @@
 
 namespace cartwatch {
 
+// The sender settings a configuration asks for.
+SmtpSettings SmtpSettingsFor(const Config& config);
+
 class Application {
 public:
     enum class Mode {

@@ -74,17 +74,7 @@ int CheckConfig(const Config& config) {
         report(false, std::string("database: ") + error.what());
     }
     if (config.daemon.dry_run_dir.empty()) {
-        SmtpSettings settings;
-        settings.url = config.smtp.url;
-        settings.helo_name = config.smtp.helo_name;
-        settings.username = config.smtp.username;
-        settings.password = config.secrets.smtp_password;
-        settings.require_starttls = config.smtp.starttls == StartTls::kRequired;
-        settings.ca_file = config.smtp.ca_file;
-        settings.verify_peer = config.smtp.verify_peer;
-        settings.connect_timeout = config.smtp.connect_timeout;
-        settings.response_timeout = config.smtp.response_timeout;
-        SmtpTransport transport(settings);
+        SmtpTransport transport(SmtpSettingsFor(config));
         const SmtpTranscript probe = transport.Probe();
         const SmtpVerdict verdict = ClassifyTranscript(probe);
         report(verdict.outcome == SmtpOutcome::kSent,
