@@ -88,6 +88,7 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       limiter_(config_.smtp.rate_per_second, std::max(1.0, config_.smtp.rate_per_second)),
       database_backoff_(seconds(1), seconds(30)), smtp_backoff_(seconds(1), seconds(60)) {
     metrics_.started_unix = UnixNow();
+    render_config_ = std::make_shared<const Config>(config_);
 }
 
 Application::~Application() {
@@ -255,14 +256,17 @@ void Application::OnDatabaseError(const char* during, const std::exception& erro
 // ---------------------------------------------------------------------------------------------
 // The cycle
 
-void Application::RequestCycle() {
+void Application::RequestCycle(CycleKind kind) {
+    full_cycle_wanted_ = full_cycle_wanted_ || kind == CycleKind::kFull;
     if (cycle_posted_) {
         return;
     }
     cycle_posted_ = true;
     boost::asio::post(io_, [this] {
         cycle_posted_ = false;
-        RunCycle();
+        const CycleKind wanted = full_cycle_wanted_ ? CycleKind::kFull : CycleKind::kClaimOnly;
+        full_cycle_wanted_ = false;
+        RunCycle(wanted);
     });
 }
 
@@ -275,16 +279,19 @@ void Application::ArmPollTimer(milliseconds after) {
     });
 }
 
-void Application::RunCycle() {
+void Application::RunCycle(CycleKind kind) {
     if (!metrics_.database_up || metrics_.draining || finished_) {
         return;
     }
-    if (mode_ == Mode::kService) {
+    const bool full = kind == CycleKind::kFull;
+    if (full && mode_ == Mode::kService) {
         ArmPollTimer(config_.daemon.poll_interval);
     }
     try {
         FlushReports();
-        if (config_.daemon.schedule) {
+        // Scheduling re-checks every queued reminder: once per poll or notification, not for
+        // every top-up of a draining backlog.
+        if (full && config_.daemon.schedule) {
             const int scheduled = outbox_.Schedule();
             if (scheduled > 0) {
                 spdlog::info("scheduled {} reminder(s)", scheduled);
@@ -303,14 +310,15 @@ void Application::RunCycle() {
             for (const ClaimedReminder& reminder : claimed) {
                 AdmitJob(reminder);
             }
-            FlushReports(); // render failures
         }
         RefreshQueueMetrics();
         metrics_.last_cycle_unix = UnixNow();
     } catch (const std::exception& error) {
         OnDatabaseError("running a cycle", error);
     }
-    MaybeRunRetention();
+    if (full) {
+        MaybeRunRetention();
+    }
     Dispatch();
     UpdateStatus();
     MaybeFinish();
@@ -321,25 +329,9 @@ void Application::AdmitJob(const ClaimedReminder& reminder) {
     job.reminder_id = reminder.reminder_id;
     job.step = reminder.step;
     job.attempt = reminder.attempt;
-    job.recipient = reminder.email;
-    Result<RenderedMessage> rendered =
-        RenderReminder(*templates_, reminder, config_, std::chrono::system_clock::now());
-    if (!rendered) {
-        // Data no template can show (a hostile link, a broken amount): retrying cannot help.
-        metrics_.render_failures++;
-        spdlog::error("reminder {} (cart {}) cannot be rendered: {}; giving up",
-                      reminder.reminder_id, reminder.cart_id, rendered.error());
-        job.state = JobState::kReporting;
-        job.verdict = SmtpVerdict{SmtpOutcome::kPermanent, "render: " + rendered.error()};
-        reports_.push_back({job.reminder_id, ReportKind::kGiveUp, job.verdict->detail});
-    } else {
-        job.message = std::move(rendered.value().bytes);
-        job.message_id = rendered.value().message_id;
-        job.subject = rendered.value().subject;
-        job.template_name = rendered.value().template_name;
-        job.state = JobState::kReady;
-        ready_.push_back(job.reminder_id);
-    }
+    job.reminder = reminder;
+    job.state = JobState::kReady;
+    ready_.push_back(job.reminder_id);
     jobs_[job.reminder_id] = std::move(job);
 }
 
@@ -350,12 +342,27 @@ void Application::Dispatch() {
         ready_.pop_front();
         job.state = JobState::kSending;
         metrics_.in_flight++;
-        OutgoingMessage message;
-        message.reminder_id = job.reminder_id;
-        message.envelope_from = config_.smtp.from_address;
-        message.recipient = job.recipient;
-        message.bytes = std::move(job.message);
-        pool_->Submit(std::move(message));
+        SendJob send;
+        send.message.reminder_id = job.reminder_id;
+        send.message.envelope_from = config_.smtp.from_address;
+        send.message.recipient = job.reminder.email;
+        // Runs on the sender thread: only what the lambda holds, nothing of the Application.
+        send.prepare = [templates = templates_, config = render_config_,
+                        reminder = std::move(job.reminder)](SendJob& self)
+            -> std::optional<std::string> {
+            Result<RenderedMessage> rendered =
+                RenderReminder(*templates, reminder, *config, std::chrono::system_clock::now(),
+                               FastBoundaryTokens());
+            if (!rendered) {
+                return rendered.error();
+            }
+            self.message.bytes = std::move(rendered.value().bytes);
+            self.message_id = rendered.value().message_id;
+            self.subject = rendered.value().subject;
+            self.template_name = rendered.value().template_name;
+            return std::nullopt;
+        };
+        pool_->Submit(std::move(send));
     }
 }
 
@@ -366,7 +373,18 @@ void Application::OnSendResult(SendResult result) {
         return; // cannot happen: jobs leave the map only once reported or released
     }
     ReminderJob& job = found->second;
-    if (!result.attempted) {
+    job.message_id = result.message_id;
+    job.subject = result.subject;
+    job.template_name = result.template_name;
+    if (!result.prepare_error.empty()) {
+        // Data no template can show (a hostile link, a broken amount): retrying cannot help.
+        metrics_.render_failures++;
+        spdlog::error("reminder {} (cart {}) cannot be rendered: {}; giving up", job.reminder_id,
+                      job.reminder.cart_id, result.prepare_error);
+        job.state = JobState::kReporting;
+        job.verdict = SmtpVerdict{SmtpOutcome::kPermanent, "render: " + result.prepare_error};
+        reports_.push_back({job.reminder_id, ReportKind::kGiveUp, job.verdict->detail});
+    } else if (!result.attempted) {
         job.state = JobState::kHeld;
     } else {
         const SmtpVerdict verdict = ClassifyTranscript(result.transcript);
@@ -413,67 +431,107 @@ void Application::OnSendResult(SendResult result) {
             reports_.push_back({job.reminder_id, ReportFor(verdict.outcome), verdict.detail});
         }
     }
-    if (metrics_.database_up) {
-        try {
-            FlushReports();
-            ReleaseHeldWhenIdle();
-        } catch (const std::exception& error) {
-            OnDatabaseError("reporting", error);
-        }
-    }
+    // The next message first, so the senders never wait for the database; then the outcomes,
+    // written together with whatever else arrived in the meantime.
     Dispatch();
-    // A full batch means more may be waiting: claim again as soon as this one is through.
-    if (ready_.empty() && metrics_.in_flight == 0 && last_claim_full_ && mode_ == Mode::kService &&
-        !metrics_.sending_paused) {
-        RequestCycle();
+    RequestFlush();
+    // Top up before the batch runs dry: claiming while the senders work keeps them busy.
+    if (mode_ == Mode::kService && last_claim_full_ && !metrics_.sending_paused &&
+        !metrics_.draining && ready_.size() < static_cast<std::size_t>(config_.smtp.concurrency)) {
+        RequestCycle(CycleKind::kClaimOnly);
     }
     UpdateStatus();
-    MaybeFinish();
+}
+
+void Application::RequestFlush() {
+    if (flush_posted_) {
+        return;
+    }
+    flush_posted_ = true;
+    boost::asio::post(io_, [this] {
+        flush_posted_ = false;
+        if (metrics_.database_up) {
+            try {
+                FlushReports();
+                ReleaseHeldWhenIdle();
+            } catch (const std::exception& error) {
+                OnDatabaseError("reporting", error);
+            }
+        }
+        MaybeFinish();
+    });
 }
 
 void Application::FlushReports() {
+    constexpr std::size_t kBatch = 500;
     while (!reports_.empty() && metrics_.database_up) {
-        const PendingReport& report = reports_.front();
+        const std::size_t count = std::min(reports_.size(), kBatch);
+        std::vector<OutboxReport> batch;
+        batch.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            batch.push_back(ToOutboxReport(reports_[i]));
+        }
+        auto done = [this] {
+            jobs_.erase(reports_.front().reminder_id);
+            reports_.pop_front();
+        };
         try {
-            Report(report);
+            outbox_.WriteReports(batch);
+            for (std::size_t i = 0; i < count; ++i) {
+                done();
+            }
+            continue;
         } catch (const std::exception& error) {
             if (IsConnectionLost(error) || !outbox_.Connected()) {
-                throw; // keep the report: it is written after the reconnect
+                throw; // kept: written after the reconnect
             }
-            // The outbox refused it (typically: the lease ran out meanwhile and the lost_lease
-            // policy settled the reminder). Nothing this process can add.
-            metrics_.database_errors++;
-            spdlog::error("reminder {}: reporting {} failed: {}", report.reminder_id,
-                          ReportKindName(report.kind), OneLine(error.what()));
         }
-        jobs_.erase(report.reminder_id);
-        reports_.pop_front();
+        // The outbox refused one of them, typically because its lease ran out meanwhile and
+        // the lost_lease policy settled it. One at a time, so that the others still count.
+        for (const OutboxReport& report : batch) {
+            try {
+                outbox_.WriteReports({report});
+            } catch (const std::exception& error) {
+                if (IsConnectionLost(error) || !outbox_.Connected()) {
+                    throw;
+                }
+                metrics_.database_errors++;
+                spdlog::error("reminder {}: the outbox refused the outcome: {}",
+                              report.reminder_id, OneLine(error.what()));
+            }
+            done();
+        }
     }
 }
 
-void Application::Report(const PendingReport& report) {
-    const ReminderJob& job = jobs_.at(report.reminder_id);
-    switch (report.kind) {
+OutboxReport Application::ToOutboxReport(const PendingReport& pending) const {
+    const ReminderJob& job = jobs_.at(pending.reminder_id);
+    OutboxReport report;
+    report.reminder_id = job.reminder_id;
+    report.detail = pending.detail;
+    switch (pending.kind) {
     case ReportKind::kComplete:
-        outbox_.Complete(job.reminder_id, job.message_id, report.detail, job.subject,
-                         job.template_name);
+        report.kind = OutboxReport::Kind::kComplete;
+        report.message_id = job.message_id;
+        report.subject = job.subject;
+        report.template_name = job.template_name;
         break;
     case ReportKind::kRetry:
-        outbox_.Fail(job.reminder_id, report.detail, false, false);
+        report.kind = OutboxReport::Kind::kFail;
         break;
     case ReportKind::kGiveUp:
-        outbox_.Fail(job.reminder_id, report.detail, true, false);
-        break;
     case ReportKind::kGiveUpSuppress:
-        outbox_.Fail(job.reminder_id, report.detail, true, true);
+        report.kind = OutboxReport::Kind::kFail;
+        report.permanent = true;
+        report.suppress = pending.kind == ReportKind::kGiveUpSuppress;
         break;
     case ReportKind::kUnknown:
-        outbox_.MarkUnknown(job.reminder_id, report.detail);
+        report.kind = OutboxReport::Kind::kUnknown;
         break;
     case ReportKind::kRelease:
-        // Released together, by ReleaseHeldWhenIdle.
-        break;
+        break; // never queued: held jobs are released together by ReleaseHeldWhenIdle
     }
+    return report;
 }
 
 // release_reminders() gives back everything this worker holds, so it may only run when no send
@@ -509,7 +567,7 @@ void Application::ReleaseHeldWhenIdle() {
                 return;
             }
             metrics_.sending_paused = false;
-            RunCycle();
+            RunCycle(CycleKind::kFull);
         });
     }
 }
@@ -703,6 +761,7 @@ void Application::Reload() {
     pool_->Reconfigure(TransportFactoryFor(fresh));
     templates_ = std::move(templates);
     config_ = std::move(fresh);
+    render_config_ = std::make_shared<const Config>(config_);
     spdlog::info("configuration reloaded ({} language(s) of templates)",
                  templates_->Locales().size());
     // Rendered messages keep what they were rendered with; the next claim uses the new set.

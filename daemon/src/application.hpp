@@ -70,14 +70,18 @@ private:
     void ScheduleReconnect();
 
     // The cycle.
-    void RequestCycle();
-    void RunCycle();
+    // A full cycle schedules, claims and re-arms the poll timer; a claim-only cycle tops up
+    // the batch while a backlog drains.
+    enum class CycleKind { kFull, kClaimOnly };
+    void RequestCycle(CycleKind kind = CycleKind::kFull);
+    void RunCycle(CycleKind kind = CycleKind::kFull);
     void ArmPollTimer(std::chrono::milliseconds after);
     void AdmitJob(const ClaimedReminder& reminder);
     void Dispatch();
     void OnSendResult(SendResult result);
     void FlushReports();
-    void Report(const PendingReport& report);
+    void RequestFlush();
+    OutboxReport ToOutboxReport(const PendingReport& report) const;
     void ReleaseHeldWhenIdle();
     void EnterPause(const SmtpVerdict& verdict);
     void RefreshQueueMetrics();
@@ -100,6 +104,8 @@ private:
     ConfigSources sources_;
     Mode mode_;
     std::shared_ptr<const TemplateSet> templates_;
+    // What sender threads render with: replaced, never changed, on reload.
+    std::shared_ptr<const Config> render_config_;
 
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
@@ -128,6 +134,8 @@ private:
     bool ready_notified_ = false;
     bool connected_once_ = false;
     bool cycle_posted_ = false;
+    bool full_cycle_wanted_ = false;
+    bool flush_posted_ = false;
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
     bool retention_available_ = true;

@@ -119,31 +119,32 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
     return claimed;
 }
 
-void Outbox::Complete(std::int64_t reminder_id, const std::string& message_id,
-                      const std::string& smtp_reply, const std::string& subject,
-                      const std::string& template_name) {
+void Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
     pqxx::work tx(*connection_);
-    tx.exec_params("SELECT cartwatch.complete_reminder($1, $2, $3, $4, $5, $6)", reminder_id,
-                   worker_, message_id, smtp_reply, subject, template_name);
+    const std::string worker = tx.quote(worker_);
+    std::string sql;
+    for (const OutboxReport& r : reports) {
+        const std::string id = std::to_string(r.reminder_id);
+        switch (r.kind) {
+        case OutboxReport::Kind::kComplete:
+            sql += "SELECT cartwatch.complete_reminder(" + id + ", " + worker + ", " +
+                   tx.quote(r.message_id) + ", " + tx.quote(r.detail) + ", " +
+                   tx.quote(r.subject) + ", " + tx.quote(r.template_name) + ");\n";
+            break;
+        case OutboxReport::Kind::kFail:
+            sql += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
+                   tx.quote(r.detail) + ", " + (r.permanent ? "true" : "false") + ", " +
+                   (r.suppress ? "true" : "false") + ");\n";
+            break;
+        case OutboxReport::Kind::kUnknown:
+            sql += "SELECT cartwatch.reminder_outcome_unknown(" + id + ", " + worker + ", " +
+                   tx.quote(r.detail) + ");\n";
+            break;
+        }
+    }
+    // Values are quoted by libpq (tx.quote), so one simple-protocol string carries them all.
+    tx.exec(sql);
     tx.commit();
-}
-
-FailState Outbox::Fail(std::int64_t reminder_id, const std::string& error, bool permanent,
-                       bool suppress) {
-    pqxx::work tx(*connection_);
-    const pqxx::result rows =
-        tx.exec_params("SELECT cartwatch.fail_reminder($1, $2, $3, $4, $5)", reminder_id,
-                       worker_, error, permanent, suppress);
-    tx.commit();
-    return rows[0][0].as<std::string>("");
-}
-
-std::string Outbox::MarkUnknown(std::int64_t reminder_id, const std::string& error) {
-    pqxx::work tx(*connection_);
-    const pqxx::result rows = tx.exec_params(
-        "SELECT cartwatch.reminder_outcome_unknown($1, $2, $3)", reminder_id, worker_, error);
-    tx.commit();
-    return rows[0][0].as<std::string>("");
 }
 
 int Outbox::Release() {

@@ -4,6 +4,7 @@
 // reconnects, so nothing here retries on its own.
 #pragma once
 
+#include "claimed_reminder.hpp"
 #include "metrics.hpp"
 
 #include <pqxx/connection>
@@ -17,25 +18,18 @@
 
 namespace cartwatch {
 
-// One row of cartwatch.claim_reminders().
-struct ClaimedReminder {
-    std::int64_t reminder_id = 0;
-    std::string step; // "first" or "second"
-    int attempt = 0;
-    std::int64_t cart_id = 0;
-    std::string email;
-    std::optional<std::string> display_name; // NULL for guests
-    std::string locale;
-    std::string currency;
-    std::string items_json;
-    std::string total;
-    std::string recovery_token;
-    std::string unsubscribe_token;
-    std::string message_key; // stable across attempts
-};
 
-// What a failure report did to the reminder ("failed": retry scheduled, or "dead").
-using FailState = std::string;
+// One outcome to write: complete_reminder, fail_reminder or reminder_outcome_unknown.
+struct OutboxReport {
+    enum class Kind { kComplete, kFail, kUnknown } kind = Kind::kComplete;
+    std::int64_t reminder_id = 0;
+    std::string detail; // the SMTP reply (complete) or the error (fail, unknown)
+    std::string message_id;
+    std::string subject;
+    std::string template_name;
+    bool permanent = false;
+    bool suppress = false;
+};
 
 class Outbox {
 public:
@@ -62,12 +56,9 @@ public:
 
     int Schedule();
     std::vector<ClaimedReminder> Claim(int max_count, std::chrono::milliseconds lease);
-    void Complete(std::int64_t reminder_id, const std::string& message_id,
-                  const std::string& smtp_reply, const std::string& subject,
-                  const std::string& template_name);
-    FailState Fail(std::int64_t reminder_id, const std::string& error, bool permanent,
-                   bool suppress);
-    std::string MarkUnknown(std::int64_t reminder_id, const std::string& error);
+    // Writes many outcomes in one round trip and one transaction: at a few hundred sends a
+    // second, a commit per message would be the bottleneck. All or nothing.
+    void WriteReports(const std::vector<OutboxReport>& reports);
     int Release();
     QueueMetrics Metrics();
     bool Unsubscribe(const std::string& token);

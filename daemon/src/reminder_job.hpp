@@ -3,6 +3,7 @@
 // means for the database is decided here, in one pure function, so it is tested on its own.
 #pragma once
 
+#include "claimed_reminder.hpp"
 #include "smtp_reply.hpp"
 
 #include <chrono>
@@ -14,9 +15,9 @@
 namespace cartwatch {
 
 enum class JobState {
-    kClaimed,   // held under a lease, not rendered yet
-    kReady,     // rendered, waiting for a sender thread
-    kSending,   // a sender thread has it
+    kClaimed,   // held under a lease, not handed on yet
+    kReady,     // waiting for a sender thread
+    kSending,   // a sender thread renders and sends it
     kReporting, // the outcome is known and waits to be written to the database
     kHeld,      // not sent because SMTP is unavailable: goes back to the queue, no attempt used
     kDone,      // reported (or released)
@@ -47,10 +48,10 @@ struct ReminderJob {
     std::int64_t reminder_id = 0;
     std::string step;
     int attempt = 0;
-    std::string recipient;
     JobState state = JobState::kClaimed;
+    // What it is rendered from; handed to the sender thread.
+    ClaimedReminder reminder;
     // Filled when rendered.
-    std::string message;
     std::string message_id;
     std::string subject;
     std::string template_name;

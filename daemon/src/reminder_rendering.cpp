@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include <cctype>
+#include <random>
 
 namespace cartwatch {
 namespace {
@@ -27,6 +28,20 @@ std::string PrefixOf(const std::string& link_template) {
 
 } // namespace
 
+RandomTokenSource FastBoundaryTokens() {
+    return [](std::size_t length) {
+        static constexpr char kAlphabet[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        thread_local std::mt19937_64 engine{std::random_device{}()};
+        std::uniform_int_distribution<std::size_t> pick(0, sizeof kAlphabet - 2);
+        std::string token(length, 'x');
+        for (char& c : token) {
+            c = kAlphabet[pick(engine)];
+        }
+        return token;
+    };
+}
+
 std::string ReminderMessageId(const ClaimedReminder& reminder, const std::string& from_address) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     const std::string secret = "cartwatch message-id|" + reminder.unsubscribe_token;
@@ -44,7 +59,8 @@ std::string ReminderMessageId(const ClaimedReminder& reminder, const std::string
 
 Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
                                        const ClaimedReminder& reminder, const Config& config,
-                                       std::chrono::system_clock::time_point now) {
+                                       std::chrono::system_clock::time_point now,
+                                       const RandomTokenSource& boundary_tokens) {
     ReminderRow row;
     row.reminder_id = reminder.reminder_id;
     row.step = reminder.step;
@@ -82,6 +98,7 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     MessageOptions options;
     options.date = now;
     options.message_id = ReminderMessageId(reminder, config.smtp.from_address);
+    options.random_tokens = boundary_tokens;
     return BuildReminder(templates, message.value(), options);
 }
 

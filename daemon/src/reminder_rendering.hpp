@@ -18,9 +18,16 @@ namespace cartwatch {
 // can send a message with that id first. "<cw.42.1732370000.3f9a...@shop.example>".
 std::string ReminderMessageId(const ClaimedReminder& reminder, const std::string& from_address);
 
-// Renders the reminder for sending at `now`.
+// MIME boundaries only have to be absent from the message, not secret: a generator per thread,
+// seeded once, instead of opening the kernel's random device for every message. (Message-IDs
+// do not come from here.)
+RandomTokenSource FastBoundaryTokens();
+
+// Renders the reminder for sending at `now`; boundary_tokens makes the MIME boundary (empty:
+// the mail library's default source).
 Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
                                        const ClaimedReminder& reminder, const Config& config,
-                                       std::chrono::system_clock::time_point now);
+                                       std::chrono::system_clock::time_point now,
+                                       const RandomTokenSource& boundary_tokens = {});
 
 } // namespace cartwatch

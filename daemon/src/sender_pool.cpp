@@ -16,10 +16,10 @@ SenderPool::~SenderPool() {
     Stop();
 }
 
-void SenderPool::Submit(OutgoingMessage message) {
+void SenderPool::Submit(SendJob job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        queue_.push_back(std::move(message));
+        queue_.push_back(std::move(job));
     }
     wake_.notify_one();
 }
@@ -53,10 +53,24 @@ void SenderPool::Run() {
         if (queue_.empty()) {
             return; // stopping, nothing left
         }
-        OutgoingMessage message = std::move(queue_.front());
+        SendJob job = std::move(queue_.front());
         queue_.pop_front();
         SendResult result;
-        result.reminder_id = message.reminder_id;
+        result.reminder_id = job.message.reminder_id;
+        if (job.prepare && !stopping_) {
+            lock.unlock();
+            std::optional<std::string> error = job.prepare(job);
+            lock.lock();
+            result.message_id = job.message_id;
+            result.subject = job.subject;
+            result.template_name = job.template_name;
+            if (error) {
+                result.attempted = false;
+                result.prepare_error = std::move(*error);
+                PostResult(std::move(result));
+                continue;
+            }
+        }
 
         // Wait for the rate slot; Stop() cuts the wait short and the message goes back.
         const auto slot = stopping_ ? RateLimiter::Clock::now()
@@ -71,14 +85,18 @@ void SenderPool::Run() {
             }
             lock.unlock();
             const auto started = std::chrono::steady_clock::now();
-            result.transcript = transport->Send(message);
+            result.transcript = transport->Send(job.message);
             result.took = std::chrono::steady_clock::now() - started;
             lock.lock();
         }
-        boost::asio::post(io_, [handler = on_result_, result = std::move(result)]() mutable {
-            handler(std::move(result));
-        });
+        PostResult(std::move(result));
     }
+}
+
+void SenderPool::PostResult(SendResult result) {
+    boost::asio::post(io_, [handler = on_result_, result = std::move(result)]() mutable {
+        handler(std::move(result));
+    });
 }
 
 } // namespace cartwatch

@@ -17,15 +17,32 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 namespace cartwatch {
 
+// A message to send, possibly still to be rendered: rendering is CPU work, so it runs on the
+// sender threads, in parallel, rather than on the event loop.
+struct SendJob {
+    OutgoingMessage message;
+    // Fills message.bytes and the fields below; returns an error text when the message cannot
+    // be built (then nothing is sent). Empty when the bytes are there already.
+    std::function<std::optional<std::string>(SendJob&)> prepare;
+    std::string message_id;
+    std::string subject;
+    std::string template_name;
+};
+
 struct SendResult {
     std::int64_t reminder_id = 0;
     SmtpTranscript transcript;
-    bool attempted = true; // false: the pool stopped before the message went out
+    bool attempted = true;      // false: the pool stopped before the message went out
+    std::string prepare_error;  // set: the message could not be built, nothing was sent
+    std::string message_id;     // from prepare
+    std::string subject;
+    std::string template_name;
     std::chrono::steady_clock::duration took{};
 };
 
@@ -41,7 +58,7 @@ public:
     SenderPool(const SenderPool&) = delete;
     SenderPool& operator=(const SenderPool&) = delete;
 
-    void Submit(OutgoingMessage message);
+    void Submit(SendJob job);
 
     // New transports for the sends that follow (after a configuration reload); each thread
     // drops its connection before its next message.
@@ -53,6 +70,7 @@ public:
 
 private:
     void Run();
+    void PostResult(SendResult result);
 
     boost::asio::io_context& io_;
     RateLimiter& limiter_;
@@ -60,7 +78,7 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<OutgoingMessage> queue_;
+    std::deque<SendJob> queue_;
     TransportFactory factory_;
     unsigned generation_ = 0;
     bool stopping_ = false;
