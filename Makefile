@@ -39,8 +39,9 @@ ifeq ($(wildcard $(CLANG)),)
 with_llvm = no
 endif
 
-# Header changes rebuild the objects that include them.
-extension/%.o: extension/%.cpp $(wildcard extension/*.hpp)
+# A header change rebuilds every object: a class whose layout changed must never meet an object
+# compiled against the old one. (An explicit rule: a recipe-less pattern rule would be ignored.)
+$(OBJS): $(wildcard extension/*.hpp)
 
 $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@
