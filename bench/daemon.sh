@@ -46,7 +46,7 @@ sleep 0.3
 createdb "$db"
 psql -v messages="$messages" <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 SELECT cartwatch.set_setting('first_after', '1 hour') \gset
 INSERT INTO cartwatch.products (product_id, reference, name, price)
 VALUES (1, 'MUG-1', 'Kubek ceramiczny 350 ml', 39.90), (2, 'TEE-1', 'T-shirt „Żółw”', 59.00);

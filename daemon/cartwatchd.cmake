@@ -28,6 +28,7 @@ string(REGEX REPLACE ".*'(.*)'.*" "\\1" cartwatchd_version "${cartwatchd_version
 find_package(OpenSSL REQUIRED)
 add_library(cartwatchd_core STATIC
     ${cartwatchd_dir}/src/application.cpp
+    ${cartwatchd_dir}/src/application_service.cpp
     ${cartwatchd_dir}/src/config.cpp
     ${cartwatchd_dir}/src/duration.cpp
     ${cartwatchd_dir}/src/http_endpoint.cpp

@@ -33,11 +33,6 @@ std::string OneLine(std::string text) {
     return text;
 }
 
-double UnixNow() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // "2026-11-23T18:00:00.000000Z" (cartwatch.notify_reminders) -> a system clock time.
 std::optional<std::chrono::system_clock::time_point> ParseUtcTimestamp(const std::string& text) {
     std::tm parts{};
@@ -55,12 +50,16 @@ std::optional<std::chrono::system_clock::time_point> ParseUtcTimestamp(const std
     return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
 
+} // namespace
 
-std::string ConnectionString(const Config& config) {
-    return ConnectionStringWithPassword(config.database.url, config.secrets.database_password);
+double UnixNow() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
-} // namespace
+std::string DatabaseConnectionString(const Config& config) {
+    return ConnectionStringWithPassword(config.database.url, config.secrets.database_password);
+}
 
 SmtpSettings SmtpSettingsFor(const Config& config) {
     SmtpSettings settings;
@@ -82,7 +81,7 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       templates_(std::make_shared<const TemplateSet>(config_.templates.dir)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP), poll_timer_(io_), reconnect_timer_(io_),
       resume_timer_(io_), watchdog_timer_(io_), drain_timer_(io_), retention_timer_(io_),
-      outbox_(ConnectionString(config_),
+      outbox_(DatabaseConnectionString(config_),
               config_.database.worker.empty() ? DefaultWorkerName() : config_.database.worker,
               config_.database.statement_timeout),
       limiter_(config_.smtp.rate_per_second, std::max(1.0, config_.smtp.rate_per_second)),
@@ -348,8 +347,8 @@ void Application::Dispatch() {
         send.message.recipient = job.reminder.email;
         // Runs on the sender thread: only what the lambda holds, nothing of the Application.
         send.prepare = [templates = templates_, config = render_config_,
-                        reminder = std::move(job.reminder)](SendJob& self)
-            -> std::optional<std::string> {
+                        reminder =
+                            std::move(job.reminder)](SendJob& self) -> std::optional<std::string> {
             Result<RenderedMessage> rendered =
                 RenderReminder(*templates, reminder, *config, std::chrono::system_clock::now(),
                                FastBoundaryTokens());
@@ -401,8 +400,8 @@ void Application::OnSendResult(SendResult result) {
             break;
         case SmtpOutcome::kTransient:
             metrics_.retried++;
-            spdlog::warn("reminder {} deferred by the server, will be retried: {}",
-                         job.reminder_id, verdict.detail);
+            spdlog::warn("reminder {} deferred by the server, will be retried: {}", job.reminder_id,
+                         verdict.detail);
             break;
         case SmtpOutcome::kPermanent:
             metrics_.failed++;
@@ -496,8 +495,8 @@ void Application::FlushReports() {
                     throw;
                 }
                 metrics_.database_errors++;
-                spdlog::error("reminder {}: the outbox refused the outcome: {}",
-                              report.reminder_id, OneLine(error.what()));
+                spdlog::error("reminder {}: the outbox refused the outcome: {}", report.reminder_id,
+                              OneLine(error.what()));
             }
             done();
         }
@@ -577,51 +576,13 @@ void Application::EnterPause(const SmtpVerdict& verdict) {
     if (!metrics_.sending_paused) {
         metrics_.sending_paused = true;
         pause_reason_ = std::string(OutcomeName(verdict.outcome)) + ": " + verdict.detail;
-        spdlog::error("SMTP server unusable ({}); pausing, no reminder is lost",
-                      pause_reason_);
+        spdlog::error("SMTP server unusable ({}); pausing, no reminder is lost", pause_reason_);
         Notify("STATUS=sending paused: " + pause_reason_);
     }
 }
 
 void Application::RefreshQueueMetrics() {
     queue_ = outbox_.Metrics();
-}
-
-void Application::MaybeRunRetention() {
-    // One minute between checks; run_retention itself knows which policy is due.
-    if (!config_.daemon.retention || !retention_available_ || mode_ != Mode::kService ||
-        !metrics_.database_up || Clock::now() - last_retention_ < std::chrono::minutes(1)) {
-        return;
-    }
-    if (retention_thread_.joinable()) {
-        return; // the last run is still going; it is joined when it posts back
-    }
-    last_retention_ = Clock::now();
-    const std::string connection = ConnectionString(config_);
-    const auto timeout = config_.database.statement_timeout;
-    retention_thread_ = std::thread([this, connection, timeout] {
-        bool available = true;
-        std::string failure;
-        try {
-            // Retention deletes in batches for as long as it takes: no statement timeout.
-            Outbox retention(connection, "cartwatchd-retention", std::chrono::hours(24));
-            retention.Connect();
-            available = retention.RunDueRetention();
-        } catch (const std::exception& error) {
-            failure = error.what();
-        }
-        (void)timeout;
-        boost::asio::post(io_, [this, available, failure] {
-            retention_thread_.join();
-            if (!failure.empty()) {
-                spdlog::warn("retention run failed: {}", failure);
-            } else if (!available) {
-                retention_available_ = false;
-                spdlog::info("the cartwatch extension has no retention policies to run "
-                             "(or this role may not run them); not asking again");
-            }
-        });
-    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -674,8 +635,8 @@ void Application::MaybeFinish() {
     if (finished_) {
         return;
     }
-    const bool once_done = mode_ == Mode::kOnce && once_claimed_ && ready_.empty() &&
-                           metrics_.in_flight == 0;
+    const bool once_done =
+        mode_ == Mode::kOnce && once_claimed_ && ready_.empty() && metrics_.in_flight == 0;
     if (!(metrics_.draining || once_done) || metrics_.in_flight > 0) {
         return;
     }
@@ -696,9 +657,9 @@ void Application::MaybeFinish() {
     }
     int code = 0;
     if (mode_ == Mode::kOnce) {
-        spdlog::info("once: sent {}, retried {}, failed {}, unknown {}, released {}",
-                     metrics_.sent, metrics_.retried, metrics_.failed + metrics_.suppressed,
-                     metrics_.unknown, metrics_.released);
+        spdlog::info("once: sent {}, retried {}, failed {}, unknown {}, released {}", metrics_.sent,
+                     metrics_.retried, metrics_.failed + metrics_.suppressed, metrics_.unknown,
+                     metrics_.released);
         // Sending could not even start: say so in the exit code, for cron and scripts.
         code = metrics_.smtp_unavailable > 0 && metrics_.sent == 0 ? 1 : 0;
     }
@@ -768,120 +729,18 @@ void Application::Reload() {
     RequestCycle();
 }
 
-void Application::StartEndpoints() {
-    if (auto address = ParseListenAddress(config_.daemon.metrics_listen)) {
-        metrics_endpoint_ = std::make_unique<HttpEndpoint>(
-            io_, address->first, address->second, "metrics", [this](const HttpRequest& request) {
-                HttpResponse response;
-                const std::string path = request.target.substr(0, request.target.find('?'));
-                if (path == "/metrics") {
-                    // Fresh queue numbers when the database answers; the last known otherwise.
-                    if (metrics_.database_up) {
-                        try {
-                            RefreshQueueMetrics();
-                        } catch (const std::exception& error) {
-                            OnDatabaseError("reading metrics", error);
-                        }
-                    }
-                    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                    response.body = RenderPrometheus(metrics_, queue_);
-                } else if (path == "/health" || path == "/healthz") {
-                    const Health health = EvaluateHealth(metrics_, queue_, UnixNow());
-                    response.status = health.healthy ? 200 : 503;
-                    response.content_type = "application/json";
-                    response.body = health.json + "\n";
-                } else {
-                    response.status = 404;
-                    response.body = "cartwatchd: /metrics and /health\n";
-                }
-                return response;
-            });
-        spdlog::info("metrics and health on http://{}:{}/metrics and /health", address->first,
-                     metrics_endpoint_->Port());
-    }
-    if (auto address = ParseListenAddress(config_.unsubscribe.listen)) {
-        unsubscribe_endpoint_ = std::make_unique<HttpEndpoint>(
-            io_, address->first, address->second, "unsubscribe",
-            [this](const HttpRequest& request) {
-                return HandleUnsubscribe(
-                    request, config_.shop.unsubscribe_url, config_.shop.name,
-                    [this](const std::string& token) -> std::optional<bool> {
-                        if (!metrics_.database_up) {
-                            return std::nullopt;
-                        }
-                        try {
-                            const bool done = outbox_.Unsubscribe(token);
-                            if (done) {
-                                metrics_.unsubscribes++;
-                                spdlog::info("unsubscribe link used: address suppressed");
-                            }
-                            return done;
-                        } catch (const std::exception& error) {
-                            OnDatabaseError("unsubscribing", error);
-                            return std::nullopt;
-                        }
-                    });
-            });
-        spdlog::info("serving unsubscribe links on http://{}:{}", address->first,
-                     unsubscribe_endpoint_->Port());
-    }
-}
-
-void Application::StartWatchdog() {
-    std::uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
-        return;
-    }
-    // Pinged from the loop itself: a wedged loop stops the pings and systemd restarts us. The
-    // sender threads, which may block in libcurl, never ping.
-    const auto interval = std::chrono::microseconds(usec / 2);
-    watchdog_timer_.expires_after(interval);
-    watchdog_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) {
-            return;
-        }
-        sd_notify(0, "WATCHDOG=1");
-        StartWatchdog();
-    });
-}
-
-void Application::Notify(const std::string& state) const {
-    if (mode_ == Mode::kService) {
-        sd_notify(0, state.c_str());
-    }
-}
-
-void Application::UpdateStatus() {
-    if (mode_ != Mode::kService || metrics_.draining || !metrics_.database_up) {
-        return;
-    }
-    std::string status = metrics_.sending_paused ? "STATUS=sending paused; " : "STATUS=running; ";
-    status += "sent=" + std::to_string(metrics_.sent) +
-              " retried=" + std::to_string(metrics_.retried) +
-              " failed=" + std::to_string(metrics_.failed + metrics_.suppressed) +
-              " unknown=" + std::to_string(metrics_.unknown) +
-              " in_flight=" + std::to_string(metrics_.in_flight);
-    if (queue_) {
-        status += " due=" + std::to_string(queue_->due);
-    }
-    Notify(status);
-}
-
 SenderPool::TransportFactory Application::TransportFactoryFor(const Config& config) const {
     if (!config.daemon.dry_run_dir.empty()) {
         return [dir = config.daemon.dry_run_dir] { return std::make_unique<DryRunTransport>(dir); };
     }
-    return [settings = SmtpSettingsFor(config)] {
-        return std::make_unique<SmtpTransport>(settings);
-    };
+    return
+        [settings = SmtpSettingsFor(config)] { return std::make_unique<SmtpTransport>(settings); };
 }
 
 std::unique_ptr<SenderPool> Application::MakePool() {
-    return std::make_unique<SenderPool>(io_, config_.smtp.concurrency,
-                                        TransportFactoryFor(config_), limiter_,
-                                        [this](SendResult result) {
-                                            OnSendResult(std::move(result));
-                                        });
+    return std::make_unique<SenderPool>(
+        io_, config_.smtp.concurrency, TransportFactoryFor(config_), limiter_,
+        [this](SendResult result) { OnSendResult(std::move(result)); });
 }
 
 } // namespace cartwatch

@@ -39,6 +39,12 @@ namespace cartwatch {
 // The sender settings a configuration asks for.
 SmtpSettings SmtpSettingsFor(const Config& config);
 
+// database.url with the password from the secrets, for libpq.
+std::string DatabaseConnectionString(const Config& config);
+
+// Seconds since the epoch, for metrics and health.
+double UnixNow();
+
 class Application {
 public:
     enum class Mode {

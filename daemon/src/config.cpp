@@ -163,8 +163,7 @@ Apply Integer(Section Config::*section, int Section::*field, int min, int max) {
     };
 }
 
-template <typename Section>
-Apply Boolean(Section Config::*section, bool Section::*field) {
+template <typename Section> Apply Boolean(Section Config::*section, bool Section::*field) {
     return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
         auto flag = AsBoolean(raw);
         if (!flag) {
@@ -181,8 +180,8 @@ Apply Duration(Section Config::*section, Milliseconds Section::*field, Milliseco
     return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
         auto duration = AsDuration(raw);
         if (!duration || *duration < min || *duration > max) {
-            return "must be a duration from " + FormatDuration(min) + " to " +
-                   FormatDuration(max) + " (such as \"30s\", \"5m\", \"1h\")";
+            return "must be a duration from " + FormatDuration(min) + " to " + FormatDuration(max) +
+                   " (such as \"30s\", \"5m\", \"1h\")";
         }
         (config.*section).*field = *duration;
         return std::nullopt;
@@ -190,7 +189,8 @@ Apply Duration(Section Config::*section, Milliseconds Section::*field, Milliseco
 }
 
 // A link template: an absolute https URL with exactly one {token}.
-template <typename Section> Apply LinkTemplate(Section Config::*section, std::string Section::*field) {
+template <typename Section>
+Apply LinkTemplate(Section Config::*section, std::string Section::*field) {
     return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
         auto text = AsString(raw);
         if (!text) {
@@ -337,8 +337,7 @@ const std::vector<KeySpec>& Keys() {
         {"daemon", "metrics_listen", Kind::kString,
          Listen(&Config::daemon, &DaemonConfig::metrics_listen)},
         {"daemon", "schedule", Kind::kBoolean, Boolean(&Config::daemon, &DaemonConfig::schedule)},
-        {"daemon", "retention", Kind::kBoolean,
-         Boolean(&Config::daemon, &DaemonConfig::retention)},
+        {"daemon", "retention", Kind::kBoolean, Boolean(&Config::daemon, &DaemonConfig::retention)},
         {"daemon", "log_level", Kind::kString,
          [](Config& config, const RawValue& raw) -> std::optional<std::string> {
              static const std::set<std::string> levels = {"trace", "debug", "info",
@@ -350,8 +349,7 @@ const std::vector<KeySpec>& Keys() {
              config.daemon.log_level = *text;
              return std::nullopt;
          }},
-        {"daemon", "dry_run_dir", Kind::kString,
-         Text(&Config::daemon, &DaemonConfig::dry_run_dir)},
+        {"daemon", "dry_run_dir", Kind::kString, Text(&Config::daemon, &DaemonConfig::dry_run_dir)},
         {"daemon", "shutdown_timeout", Kind::kDuration,
          Duration(&Config::daemon, &DaemonConfig::shutdown_timeout, seconds(1), hours(1))},
 
@@ -383,7 +381,8 @@ void ApplyValue(Config& config, const KeySpec& spec, const RawValue& raw,
     origins[name] = raw.origin;
 }
 
-void ReadFile(Config& config, const std::string& file, std::map<std::string, std::string>& origins) {
+void ReadFile(Config& config, const std::string& file,
+              std::map<std::string, std::string>& origins) {
     toml::table root;
     try {
         root = toml::parse_file(file);
@@ -394,11 +393,13 @@ void ReadFile(Config& config, const std::string& file, std::map<std::string, std
     for (const auto& [section_name, section_node] : root) {
         const std::string section(section_name.str());
         const auto* table = section_node.as_table();
-        const bool known = std::any_of(Keys().begin(), Keys().end(),
-                                       [&](const KeySpec& spec) { return section == spec.section; });
+        const bool known = std::any_of(Keys().begin(), Keys().end(), [&](const KeySpec& spec) {
+            return section == spec.section;
+        });
         if (!table || !known) {
             throw ConfigError(LineOrigin(file, section_node.source()) + ": unknown section [" +
-                              section + "] (known: database, smtp, shop, templates, daemon, "
+                              section +
+                              "] (known: database, smtp, shop, templates, daemon, "
                               "unsubscribe)");
         }
         for (const auto& [key_name, node] : *table) {
@@ -408,8 +409,10 @@ void ReadFile(Config& config, const std::string& file, std::map<std::string, std
             if (!spec) {
                 if (key == "password") {
                     // Secrets stay out of a file that is often world-readable or in git.
-                    throw ConfigError(origin + ": " + section + ".password is not read from the "
-                                      "config file: use " + section + ".password_file or " +
+                    throw ConfigError(origin + ": " + section +
+                                      ".password is not read from the "
+                                      "config file: use " +
+                                      section + ".password_file or " +
                                       EnvironmentName(section, "password"));
                 }
                 throw ConfigError(origin + ": unknown key " + section + "." + key);
@@ -442,8 +445,8 @@ std::string ReadSecretFile(const std::string& path, const std::string& key,
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const auto origin = origins.find(key);
-        throw ConfigError((origin != origins.end() ? origin->second + ": " : std::string()) +
-                          key + ": cannot read " + path);
+        throw ConfigError((origin != origins.end() ? origin->second + ": " : std::string()) + key +
+                          ": cannot read " + path);
     }
     std::ostringstream text;
     text << in.rdbuf();

@@ -98,8 +98,8 @@ struct Config {
 enum class ConfigPurpose { kSend, kDryRun, kPreview };
 
 struct ConfigSources {
-    std::string file;           // the TOML file
-    bool file_required = false; // false: a missing file is fine (environment-only setups)
+    std::string file;                   // the TOML file
+    bool file_required = false;         // false: a missing file is fine (environment-only setups)
     std::vector<std::string> overrides; // "section.key=value", from --set
     ConfigPurpose purpose = ConfigPurpose::kSend;
     // Environment lookup; the process environment when empty. Tests pass a map.

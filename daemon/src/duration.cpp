@@ -16,17 +16,16 @@ std::optional<Milliseconds> ParseDuration(std::string_view text) {
         // A number: digits with at most one decimal point.
         const std::size_t start = pos;
         bool seen_point = false;
-        while (pos < text.size() &&
-               (std::isdigit(static_cast<unsigned char>(text[pos])) ||
-                (text[pos] == '.' && !seen_point))) {
+        while (pos < text.size() && (std::isdigit(static_cast<unsigned char>(text[pos])) ||
+                                     (text[pos] == '.' && !seen_point))) {
             seen_point = seen_point || text[pos] == '.';
             ++pos;
         }
         if (pos == start || text.substr(start, pos - start) == ".") {
             return std::nullopt;
         }
-        const double number = std::strtod(std::string(text.substr(start, pos - start)).c_str(),
-                                          nullptr);
+        const double number =
+            std::strtod(std::string(text.substr(start, pos - start)).c_str(), nullptr);
         const std::size_t unit_start = pos;
         while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) {
             ++pos;

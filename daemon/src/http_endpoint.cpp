@@ -27,10 +27,9 @@ public:
     void Start() {
         parser_.body_limit(kMaxBodyBytes);
         stream_.expires_after(kConnectionDeadline);
-        http::async_read(stream_, buffer_, parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->OnRead(ec);
-                         });
+        http::async_read(
+            stream_, buffer_, parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
     }
 
 private:
@@ -61,8 +60,7 @@ private:
         http::async_write(stream_, response_,
                           [self = shared_from_this()](beast::error_code, std::size_t) {
                               beast::error_code ignored;
-                              self->stream_.socket().shutdown(tcp::socket::shutdown_send,
-                                                              ignored);
+                              self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
                           });
     }
 
@@ -79,9 +77,8 @@ HttpEndpoint::HttpEndpoint(boost::asio::io_context& io, const std::string& host,
                            unsigned short port, std::string name, Handler handler)
     : acceptor_(io), name_(std::move(name)),
       handler_(std::make_shared<Handler>(std::move(handler))) {
-    const tcp::endpoint endpoint(boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1"
-                                                                                   : host),
-                                 port);
+    const tcp::endpoint endpoint(
+        boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host), port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(endpoint);

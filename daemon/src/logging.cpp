@@ -21,8 +21,7 @@ bool StderrIsJournal() {
     if (!stream || fstat(fileno(stderr), &info) != 0) {
         return false;
     }
-    const std::string expected =
-        std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+    const std::string expected = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
     return expected == stream;
 }
 

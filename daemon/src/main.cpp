@@ -22,9 +22,8 @@ constexpr const char* kDefaultConfig = "/etc/cartwatch/cartwatchd.toml";
 int Preview(const Config& config, std::int64_t cart_id, const std::string& step,
             const std::optional<std::string>& locale) {
     const TemplateSet templates(config.templates.dir);
-    Outbox outbox(ConnectionStringWithPassword(config.database.url,
-                                               config.secrets.database_password),
-                  "cartwatchd-preview", config.database.statement_timeout);
+    Outbox outbox(DatabaseConnectionString(config), "cartwatchd-preview",
+                  config.database.statement_timeout);
     outbox.Connect();
     const ClaimedReminder reminder = outbox.PreviewCart(cart_id, step, locale);
     Result<RenderedMessage> rendered =
@@ -57,9 +56,8 @@ int CheckConfig(const Config& config) {
         report(false, std::string("templates: ") + error.what());
     }
     try {
-        Outbox outbox(ConnectionStringWithPassword(config.database.url,
-                                                   config.secrets.database_password),
-                      "cartwatchd-check", config.database.statement_timeout);
+        Outbox outbox(DatabaseConnectionString(config), "cartwatchd-check",
+                      config.database.statement_timeout);
         outbox.Connect();
         const std::string version = outbox.ExtensionVersion();
         report(!version.empty(), version.empty()
@@ -79,11 +77,10 @@ int CheckConfig(const Config& config) {
         const SmtpVerdict verdict = ClassifyTranscript(probe);
         report(verdict.outcome == SmtpOutcome::kSent,
                "smtp: " + config.smtp.url +
-                   (verdict.outcome == SmtpOutcome::kSent ? ": connected" +
-                                                                std::string(config.smtp.username.empty()
-                                                                                ? ""
-                                                                                : " and logged in")
-                                                          : ": " + verdict.detail));
+                   (verdict.outcome == SmtpOutcome::kSent
+                        ? ": connected" +
+                              std::string(config.smtp.username.empty() ? "" : " and logged in")
+                        : ": " + verdict.detail));
     }
     return failures == 0 ? 0 : 1;
 }
@@ -101,8 +98,7 @@ int main(int argc, char** argv) {
     sources.file = kDefaultConfig;
     std::string dry_run_dir;
     std::string log_level;
-    app.add_option("-c,--config", sources.file, "Configuration file")
-        ->default_str(kDefaultConfig);
+    app.add_option("-c,--config", sources.file, "Configuration file")->default_str(kDefaultConfig);
     app.add_option("--set", sources.overrides,
                    "Override a key: --set smtp.concurrency=4 (repeatable; never for secrets)")
         ->take_all();
@@ -121,9 +117,9 @@ int main(int argc, char** argv) {
     preview->add_option("--step", step, "first or second")
         ->check(CLI::IsMember({"first", "second"}));
     preview->add_option("--locale", locale, "Language, instead of the cart's");
-    auto* check = app.add_subcommand("check-config",
-                                     "Check the configuration, templates, database and SMTP "
-                                     "server, then exit");
+    auto* check =
+        app.add_subcommand("check-config", "Check the configuration, templates, database and SMTP "
+                                           "server, then exit");
     CLI11_PARSE(app, argc, argv);
 
     sources.file_required = app.get_option("--config")->count() > 0;
@@ -133,7 +129,7 @@ int main(int argc, char** argv) {
     if (!log_level.empty()) {
         sources.overrides.push_back("daemon.log_level=" + log_level);
     }
-    sources.purpose = preview->parsed() ? ConfigPurpose::kPreview
+    sources.purpose = preview->parsed()     ? ConfigPurpose::kPreview
                       : dry_run_dir.empty() ? ConfigPurpose::kSend
                                             : ConfigPurpose::kDryRun;
     SetupLogging(log_level.empty() ? "info" : log_level);
@@ -149,8 +145,8 @@ int main(int argc, char** argv) {
         }
         (void)run;
         Application application(config, sources,
-                                 once->parsed() ? Application::Mode::kOnce
-                                                : Application::Mode::kService);
+                                once->parsed() ? Application::Mode::kOnce
+                                               : Application::Mode::kService);
         return application.Run();
     } catch (const ConfigError& error) {
         std::cerr << "cartwatchd: configuration error: " << error.what() << "\n";

@@ -35,8 +35,8 @@ std::string RenderPrometheus(const DaemonMetrics& d, const std::optional<QueueMe
     Exposition e;
     e.Metric("cartwatchd_reminders_claimed_total", "counter", "Reminders claimed from the outbox.",
              static_cast<double>(d.claimed));
-    e.Metric("cartwatchd_reminders_sent_total", "counter",
-             "Reminders the SMTP server accepted.", static_cast<double>(d.sent));
+    e.Metric("cartwatchd_reminders_sent_total", "counter", "Reminders the SMTP server accepted.",
+             static_cast<double>(d.sent));
     e.Metric("cartwatchd_reminders_retried_total", "counter",
              "Sends refused with a 4xx reply; the outbox retries them later.",
              static_cast<double>(d.retried));
@@ -67,8 +67,8 @@ std::string RenderPrometheus(const DaemonMetrics& d, const std::optional<QueueMe
              static_cast<double>(d.unsubscribes));
     e.Metric("cartwatchd_sends_in_flight", "gauge", "Messages handed to sender threads.",
              static_cast<double>(d.in_flight));
-    e.Metric("cartwatchd_send_duration_seconds_sum", "counter",
-             "Time spent in SMTP transactions.", d.send_seconds_total);
+    e.Metric("cartwatchd_send_duration_seconds_sum", "counter", "Time spent in SMTP transactions.",
+             d.send_seconds_total);
     e.Metric("cartwatchd_send_duration_seconds_count", "counter", "SMTP transactions timed.",
              static_cast<double>(d.send_seconds_count));
     e.Metric("cartwatchd_database_up", "gauge", "1 when the database connection works.",
@@ -104,8 +104,7 @@ std::string RenderPrometheus(const DaemonMetrics& d, const std::optional<QueueMe
         e.Metric("cartwatch_reminders_sent_24h", "gauge", "Reminders sent in the last 24 hours.",
                  static_cast<double>(queue->sent_24h));
         e.Metric("cartwatch_reminders_dead_24h", "gauge",
-                 "Reminders given up in the last 24 hours.",
-                 static_cast<double>(queue->dead_24h));
+                 "Reminders given up in the last 24 hours.", static_cast<double>(queue->dead_24h));
         e.Metric("cartwatch_reminders_unknown_24h", "gauge",
                  "Reminders with an unknown outcome in the last 24 hours.",
                  static_cast<double>(queue->unknown_24h));

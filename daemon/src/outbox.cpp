@@ -128,8 +128,8 @@ void Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
         switch (r.kind) {
         case OutboxReport::Kind::kComplete:
             sql += "SELECT cartwatch.complete_reminder(" + id + ", " + worker + ", " +
-                   tx.quote(r.message_id) + ", " + tx.quote(r.detail) + ", " +
-                   tx.quote(r.subject) + ", " + tx.quote(r.template_name) + ");\n";
+                   tx.quote(r.message_id) + ", " + tx.quote(r.detail) + ", " + tx.quote(r.subject) +
+                   ", " + tx.quote(r.template_name) + ");\n";
             break;
         case OutboxReport::Kind::kFail:
             sql += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
@@ -156,11 +156,11 @@ int Outbox::Release() {
 
 QueueMetrics Outbox::Metrics() {
     pqxx::nontransaction tx(*connection_);
-    const pqxx::result rows = tx.exec(
-        "SELECT due, coalesce(oldest_due_age_seconds, 0), pending, retrying, claimed, "
-        "expired_leases, sent_24h, dead_24h, unknown_24h, cancelled_24h, "
-        "extract(epoch FROM last_sent_at)::float8 "
-        "FROM cartwatch.reminder_queue_metrics()");
+    const pqxx::result rows =
+        tx.exec("SELECT due, coalesce(oldest_due_age_seconds, 0), pending, retrying, claimed, "
+                "expired_leases, sent_24h, dead_24h, unknown_24h, cancelled_24h, "
+                "extract(epoch FROM last_sent_at)::float8 "
+                "FROM cartwatch.reminder_queue_metrics()");
     const pqxx::row row = rows[0];
     QueueMetrics m;
     m.due = row[0].as<std::int64_t>(0);
@@ -188,9 +188,9 @@ bool Outbox::Unsubscribe(const std::string& token) {
 
 bool Outbox::RunDueRetention() {
     pqxx::nontransaction tx(*connection_);
-    const pqxx::result found = tx.exec(
-        "SELECT to_regproc('cartwatch.run_retention') IS NOT NULL "
-        "AND has_function_privilege(to_regproc('cartwatch.run_retention'), 'EXECUTE')");
+    const pqxx::result found =
+        tx.exec("SELECT to_regproc('cartwatch.run_retention') IS NOT NULL "
+                "AND has_function_privilege(to_regproc('cartwatch.run_retention'), 'EXECUTE')");
     if (!found[0][0].as<bool>(false)) {
         return false;
     }
@@ -202,12 +202,12 @@ bool Outbox::RunDueRetention() {
 ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& step,
                                     const std::optional<std::string>& locale) {
     pqxx::nontransaction tx(*connection_);
-    const pqxx::result rows = tx.exec_params(
-        "SELECT f.email, f.display_name, coalesce($2, f.locale), f.currency, "
-        "content.items::text, content.total::text, f.veto "
-        "FROM cartwatch.cart_reminder_facts(ARRAY[$1]::bigint[], now()) AS f "
-        "CROSS JOIN LATERAL cartwatch.cart_content($1) AS content",
-        cart_id, locale);
+    const pqxx::result rows =
+        tx.exec_params("SELECT f.email, f.display_name, coalesce($2, f.locale), f.currency, "
+                       "content.items::text, content.total::text, f.veto "
+                       "FROM cartwatch.cart_reminder_facts(ARRAY[$1]::bigint[], now()) AS f "
+                       "CROSS JOIN LATERAL cartwatch.cart_content($1) AS content",
+                       cart_id, locale);
     if (rows.empty()) {
         throw std::runtime_error("cart " + std::to_string(cart_id) + " does not exist");
     }

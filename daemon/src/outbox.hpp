@@ -18,7 +18,6 @@
 
 namespace cartwatch {
 
-
 // One outcome to write: complete_reminder, fail_reminder or reminder_outcome_unknown.
 struct OutboxReport {
     enum class Kind { kComplete, kFail, kUnknown } kind = Kind::kComplete;

@@ -27,12 +27,12 @@ std::string_view JobStateName(JobState state);
 
 // What the database is told about a job.
 enum class ReportKind {
-    kComplete,      // complete_reminder
-    kRetry,         // fail_reminder(permanent => false)
-    kGiveUp,        // fail_reminder(permanent => true)
+    kComplete,       // complete_reminder
+    kRetry,          // fail_reminder(permanent => false)
+    kGiveUp,         // fail_reminder(permanent => true)
     kGiveUpSuppress, // fail_reminder(permanent => true, suppress => true)
-    kUnknown,       // reminder_outcome_unknown: maybe delivered, never resent blindly
-    kRelease,       // release_reminders: not tried, the claim does not count
+    kUnknown,        // reminder_outcome_unknown: maybe delivered, never resent blindly
+    kRelease,        // release_reminders: not tried, the claim does not count
 };
 
 std::string_view ReportKindName(ReportKind kind);

@@ -79,8 +79,8 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     shop.name = config.shop.name;
     shop.address = config.shop.address;
     shop.from_address = config.smtp.from_address;
-    shop.from_display_name = config.smtp.from_name.empty() ? config.shop.name
-                                                           : config.smtp.from_name;
+    shop.from_display_name =
+        config.smtp.from_name.empty() ? config.shop.name : config.smtp.from_name;
     LinkSettings links;
     links.recovery_url_prefix = PrefixOf(config.shop.recovery_url);
     links.unsubscribe_url_prefix = PrefixOf(config.shop.unsubscribe_url);
@@ -93,7 +93,8 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     // Tokens are base64url: they need no percent-encoding, so the full link is the template
     // with the token in place (the mail library checks it is still a plain https URL).
     message.value().recovery_url = ExpandLink(config.shop.recovery_url, reminder.recovery_token);
-    message.value().unsubscribe_url = ExpandLink(config.shop.unsubscribe_url, reminder.unsubscribe_token);
+    message.value().unsubscribe_url =
+        ExpandLink(config.shop.unsubscribe_url, reminder.unsubscribe_token);
 
     MessageOptions options;
     options.date = now;

@@ -73,8 +73,8 @@ void SenderPool::Run() {
         }
 
         // Wait for the rate slot; Stop() cuts the wait short and the message goes back.
-        const auto slot = stopping_ ? RateLimiter::Clock::now()
-                                    : limiter_.Reserve(RateLimiter::Clock::now());
+        const auto slot =
+            stopping_ ? RateLimiter::Clock::now() : limiter_.Reserve(RateLimiter::Clock::now());
         wake_.wait_until(lock, slot, [this] { return stopping_; });
         if (stopping_) {
             result.attempted = false;

@@ -38,9 +38,9 @@ struct SendJob {
 struct SendResult {
     std::int64_t reminder_id = 0;
     SmtpTranscript transcript;
-    bool attempted = true;      // false: the pool stopped before the message went out
-    std::string prepare_error;  // set: the message could not be built, nothing was sent
-    std::string message_id;     // from prepare
+    bool attempted = true;     // false: the pool stopped before the message went out
+    std::string prepare_error; // set: the message could not be built, nothing was sent
+    std::string message_id;    // from prepare
     std::string subject;
     std::string template_name;
     std::chrono::steady_clock::duration took{};

@@ -22,11 +22,11 @@
 namespace cartwatch {
 
 enum class SmtpOutcome {
-    kSent,             // the server took responsibility for the message
-    kTransient,        // 4xx: retry later (counts as an attempt)
-    kPermanent,        // 5xx: never retry this message
-    kBadAddress,       // 5.1.x: never retry, and suppress the address
-    kUnknown,          // maybe delivered: record it, never resend automatically
+    kSent,              // the server took responsibility for the message
+    kTransient,         // 4xx: retry later (counts as an attempt)
+    kPermanent,         // 5xx: never retry this message
+    kBadAddress,        // 5.1.x: never retry, and suppress the address
+    kUnknown,           // maybe delivered: record it, never resend automatically
     kServerUnavailable, // nothing was sent: the reminder waits, no attempt is used
     kConfigFault,       // TLS, auth, certificate, policy (5.7.x): wait, alert, no attempt used
 };
@@ -41,10 +41,10 @@ struct SmtpReply {
 
 // What one send attempt produced.
 struct SmtpTranscript {
-    int curl_code = 0;               // CURLcode of the transfer (0 = CURLE_OK)
-    std::string curl_error;          // libcurl's error buffer
-    std::vector<SmtpReply> replies;  // every reply, oldest first
-    bool data_accepted = false;      // a 354 came: the message body was (being) sent
+    int curl_code = 0;              // CURLcode of the transfer (0 = CURLE_OK)
+    std::string curl_error;         // libcurl's error buffer
+    std::vector<SmtpReply> replies; // every reply, oldest first
+    bool data_accepted = false;     // a 354 came: the message body was (being) sent
     // The verb of the command the last reply answered: "" for the greeting, "EHLO", "AUTH",
     // "STARTTLS", "MAIL", "RCPT", "DATA", or "." for the end of the message.
     std::string last_command;

@@ -105,9 +105,9 @@ struct SmtpTransport::Impl {
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                          static_cast<long>(settings.connect_timeout.count()));
-        curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-                         static_cast<long>(std::max<long long>(
-                             1, settings.response_timeout.count() / 1000)));
+        curl_easy_setopt(
+            curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+            static_cast<long>(std::max<long long>(1, settings.response_timeout.count() / 1000)));
         curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN,
                          static_cast<long>(settings.idle_timeout.count() / 1000));
         if (url.rfind("smtp://", 0) == 0 && settings.require_starttls) {
@@ -179,8 +179,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
 
     transcript.curl_code = static_cast<int>(code);
     if (code != CURLE_OK) {
-        transcript.curl_error =
-            impl.error_buffer[0] ? impl.error_buffer : curl_easy_strerror(code);
+        transcript.curl_error = impl.error_buffer[0] ? impl.error_buffer : curl_easy_strerror(code);
     }
     return transcript;
 }

@@ -36,8 +36,8 @@ constexpr std::array<PageText, 4> kTexts = {{
      "ganzen Link aus der E-Mail.",
      "Ihre Anfrage konnte gerade nicht bearbeitet werden. Bitte versuchen Sie es in einigen "
      "Minuten erneut."},
-    {"fr", "Se désabonner", "Ne plus recevoir les rappels de panier de %shop% ?",
-     "Me désabonner", "Vous ne recevrez plus de rappels de panier de %shop%.",
+    {"fr", "Se désabonner", "Ne plus recevoir les rappels de panier de %shop% ?", "Me désabonner",
+     "Vous ne recevrez plus de rappels de panier de %shop%.",
      "Ce lien de désabonnement n'est pas valide. Il est peut-être incomplet : ouvrez le lien "
      "entier depuis l'e-mail.",
      "Votre demande n'a pas pu être traitée pour le moment. Veuillez réessayer dans quelques "
@@ -68,8 +68,8 @@ std::string PercentDecode(std::string_view text) {
         if (text[i] == '%' && i + 2 < text.size() &&
             std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::strtol(std::string(text.substr(i + 1, 2)).c_str(),
-                                                 nullptr, 16));
+            out += static_cast<char>(
+                std::strtol(std::string(text.substr(i + 1, 2)).c_str(), nullptr, 16));
             i += 2;
         } else if (text[i] == '+') {
             out += ' ';
@@ -179,8 +179,7 @@ std::optional<std::string> UnsubscribeToken(std::string_view link_template,
         if (target.substr(0, before.size()) == before && target.size() > before.size()) {
             std::string_view rest = target.substr(before.size());
             // The token ends where the template's next character starts (or at ?, / or end).
-            const auto end = after.empty() ? rest.find_first_of("?&#/")
-                                           : rest.find(after.front());
+            const auto end = after.empty() ? rest.find_first_of("?&#/") : rest.find(after.front());
             const std::string token = PercentDecode(rest.substr(0, end));
             if (LooksLikeToken(token)) {
                 return token;
@@ -299,9 +298,8 @@ HttpResponse HandleUnsubscribe(const HttpRequest& request, std::string_view link
         if (!*done) {
             return HtmlResponse(404, Page(text, std::string("<p>") + text.invalid + "</p>\n"));
         }
-        return HtmlResponse(
-            200, Page(text, "<h1>" + std::string(text.title) + "</h1>\n<p>" +
-                                WithShop(text.done, shop_name) + "</p>\n"));
+        return HtmlResponse(200, Page(text, "<h1>" + std::string(text.title) + "</h1>\n<p>" +
+                                                WithShop(text.done, shop_name) + "</p>\n"));
     }
     // GET: ask, never act. The form posts back to the very same URL.
     const std::string form =

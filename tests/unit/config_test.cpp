@@ -29,9 +29,9 @@ class ConfigTest : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               ("cartwatchd-config-test-" + std::to_string(::testing::UnitTest::GetInstance()
-                                                                ->random_seed()) +
-                "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+               ("cartwatchd-config-test-" +
+                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_);
     }
     void TearDown() override { fs::remove_all(dir_); }
@@ -93,9 +93,9 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFileAndFlagsOverrideBoth) {
 }
 
 TEST_F(ConfigTest, DurationsAsNumbersOrText) {
-    auto config = LoadConfig(Sources(
-        Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = 2\n"
-                                                "shutdown_timeout = \"1m30s\"\n")));
+    auto config = LoadConfig(
+        Sources(Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = 2\n"
+                                                        "shutdown_timeout = \"1m30s\"\n")));
     EXPECT_EQ(config.daemon.poll_interval, std::chrono::seconds(2));
     EXPECT_EQ(config.daemon.shutdown_timeout, std::chrono::seconds(90));
 }
@@ -110,16 +110,16 @@ TEST_F(ConfigTest, AWrongValueNamesTheKeyAndTheLine) {
 TEST_F(ConfigTest, AWrongTypeNamesTheKeyAndTheLine) {
     const std::string file =
         Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = true\n");
-    EXPECT_NE(ErrorOf(Sources(file)).find(file + " line 13: daemon.poll_interval must be a "
-                                                 "duration"),
+    EXPECT_NE(ErrorOf(Sources(file))
+                  .find(file + " line 13: daemon.poll_interval must be a "
+                               "duration"),
               std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownKeysAndSectionsAreErrorsNotSilence) {
     const std::string typo = Write("a.toml", std::string(kMinimal) + "[smtp2]\nx = 1\n");
     EXPECT_NE(ErrorOf(Sources(typo)).find("line 12: unknown section [smtp2]"), std::string::npos);
-    const std::string key =
-        Write("b.toml", std::string(kMinimal) + "[daemon]\nbatchsize = 10\n");
+    const std::string key = Write("b.toml", std::string(kMinimal) + "[daemon]\nbatchsize = 10\n");
     EXPECT_EQ(ErrorOf(Sources(key)), key + " line 13: unknown key daemon.batchsize");
 }
 
@@ -132,9 +132,9 @@ TEST_F(ConfigTest, PasswordsNeverComeFromTheFile) {
     const std::string file =
         Write("c.toml", std::string(kMinimal) + "[smtp]\n"); // duplicate table: syntax error
     EXPECT_NE(ErrorOf(Sources(file)), "(no error)");
-    const std::string with_password = Write(
-        "p.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
-                                                "password = \"hunter2\"\n\n"));
+    const std::string with_password =
+        Write("p.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
+                                                      "password = \"hunter2\"\n\n"));
     const std::string error = ErrorOf(Sources(with_password));
     EXPECT_NE(error.find("smtp.password is not read from the config file"), std::string::npos);
     EXPECT_EQ(error.find("hunter2"), std::string::npos);
@@ -142,10 +142,10 @@ TEST_F(ConfigTest, PasswordsNeverComeFromTheFile) {
 
 TEST_F(ConfigTest, SecretsComeFromFilesOrTheEnvironment) {
     const std::string secret = Write("smtp-password", "s3cret\n");
-    auto sources = Sources(Write(
-        "c.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
-                                                "username = \"shop\"\npassword_file = \"" +
-                                                    secret + "\"\n\n")));
+    auto sources = Sources(
+        Write("c.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
+                                                      "username = \"shop\"\npassword_file = \"" +
+                                                          secret + "\"\n\n")));
     EXPECT_EQ(LoadConfig(sources).secrets.smtp_password, "s3cret");
     env_["CARTWATCH_SMTP_PASSWORD"] = "from-env";
     env_["CARTWATCH_DATABASE_PASSWORD"] = "db-pass";
@@ -177,14 +177,14 @@ TEST_F(ConfigTest, AnUnreadablePasswordFileIsAnError) {
 
 TEST_F(ConfigTest, MissingRequiredKeysSayWhereToSetThem) {
     const std::string file = Write("c.toml", "[database]\nurl = \"dbname=shop\"\n");
-    EXPECT_EQ(ErrorOf(Sources(file)),
-              "smtp.from is required: set it in " + file +
-                  ", in CARTWATCH_SMTP_FROM or with --set smtp.from=...");
+    EXPECT_EQ(ErrorOf(Sources(file)), "smtp.from is required: set it in " + file +
+                                          ", in CARTWATCH_SMTP_FROM or with --set smtp.from=...");
 }
 
 TEST_F(ConfigTest, ADryRunNeedsNoSmtpServer) {
     std::string text = kMinimal;
-    text.erase(text.find("url = \"smtp://"), std::string("url = \"smtp://mail.example.com:587\"\n").size());
+    text.erase(text.find("url = \"smtp://"),
+               std::string("url = \"smtp://mail.example.com:587\"\n").size());
     auto sources = Sources(Write("c.toml", text));
     EXPECT_NE(ErrorOf(sources).find("smtp.url is required"), std::string::npos);
     sources.purpose = ConfigPurpose::kDryRun;
@@ -230,8 +230,8 @@ TEST_F(ConfigTest, AMissingDefaultFileIsFineAMissingChosenFileIsNot) {
 }
 
 TEST(ConfigHelpers, ParsesMailboxes) {
-    EXPECT_EQ(ParseMailbox("shop@example.com"), std::make_pair(std::string(),
-                                                               std::string("shop@example.com")));
+    EXPECT_EQ(ParseMailbox("shop@example.com"),
+              std::make_pair(std::string(), std::string("shop@example.com")));
     EXPECT_EQ(ParseMailbox("\"Sklep, Kraków\" <sklep@example.pl>"),
               std::make_pair(std::string("Sklep, Kraków"), std::string("sklep@example.pl")));
     EXPECT_FALSE(ParseMailbox("Shop <shop@example.com>\r\nBcc: x@evil.example"));

@@ -57,9 +57,9 @@ TEST(SmtpReply, UnknownMailboxIsSuppressed) {
 }
 
 TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
-    EXPECT_EQ(ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "User unknown"}}))
-                  .outcome,
-              SmtpOutcome::kPermanent); // no enhanced code: not sure enough to suppress
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "User unknown"}})).outcome,
+        SmtpOutcome::kPermanent); // no enhanced code: not sure enough to suppress
     EXPECT_EQ(
         ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "5.7.1 Policy rejection"}}))
             .outcome,
@@ -71,13 +71,13 @@ TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
 }
 
 TEST(SmtpReply, TemporaryRepliesAreRetried) {
-    EXPECT_EQ(ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {450, "4.2.0 greylisted"}}))
-                  .outcome,
-              SmtpOutcome::kTransient);
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {450, "4.2.0 greylisted"}})).outcome,
+        SmtpOutcome::kTransient);
     // 451 after the message body: the server said no, so nothing was delivered.
-    EXPECT_EQ(ClassifyTranscript(Transcript(8, ".", {kData, {451, "4.3.0 Local error"}}, true))
-                  .outcome,
-              SmtpOutcome::kTransient);
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(8, ".", {kData, {451, "4.3.0 Local error"}}, true)).outcome,
+        SmtpOutcome::kTransient);
 }
 
 TEST(SmtpReply, HangUpAfterTheBodyIsUnknown) {
@@ -98,23 +98,22 @@ TEST(SmtpReply, NoServerMeansWaitNotFail) {
               SmtpOutcome::kServerUnavailable);
     EXPECT_EQ(ClassifyTranscript(Transcript(8, "", {{421, "4.3.2 Shutting down"}})).outcome,
               SmtpOutcome::kServerUnavailable);
-    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {451, "4.7.1 rate"}}))
-                  .outcome,
+    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {451, "4.7.1 rate"}})).outcome,
               SmtpOutcome::kServerUnavailable);
 }
 
 TEST(SmtpReply, SenderSideRefusalsAreConfigurationFaults) {
-    EXPECT_EQ(ClassifyTranscript(Transcript(67, "AUTH", {kGreeting, {535, "5.7.8 bad creds"}}))
-                  .outcome,
-              SmtpOutcome::kConfigFault);
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(67, "AUTH", {kGreeting, {535, "5.7.8 bad creds"}})).outcome,
+        SmtpOutcome::kConfigFault);
     EXPECT_EQ(ClassifyTranscript(Transcript(64, "EHLO", {kGreeting})).outcome,
               SmtpOutcome::kConfigFault); // STARTTLS required, not offered
     EXPECT_EQ(ClassifyTranscript(Transcript(60, "", {})).outcome, SmtpOutcome::kConfigFault);
     EXPECT_EQ(ClassifyTranscript(Transcript(8, "", {{554, "5.7.1 go away"}})).outcome,
               SmtpOutcome::kConfigFault);
-    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {553, "5.1.8 bad sender"}}))
-                  .outcome,
-              SmtpOutcome::kConfigFault); // our From, not the customer's address
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {553, "5.1.8 bad sender"}})).outcome,
+        SmtpOutcome::kConfigFault); // our From, not the customer's address
 }
 
 } // namespace

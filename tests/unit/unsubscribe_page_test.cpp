@@ -91,11 +91,11 @@ TEST(UnsubscribePage, PicksTheLanguage) {
 TEST(UnsubscribePage, ForgedTokensAndBadRequestsChangeNothing) {
     Recorder recorder;
     recorder.answer = false;
-    EXPECT_EQ(HandleUnsubscribe(Request("POST", "/unsubscribe/" + kToken,
-                                        "List-Unsubscribe=One-Click"),
-                                kTemplate, "Sklep", recorder.Function())
-                  .status,
-              404u);
+    EXPECT_EQ(
+        HandleUnsubscribe(Request("POST", "/unsubscribe/" + kToken, "List-Unsubscribe=One-Click"),
+                          kTemplate, "Sklep", recorder.Function())
+            .status,
+        404u);
     Recorder untouched;
     EXPECT_EQ(HandleUnsubscribe(Request("POST", "/unsubscribe/" + kToken, "something=else"),
                                 kTemplate, "Sklep", untouched.Function())

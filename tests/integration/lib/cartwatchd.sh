@@ -99,7 +99,7 @@ cw_daemon_role() {
 # A database with cartwatch, reminder settings a test can work with, and one product.
 cw_create_database() {
     createdb "$CW_DB"
-    cw_sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch"
+    cw_sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
     # Exit status 77 is a CTest skip (daemon/cartwatchd.cmake): a build of cartwatch from before
     # the reminder outbox has nothing for cartwatchd to send.
     if [ "$(cw_sql -c "SELECT to_regproc('cartwatch.claim_reminders') IS NULL")" = t ]; then
