@@ -695,6 +695,49 @@ COMMENT ON FUNCTION cartwatch.fail_reminder(bigint, text, text, boolean, boolean
 $$Records a failed send by the worker holding the lease; returns the new state. permanent => false (SMTP 4xx): state failed, retried after an exponential backoff with jitter, dead once max_attempts claims were used. permanent => true (SMTP 5xx): dead at once. suppress => true, only with permanent (SMTP 5.1.x: the address itself is bad), also adds the address to cartwatch.suppressions as hard_bounce. A wrong worker or an expired lease is an error that changes nothing.$$;
 REVOKE ALL ON FUNCTION cartwatch.fail_reminder(bigint, text, text, boolean, boolean, timestamptz) FROM PUBLIC;
 
+-- A send whose outcome nobody knows: the message went out but the SMTP server never answered
+-- the final "." (it hung up, or timed out). It may have been delivered, so it is settled the
+-- way a lost lease is, by the lost_lease setting: unknown (never sent twice), or resend
+-- (retried like a transient failure, under the same Message-ID so receivers can drop a copy).
+CREATE FUNCTION cartwatch.reminder_outcome_unknown(reminder_id bigint, worker text, error text,
+                                                   as_of timestamptz DEFAULT now())
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row cartwatch.reminders;
+    resend boolean := cartwatch.setting('lost_lease') = 'resend';
+    retry_at timestamptz;
+    new_state text;
+BEGIN
+    row := cartwatch.leased_reminder(reminder_id, worker, as_of);
+    IF resend AND row.attempt < cartwatch.setting('max_attempts')::integer THEN
+        retry_at := as_of + cartwatch.retry_delay(row.failures + 1,
+                                                  cartwatch.setting('retry_base_delay')::interval,
+                                                  cartwatch.setting('retry_max_delay')::interval,
+                                                  row.reminder_id);
+    END IF;
+    new_state := CASE WHEN NOT resend THEN 'unknown'
+                      WHEN retry_at IS NULL THEN 'dead'
+                      ELSE 'failed' END;
+    UPDATE cartwatch.reminders AS r
+       SET state = new_state,
+           failures = r.failures + CASE WHEN resend THEN 1 ELSE 0 END,
+           due_at = coalesce(retry_at, r.due_at),
+           finished_at = CASE WHEN retry_at IS NULL THEN as_of END,
+           lease_until = NULL,
+           last_error = reminder_outcome_unknown.error
+     WHERE r.reminder_id = reminder_outcome_unknown.reminder_id;
+    PERFORM cartwatch.notify_reminders(retry_at);
+    RETURN new_state;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.reminder_outcome_unknown(bigint, text, text, timestamptz) IS
+$$Records a send by the worker holding the lease whose outcome is unknown (no reply after the message body: maybe delivered). Settled per lost_lease like an expired lease: unknown (finished, never resent), or resend (failed, retried after the backoff; dead once max_attempts claims were used). Returns the new state.$$;
+REVOKE ALL ON FUNCTION cartwatch.reminder_outcome_unknown(bigint, text, text, timestamptz) FROM PUBLIC;
+
 CREATE FUNCTION cartwatch.release_reminders(worker text) RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER

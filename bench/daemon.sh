@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# cartwatchd end to end against the ceiling of the SMTP path, in one run:
+#   baseline: postfix smtp-source sends MESSAGES messages of the daemon's message size to
+#             smtp-sink on loopback over CONCURRENCY connections kept open (-d): pure SMTP.
+#   cartwatchd: the same number of due reminders, the same sink, the same concurrency; each
+#             one claimed, rendered (templates, MIME), sent and completed in the database.
+# Prints both rates, their ratio, and cartwatchd's peak resident memory (VmHWM).
+#
+#   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
+#                                                 installed, and the CMake build in build/)
+set -euo pipefail
+messages=${1:-2000}
+concurrency=${2:-2}
+root=$(cd "$(dirname "$0")/.." && pwd)
+daemon=${CARTWATCH_BUILD_DIR:-$root/build}/cartwatchd
+db=cw_bench_daemon_$$
+work=$(mktemp -d /tmp/cw-bench-daemon.XXXXXX)
+sink_pid=
+daemon_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+    [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+    wait 2>/dev/null
+    dropdb --if-exists "$db" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+psql() { command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+free_port() {
+    local port
+    while :; do
+        port=$((30000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+}
+now() { date +%s.%N; }
+
+# The sink: accepts everything, keeps nothing (no -d), answers at once.
+port=$(free_port)
+sink_user=()
+[ "$(id -u)" = 0 ] && sink_user=(-u nobody)
+/usr/sbin/smtp-sink "${sink_user[@]}" 127.0.0.1:"$port" 256 &
+sink_pid=$!
+sleep 0.3
+
+createdb "$db"
+psql -v messages="$messages" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION cartwatch CASCADE;
+SELECT cartwatch.set_setting('first_after', '1 hour') \gset
+INSERT INTO cartwatch.products (product_id, reference, name, price)
+VALUES (1, 'MUG-1', 'Kubek ceramiczny 350 ml', 39.90), (2, 'TEE-1', 'T-shirt „Żółw”', 59.00);
+WITH new_carts AS (
+    INSERT INTO cartwatch.carts (guest_email, guest_reminder_consent, locale, currency,
+                                 created_at, last_activity_at)
+    SELECT 'customer' || g || '@example.com', true, (ARRAY['pl', 'de', 'fr', 'en'])[1 + g % 4],
+           'EUR', now() - interval '3 hours', now() - interval '2 hours'
+      FROM generate_series(1, :messages) AS g
+    RETURNING cart_id)
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+SELECT cart_id, p, p, now() - interval '2 hours' FROM new_carts, generate_series(1, 2) AS p;
+SELECT cartwatch.schedule_reminders() \gset
+VACUUM ANALYZE;
+SQL
+
+cat >"$work/cartwatchd.toml" <<TOML
+[database]
+url = "host=$PGHOST port=$PGPORT dbname=$db"
+[smtp]
+url = "smtp://127.0.0.1:$port"
+from = "Sklep Żółw <sklep@shop.example>"
+starttls = "off"
+concurrency = $concurrency
+rate_per_second = 0
+[shop]
+name = "Sklep Żółw"
+address = "ul. Długa 1, 00-001 Warszawa"
+recovery_url = "https://shop.example/cart/{token}"
+unsubscribe_url = "https://shop.example/unsubscribe/{token}"
+[templates]
+dir = "$root/mail_templates"
+[daemon]
+poll_interval = "1s"
+batch_size = 100
+log_level = "warn"
+TOML
+
+# The baseline sends messages as large as the daemon's.
+cart=$(psql -c "SELECT min(cart_id) FROM cartwatch.carts")
+size=$("$daemon" --config "$work/cartwatchd.toml" preview --cart "$cart" | wc -c)
+
+start=$(now)
+/usr/sbin/smtp-source -d -s "$concurrency" -m "$messages" -l "$size" \
+    -f sklep@shop.example -t customer@example.com 127.0.0.1:"$port"
+baseline_seconds=$(echo "$(now) - $start" | bc)
+
+"$daemon" --config "$work/cartwatchd.toml" run >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+until [ "$(psql -c "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent'")" = "$messages" ]; do
+    kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log"; exit 1; }
+    sleep 0.2
+done
+# From the first claim to the last completion, as the outbox recorded them.
+daemon_seconds=$(psql -c "SELECT extract(epoch FROM max(finished_at) - min(claimed_at))
+                            FROM cartwatch.reminders")
+peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || true
+daemon_pid=
+
+baseline_rate=$(echo "scale=1; $messages / $baseline_seconds" | bc)
+daemon_rate=$(echo "scale=1; $messages / $daemon_seconds" | bc)
+printf 'messages: %s of %s bytes, concurrency %s\n' "$messages" "$size" "$concurrency"
+printf 'smtp-source (baseline): %8.1f messages/s  (%.2f s)\n' "$baseline_rate" "$baseline_seconds"
+printf 'cartwatchd:             %8.1f reminders/s (%.2f s)\n' "$daemon_rate" "$daemon_seconds"
+printf 'ratio cartwatchd/smtp-source: %.0f%%\n' "$(echo "100 * $daemon_rate / $baseline_rate" | bc -l)"
+printf 'cartwatchd peak RSS: %.1f MB\n' "$(echo "$peak_kb / 1024" | bc -l)"

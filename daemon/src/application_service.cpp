@@ -1,0 +1,152 @@
+// The Application's outward faces: the metrics, health and unsubscribe endpoints, systemd's
+// notifications and watchdog, and the retention runs it starts. Split from application.cpp,
+// which holds the reminder loop itself.
+#include "application.hpp"
+
+#include "unsubscribe_page.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+namespace cartwatch {
+
+using Clock = std::chrono::steady_clock;
+
+void Application::MaybeRunRetention() {
+    // One minute between checks; run_retention itself knows which policy is due.
+    if (!config_.daemon.retention || !retention_available_ || mode_ != Mode::kService ||
+        !metrics_.database_up || Clock::now() - last_retention_ < std::chrono::minutes(1)) {
+        return;
+    }
+    if (retention_thread_.joinable()) {
+        return; // the last run is still going; it is joined when it posts back
+    }
+    last_retention_ = Clock::now();
+    const std::string connection = DatabaseConnectionString(config_);
+    const auto timeout = config_.database.statement_timeout;
+    retention_thread_ = std::thread([this, connection, timeout] {
+        bool available = true;
+        std::string failure;
+        try {
+            // Retention deletes in batches for as long as it takes: no statement timeout.
+            Outbox retention(connection, "cartwatchd-retention", std::chrono::hours(24));
+            retention.Connect();
+            available = retention.RunDueRetention();
+        } catch (const std::exception& error) {
+            failure = error.what();
+        }
+        (void)timeout;
+        boost::asio::post(io_, [this, available, failure] {
+            retention_thread_.join();
+            if (!failure.empty()) {
+                spdlog::warn("retention run failed: {}", failure);
+            } else if (!available) {
+                retention_available_ = false;
+                spdlog::info("the cartwatch extension has no retention policies to run "
+                             "(or this role may not run them); not asking again");
+            }
+        });
+    });
+}
+
+void Application::StartEndpoints() {
+    if (auto address = ParseListenAddress(config_.daemon.metrics_listen)) {
+        metrics_endpoint_ = std::make_unique<HttpEndpoint>(
+            io_, address->first, address->second, "metrics", [this](const HttpRequest& request) {
+                HttpResponse response;
+                const std::string path = request.target.substr(0, request.target.find('?'));
+                if (path == "/metrics") {
+                    // Fresh queue numbers when the database answers; the last known otherwise.
+                    if (metrics_.database_up) {
+                        try {
+                            RefreshQueueMetrics();
+                        } catch (const std::exception& error) {
+                            OnDatabaseError("reading metrics", error);
+                        }
+                    }
+                    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                    response.body = RenderPrometheus(metrics_, queue_);
+                } else if (path == "/health" || path == "/healthz") {
+                    const Health health = EvaluateHealth(metrics_, queue_, UnixNow());
+                    response.status = health.healthy ? 200 : 503;
+                    response.content_type = "application/json";
+                    response.body = health.json + "\n";
+                } else {
+                    response.status = 404;
+                    response.body = "cartwatchd: /metrics and /health\n";
+                }
+                return response;
+            });
+        spdlog::info("metrics and health on http://{}:{}/metrics and /health", address->first,
+                     metrics_endpoint_->Port());
+    }
+    if (auto address = ParseListenAddress(config_.unsubscribe.listen)) {
+        unsubscribe_endpoint_ = std::make_unique<HttpEndpoint>(
+            io_, address->first, address->second, "unsubscribe",
+            [this](const HttpRequest& request) {
+                return HandleUnsubscribe(
+                    request, config_.shop.unsubscribe_url, config_.shop.name,
+                    [this](const std::string& token) -> std::optional<bool> {
+                        if (!metrics_.database_up) {
+                            return std::nullopt;
+                        }
+                        try {
+                            const bool done = outbox_.Unsubscribe(token);
+                            if (done) {
+                                metrics_.unsubscribes++;
+                                spdlog::info("unsubscribe link used: address suppressed");
+                            }
+                            return done;
+                        } catch (const std::exception& error) {
+                            OnDatabaseError("unsubscribing", error);
+                            return std::nullopt;
+                        }
+                    });
+            });
+        spdlog::info("serving unsubscribe links on http://{}:{}", address->first,
+                     unsubscribe_endpoint_->Port());
+    }
+}
+
+void Application::StartWatchdog() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
+        return;
+    }
+    // Pinged from the loop itself: a wedged loop stops the pings and systemd restarts us. The
+    // sender threads, which may block in libcurl, never ping.
+    const auto interval = std::chrono::microseconds(usec / 2);
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        sd_notify(0, "WATCHDOG=1");
+        StartWatchdog();
+    });
+}
+
+void Application::Notify(const std::string& state) const {
+    if (mode_ == Mode::kService) {
+        sd_notify(0, state.c_str());
+    }
+}
+
+void Application::UpdateStatus() {
+    if (mode_ != Mode::kService || metrics_.draining || !metrics_.database_up) {
+        return;
+    }
+    std::string status = metrics_.sending_paused ? "STATUS=sending paused; " : "STATUS=running; ";
+    status += "sent=" + std::to_string(metrics_.sent) +
+              " retried=" + std::to_string(metrics_.retried) +
+              " failed=" + std::to_string(metrics_.failed + metrics_.suppressed) +
+              " unknown=" + std::to_string(metrics_.unknown) +
+              " in_flight=" + std::to_string(metrics_.in_flight);
+    if (queue_) {
+        status += " due=" + std::to_string(queue_->due);
+    }
+    Notify(status);
+}
+
+} // namespace cartwatch

@@ -1,0 +1,727 @@
+// Every key is declared once in kKeys below, with its type and the function that checks and
+// stores it. The TOML file, the environment and --set flags all go through that one table, so
+// a value is checked the same way wherever it came from, and an error names where that was.
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <variant>
+
+namespace cartwatch {
+namespace {
+
+// One value as read from a source, before it is checked against its key.
+struct RawValue {
+    std::variant<std::string, std::int64_t, double, bool> value;
+    bool from_text = false; // environment and flags: everything arrives as text
+    std::string origin;     // "FILE line N", "environment CARTWATCH_X", "--set x.y"
+};
+
+enum class Kind { kString, kInteger, kNumber, kBoolean, kDuration };
+
+using Apply = std::function<std::optional<std::string>(Config&, const RawValue&)>;
+
+struct KeySpec {
+    const char* section;
+    const char* key;
+    Kind kind;
+    Apply apply; // returns an error text ("must be ..."), or nullopt when stored
+};
+
+const char* KindName(Kind kind) {
+    switch (kind) {
+    case Kind::kString:
+        return "a string";
+    case Kind::kInteger:
+        return "an integer";
+    case Kind::kNumber:
+        return "a number";
+    case Kind::kBoolean:
+        return "true or false";
+    case Kind::kDuration:
+        return "a duration such as \"30s\", \"5m\" or \"1h\"";
+    }
+    return "a value";
+}
+
+std::string Lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+// Converts a raw value to the key's type; nullopt when it does not fit.
+std::optional<std::string> AsString(const RawValue& raw) {
+    if (const auto* text = std::get_if<std::string>(&raw.value)) {
+        return *text;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> AsInteger(const RawValue& raw) {
+    if (const auto* number = std::get_if<std::int64_t>(&raw.value)) {
+        return *number;
+    }
+    if (const auto* text = std::get_if<std::string>(&raw.value); text && raw.from_text) {
+        char* end = nullptr;
+        errno = 0;
+        const long long parsed = std::strtoll(text->c_str(), &end, 10);
+        if (!text->empty() && *end == '\0' && errno == 0) {
+            return parsed;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> AsNumber(const RawValue& raw) {
+    if (const auto* number = std::get_if<double>(&raw.value)) {
+        return *number;
+    }
+    if (const auto* number = std::get_if<std::int64_t>(&raw.value)) {
+        return static_cast<double>(*number);
+    }
+    if (const auto* text = std::get_if<std::string>(&raw.value); text && raw.from_text) {
+        char* end = nullptr;
+        const double parsed = std::strtod(text->c_str(), &end);
+        if (!text->empty() && *end == '\0') {
+            return parsed;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<bool> AsBoolean(const RawValue& raw) {
+    if (const auto* flag = std::get_if<bool>(&raw.value)) {
+        return *flag;
+    }
+    if (const auto* text = std::get_if<std::string>(&raw.value); text && raw.from_text) {
+        const std::string word = Lower(*text);
+        if (word == "true" || word == "yes" || word == "on" || word == "1") {
+            return true;
+        }
+        if (word == "false" || word == "no" || word == "off" || word == "0") {
+            return false;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Milliseconds> AsDuration(const RawValue& raw) {
+    // A bare TOML number is seconds, like a bare number in a string.
+    if (const auto* number = std::get_if<std::int64_t>(&raw.value)) {
+        return *number < 0 ? std::nullopt : std::optional(Milliseconds(*number * 1000));
+    }
+    if (const auto* number = std::get_if<double>(&raw.value)) {
+        return *number < 0 ? std::nullopt
+                           : std::optional(Milliseconds(static_cast<long long>(*number * 1000)));
+    }
+    if (const auto* text = std::get_if<std::string>(&raw.value)) {
+        return ParseDuration(*text);
+    }
+    return std::nullopt;
+}
+
+bool HasControlCharacters(const std::string& text) {
+    return std::any_of(text.begin(), text.end(),
+                       [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+// Builders for the common shapes of key.
+template <typename Section>
+Apply Text(Section Config::*section, std::string Section::*field, bool required_non_empty = false) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto text = AsString(raw);
+        if (!text) {
+            return "must be a string";
+        }
+        if (HasControlCharacters(*text)) {
+            return "must not contain control characters (line breaks, tabs)";
+        }
+        if (required_non_empty && text->empty()) {
+            return "must not be empty";
+        }
+        (config.*section).*field = *text;
+        return std::nullopt;
+    };
+}
+
+template <typename Section>
+Apply Integer(Section Config::*section, int Section::*field, int min, int max) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto number = AsInteger(raw);
+        if (!number || *number < min || *number > max) {
+            return "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        }
+        (config.*section).*field = static_cast<int>(*number);
+        return std::nullopt;
+    };
+}
+
+template <typename Section> Apply Boolean(Section Config::*section, bool Section::*field) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto flag = AsBoolean(raw);
+        if (!flag) {
+            return "must be true or false";
+        }
+        (config.*section).*field = *flag;
+        return std::nullopt;
+    };
+}
+
+template <typename Section>
+Apply Duration(Section Config::*section, Milliseconds Section::*field, Milliseconds min,
+               Milliseconds max) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto duration = AsDuration(raw);
+        if (!duration || *duration < min || *duration > max) {
+            return "must be a duration from " + FormatDuration(min) + " to " + FormatDuration(max) +
+                   " (such as \"30s\", \"5m\", \"1h\")";
+        }
+        (config.*section).*field = *duration;
+        return std::nullopt;
+    };
+}
+
+// A link template: an absolute https URL with exactly one {token}.
+template <typename Section>
+Apply LinkTemplate(Section Config::*section, std::string Section::*field) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto text = AsString(raw);
+        if (!text) {
+            return "must be a string";
+        }
+        const auto first = text->find("{token}");
+        if (first == std::string::npos || text->find("{token}", first + 1) != std::string::npos) {
+            return "must contain the placeholder {token} exactly once";
+        }
+        if (text->rfind("https://", 0) != 0) {
+            return "must be an https:// URL (mail clients and RFC 8058 want https links)";
+        }
+        if (std::any_of(text->begin(), text->end(), [](unsigned char c) {
+                return c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\';
+            })) {
+            return "must be a plain URL: no spaces, quotes, angle brackets or non-ASCII";
+        }
+        (config.*section).*field = *text;
+        return std::nullopt;
+    };
+}
+
+template <typename Section> Apply Listen(Section Config::*section, std::string Section::*field) {
+    return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto text = AsString(raw);
+        if (!text) {
+            return "must be a string";
+        }
+        if (!text->empty() && !ParseListenAddress(*text)) {
+            return "must be host:port, such as 127.0.0.1:9187 (empty: off)";
+        }
+        (config.*section).*field = *text;
+        return std::nullopt;
+    };
+}
+
+const std::vector<KeySpec>& Keys() {
+    using std::chrono::hours;
+    using std::chrono::milliseconds;
+    using std::chrono::minutes;
+    using std::chrono::seconds;
+    static const std::vector<KeySpec> keys = {
+        {"database", "url", Kind::kString, Text(&Config::database, &DatabaseConfig::url, true)},
+        {"database", "password_file", Kind::kString,
+         Text(&Config::database, &DatabaseConfig::password_file)},
+        {"database", "worker", Kind::kString, Text(&Config::database, &DatabaseConfig::worker)},
+        {"database", "lease", Kind::kDuration,
+         Duration(&Config::database, &DatabaseConfig::lease, seconds(30), hours(24))},
+        {"database", "statement_timeout", Kind::kDuration,
+         Duration(&Config::database, &DatabaseConfig::statement_timeout, seconds(1), hours(1))},
+
+        {"smtp", "url", Kind::kString,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             auto text = AsString(raw);
+             if (!text) {
+                 return "must be a string";
+             }
+             if (text->rfind("smtp://", 0) != 0 && text->rfind("smtps://", 0) != 0) {
+                 return "must start with smtp:// (STARTTLS or plain) or smtps:// (TLS)";
+             }
+             const std::string rest = text->substr(text->find("://") + 3);
+             if (rest.empty() || rest[0] == '/' || rest[0] == ':' ||
+                 rest.find_first_of(" \t\r\n@") != std::string::npos) {
+                 return "must name a host (smtp://host:port); credentials go in username and "
+                        "password_file";
+             }
+             config.smtp.url = *text;
+             return std::nullopt;
+         }},
+        {"smtp", "from", Kind::kString,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             auto text = AsString(raw);
+             auto mailbox = text ? ParseMailbox(*text) : std::nullopt;
+             if (!mailbox) {
+                 return "must be an address, optionally with a display name: "
+                        "\"Shop <shop@example.com>\"";
+             }
+             config.smtp.from = *text;
+             config.smtp.from_name = mailbox->first;
+             config.smtp.from_address = mailbox->second;
+             return std::nullopt;
+         }},
+        {"smtp", "username", Kind::kString, Text(&Config::smtp, &SmtpConfig::username)},
+        {"smtp", "password_file", Kind::kString, Text(&Config::smtp, &SmtpConfig::password_file)},
+        {"smtp", "starttls", Kind::kString,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             auto text = AsString(raw);
+             if (text && *text == "required") {
+                 config.smtp.starttls = StartTls::kRequired;
+             } else if (text && *text == "off") {
+                 config.smtp.starttls = StartTls::kOff;
+             } else {
+                 return "must be \"required\" or \"off\"";
+             }
+             return std::nullopt;
+         }},
+        {"smtp", "concurrency", Kind::kInteger,
+         Integer(&Config::smtp, &SmtpConfig::concurrency, 1, 64)},
+        {"smtp", "rate_per_second", Kind::kNumber,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             auto number = AsNumber(raw);
+             if (!number || !(*number >= 0) || *number > 100000) {
+                 return "must be a number from 0 (no limit) to 100000";
+             }
+             config.smtp.rate_per_second = *number;
+             return std::nullopt;
+         }},
+        {"smtp", "helo_name", Kind::kString, Text(&Config::smtp, &SmtpConfig::helo_name)},
+        {"smtp", "ca_file", Kind::kString, Text(&Config::smtp, &SmtpConfig::ca_file)},
+        {"smtp", "verify_peer", Kind::kBoolean, Boolean(&Config::smtp, &SmtpConfig::verify_peer)},
+        {"smtp", "connect_timeout", Kind::kDuration,
+         Duration(&Config::smtp, &SmtpConfig::connect_timeout, seconds(1), minutes(10))},
+        {"smtp", "response_timeout", Kind::kDuration,
+         Duration(&Config::smtp, &SmtpConfig::response_timeout, seconds(1), minutes(15))},
+        {"smtp", "idle_timeout", Kind::kDuration,
+         Duration(&Config::smtp, &SmtpConfig::idle_timeout, seconds(1), hours(1))},
+
+        {"shop", "name", Kind::kString, Text(&Config::shop, &ShopConfig::name, true)},
+        {"shop", "address", Kind::kString, Text(&Config::shop, &ShopConfig::address)},
+        {"shop", "recovery_url", Kind::kString,
+         LinkTemplate(&Config::shop, &ShopConfig::recovery_url)},
+        {"shop", "unsubscribe_url", Kind::kString,
+         LinkTemplate(&Config::shop, &ShopConfig::unsubscribe_url)},
+        {"shop", "unsubscribe_mailbox", Kind::kString,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             auto text = AsString(raw);
+             if (!text) {
+                 return "must be a string";
+             }
+             auto mailbox = ParseMailbox(*text);
+             if (!text->empty() && (!mailbox || !mailbox->first.empty())) {
+                 return "must be a bare address such as unsubscribe@shop.example (empty: none)";
+             }
+             config.shop.unsubscribe_mailbox = *text;
+             return std::nullopt;
+         }},
+
+        {"templates", "dir", Kind::kString, Text(&Config::templates, &TemplatesConfig::dir, true)},
+
+        {"daemon", "poll_interval", Kind::kDuration,
+         Duration(&Config::daemon, &DaemonConfig::poll_interval, milliseconds(100), hours(1))},
+        {"daemon", "batch_size", Kind::kInteger,
+         Integer(&Config::daemon, &DaemonConfig::batch_size, 1, 10000)},
+        {"daemon", "metrics_listen", Kind::kString,
+         Listen(&Config::daemon, &DaemonConfig::metrics_listen)},
+        {"daemon", "schedule", Kind::kBoolean, Boolean(&Config::daemon, &DaemonConfig::schedule)},
+        {"daemon", "retention", Kind::kBoolean, Boolean(&Config::daemon, &DaemonConfig::retention)},
+        {"daemon", "log_level", Kind::kString,
+         [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             static const std::set<std::string> levels = {"trace", "debug", "info",
+                                                          "warn",  "error", "critical"};
+             auto text = AsString(raw);
+             if (!text || !levels.count(*text)) {
+                 return "must be one of trace, debug, info, warn, error, critical";
+             }
+             config.daemon.log_level = *text;
+             return std::nullopt;
+         }},
+        {"daemon", "dry_run_dir", Kind::kString, Text(&Config::daemon, &DaemonConfig::dry_run_dir)},
+        {"daemon", "shutdown_timeout", Kind::kDuration,
+         Duration(&Config::daemon, &DaemonConfig::shutdown_timeout, seconds(1), hours(1))},
+
+        {"unsubscribe", "listen", Kind::kString,
+         Listen(&Config::unsubscribe, &UnsubscribeConfig::listen)},
+    };
+    return keys;
+}
+
+const KeySpec* FindKey(const std::string& section, const std::string& key) {
+    for (const KeySpec& spec : Keys()) {
+        if (section == spec.section && key == spec.key) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+std::string LineOrigin(const std::string& file, const toml::source_region& source) {
+    return file + " line " + std::to_string(source.begin.line);
+}
+
+void ApplyValue(Config& config, const KeySpec& spec, const RawValue& raw,
+                std::map<std::string, std::string>& origins) {
+    const std::string name = std::string(spec.section) + "." + spec.key;
+    if (auto error = spec.apply(config, raw)) {
+        throw ConfigError(raw.origin + ": " + name + " " + *error);
+    }
+    origins[name] = raw.origin;
+}
+
+void ReadFile(Config& config, const std::string& file,
+              std::map<std::string, std::string>& origins) {
+    toml::table root;
+    try {
+        root = toml::parse_file(file);
+    } catch (const toml::parse_error& error) {
+        throw ConfigError(LineOrigin(file, error.source()) + ": " +
+                          std::string(error.description()));
+    }
+    for (const auto& [section_name, section_node] : root) {
+        const std::string section(section_name.str());
+        const auto* table = section_node.as_table();
+        const bool known = std::any_of(Keys().begin(), Keys().end(), [&](const KeySpec& spec) {
+            return section == spec.section;
+        });
+        if (!table || !known) {
+            throw ConfigError(LineOrigin(file, section_node.source()) + ": unknown section [" +
+                              section +
+                              "] (known: database, smtp, shop, templates, daemon, "
+                              "unsubscribe)");
+        }
+        for (const auto& [key_name, node] : *table) {
+            const std::string key(key_name.str());
+            const KeySpec* spec = FindKey(section, key);
+            const std::string origin = LineOrigin(file, node.source());
+            if (!spec) {
+                if (key == "password") {
+                    // Secrets stay out of a file that is often world-readable or in git.
+                    throw ConfigError(origin + ": " + section +
+                                      ".password is not read from the "
+                                      "config file: use " +
+                                      section + ".password_file or " +
+                                      EnvironmentName(section, "password"));
+                }
+                throw ConfigError(origin + ": unknown key " + section + "." + key);
+            }
+            RawValue raw{std::string(), false, origin};
+            if (auto text = node.value<std::string>(); node.is_string() && text) {
+                raw.value = *text;
+            } else if (node.is_integer()) {
+                raw.value = *node.value<std::int64_t>();
+            } else if (node.is_floating_point()) {
+                raw.value = *node.value<double>();
+            } else if (node.is_boolean()) {
+                raw.value = *node.value<bool>();
+            } else {
+                throw ConfigError(origin + ": " + section + "." + key + " must be " +
+                                  KindName(spec->kind));
+            }
+            ApplyValue(config, *spec, raw, origins);
+        }
+    }
+}
+
+std::optional<std::string> ProcessEnvironment(const std::string& name) {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+std::string ReadSecretFile(const std::string& path, const std::string& key,
+                           const std::map<std::string, std::string>& origins) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const auto origin = origins.find(key);
+        throw ConfigError((origin != origins.end() ? origin->second + ": " : std::string()) + key +
+                          ": cannot read " + path);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string secret = text.str();
+    // A file written by `echo` ends with a line break that is not part of the password.
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+        secret.pop_back();
+    }
+    return secret;
+}
+
+// Environment, then file, then systemd's credential of that name (LoadCredential=).
+std::string LoadSecret(const ConfigSources& sources, const std::string& variable,
+                       const std::string& file, const std::string& key,
+                       const std::string& credential,
+                       const std::map<std::string, std::string>& origins) {
+    auto& environment = sources.environment;
+    if (auto value = environment(variable)) {
+        return *value;
+    }
+    if (!file.empty()) {
+        return ReadSecretFile(file, key, origins);
+    }
+    if (auto directory = environment("CREDENTIALS_DIRECTORY")) {
+        const std::string path = *directory + "/" + credential;
+        if (std::ifstream(path).good()) {
+            return ReadSecretFile(path, key, origins);
+        }
+    }
+    return {};
+}
+
+void Require(bool present, const std::string& name, const ConfigSources& sources) {
+    if (present) {
+        return;
+    }
+    const auto dot = name.find('.');
+    throw ConfigError(name + " is required: set it in " +
+                      (sources.file.empty() ? std::string("the config file") : sources.file) +
+                      ", in " + EnvironmentName(name.substr(0, dot), name.substr(dot + 1)) +
+                      " or with --set " + name + "=...");
+}
+
+} // namespace
+
+std::string EnvironmentName(const std::string& section, const std::string& key) {
+    std::string name = "CARTWATCH_" + section + "_" + key;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return name;
+}
+
+Config LoadConfig(const ConfigSources& given) {
+    ConfigSources sources = given;
+    if (!sources.environment) {
+        sources.environment = ProcessEnvironment;
+    }
+    Config config;
+    std::map<std::string, std::string> origins;
+
+    if (!sources.file.empty()) {
+        if (std::ifstream(sources.file).good()) {
+            ReadFile(config, sources.file, origins);
+            config.file = sources.file;
+        } else if (sources.file_required) {
+            throw ConfigError("cannot read the config file " + sources.file);
+        }
+    }
+    for (const KeySpec& spec : Keys()) {
+        const std::string variable = EnvironmentName(spec.section, spec.key);
+        if (auto value = sources.environment(variable)) {
+            ApplyValue(config, spec, RawValue{*value, true, "environment " + variable}, origins);
+        }
+    }
+    for (const std::string& assignment : sources.overrides) {
+        const auto equals = assignment.find('=');
+        const std::string name = assignment.substr(0, equals);
+        const auto dot = name.find('.');
+        const KeySpec* spec = (equals == std::string::npos || dot == std::string::npos)
+                                  ? nullptr
+                                  : FindKey(name.substr(0, dot), name.substr(dot + 1));
+        if (!spec) {
+            throw ConfigError("--set " + name + ": " +
+                              (equals == std::string::npos ? "expected section.key=value"
+                                                           : "unknown key " + name));
+        }
+        ApplyValue(config, *spec, RawValue{assignment.substr(equals + 1), true, "--set " + name},
+                   origins);
+    }
+
+    // What every purpose needs, then what sending needs.
+    Require(!config.database.url.empty(), "database.url", sources);
+    Require(!config.smtp.from_address.empty(), "smtp.from", sources);
+    Require(!config.shop.name.empty(), "shop.name", sources);
+    Require(!config.shop.recovery_url.empty(), "shop.recovery_url", sources);
+    Require(!config.shop.unsubscribe_url.empty(), "shop.unsubscribe_url", sources);
+    if (sources.purpose == ConfigPurpose::kDryRun && config.daemon.dry_run_dir.empty()) {
+        throw ConfigError("a dry run needs a folder: --dry-run DIR or daemon.dry_run_dir");
+    }
+    if (sources.purpose == ConfigPurpose::kSend && config.daemon.dry_run_dir.empty()) {
+        Require(!config.smtp.url.empty(), "smtp.url", sources);
+        if (config.smtp.url.rfind("smtps://", 0) == 0 && config.smtp.starttls == StartTls::kOff) {
+            // smtps is TLS from the first byte; "off" would read as "no encryption".
+            throw ConfigError(origins["smtp.starttls"] +
+                              ": smtp.starttls = \"off\" contradicts an smtps:// url");
+        }
+    }
+    if (!config.daemon.metrics_listen.empty() &&
+        config.daemon.metrics_listen == config.unsubscribe.listen) {
+        throw ConfigError(origins["unsubscribe.listen"] +
+                          ": unsubscribe.listen must differ from daemon.metrics_listen");
+    }
+
+    config.secrets.smtp_password =
+        LoadSecret(sources, "CARTWATCH_SMTP_PASSWORD", config.smtp.password_file,
+                   "smtp.password_file", "smtp-password", origins);
+    config.secrets.database_password =
+        LoadSecret(sources, "CARTWATCH_DATABASE_PASSWORD", config.database.password_file,
+                   "database.password_file", "database-password", origins);
+    if (!config.secrets.smtp_password.empty() && config.smtp.username.empty()) {
+        throw ConfigError("smtp.username is required when an SMTP password is given");
+    }
+    return config;
+}
+
+std::string DescribeConfig(const Config& c) {
+    auto quote = [](const std::string& text) {
+        std::string out = "\"";
+        for (char ch : text) {
+            if (ch == '"' || ch == '\\') {
+                out += '\\';
+            }
+            out += ch;
+        }
+        return out + "\"";
+    };
+    auto flag = [](bool value) { return value ? "true" : "false"; };
+    std::ostringstream out;
+    out << "[database]\n"
+        << "url = " << quote(c.database.url) << "\n"
+        << "password = " << (c.secrets.database_password.empty() ? "\"\"" : "\"(set)\"") << "\n"
+        << "worker = " << quote(c.database.worker) << "\n"
+        << "lease = " << quote(FormatDuration(c.database.lease)) << "\n"
+        << "statement_timeout = " << quote(FormatDuration(c.database.statement_timeout)) << "\n\n"
+        << "[smtp]\n"
+        << "url = " << quote(c.smtp.url) << "\n"
+        << "from = " << quote(c.smtp.from) << "\n"
+        << "username = " << quote(c.smtp.username) << "\n"
+        << "password = " << (c.secrets.smtp_password.empty() ? "\"\"" : "\"(set)\"") << "\n"
+        << "starttls = " << (c.smtp.starttls == StartTls::kRequired ? "\"required\"" : "\"off\"")
+        << "\n"
+        << "concurrency = " << c.smtp.concurrency << "\n"
+        << "rate_per_second = " << c.smtp.rate_per_second << "\n"
+        << "helo_name = " << quote(c.smtp.helo_name) << "\n"
+        << "ca_file = " << quote(c.smtp.ca_file) << "\n"
+        << "verify_peer = " << flag(c.smtp.verify_peer) << "\n"
+        << "connect_timeout = " << quote(FormatDuration(c.smtp.connect_timeout)) << "\n"
+        << "response_timeout = " << quote(FormatDuration(c.smtp.response_timeout)) << "\n"
+        << "idle_timeout = " << quote(FormatDuration(c.smtp.idle_timeout)) << "\n\n"
+        << "[shop]\n"
+        << "name = " << quote(c.shop.name) << "\n"
+        << "address = " << quote(c.shop.address) << "\n"
+        << "recovery_url = " << quote(c.shop.recovery_url) << "\n"
+        << "unsubscribe_url = " << quote(c.shop.unsubscribe_url) << "\n"
+        << "unsubscribe_mailbox = " << quote(c.shop.unsubscribe_mailbox) << "\n\n"
+        << "[templates]\n"
+        << "dir = " << quote(c.templates.dir) << "\n\n"
+        << "[daemon]\n"
+        << "poll_interval = " << quote(FormatDuration(c.daemon.poll_interval)) << "\n"
+        << "batch_size = " << c.daemon.batch_size << "\n"
+        << "metrics_listen = " << quote(c.daemon.metrics_listen) << "\n"
+        << "schedule = " << flag(c.daemon.schedule) << "\n"
+        << "retention = " << flag(c.daemon.retention) << "\n"
+        << "log_level = " << quote(c.daemon.log_level) << "\n"
+        << "dry_run_dir = " << quote(c.daemon.dry_run_dir) << "\n"
+        << "shutdown_timeout = " << quote(FormatDuration(c.daemon.shutdown_timeout)) << "\n\n"
+        << "[unsubscribe]\n"
+        << "listen = " << quote(c.unsubscribe.listen) << "\n";
+    return out.str();
+}
+
+std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::string& text) {
+    std::string name;
+    std::string address = text;
+    const auto open = text.rfind('<');
+    if (open != std::string::npos) {
+        if (text.empty() || text.back() != '>') {
+            return std::nullopt;
+        }
+        address = text.substr(open + 1, text.size() - open - 2);
+        name = text.substr(0, open);
+        // Trim and drop the quotes of a quoted display name.
+        while (!name.empty() && name.back() == ' ') {
+            name.pop_back();
+        }
+        while (!name.empty() && name.front() == ' ') {
+            name.erase(0, 1);
+        }
+        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+            name = name.substr(1, name.size() - 2);
+        }
+        if (HasControlCharacters(name) || name.find_first_of("<>") != std::string::npos) {
+            return std::nullopt;
+        }
+    }
+    const auto at = address.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == address.size() ||
+        address.find('@', at + 1) != std::string::npos ||
+        address.find('.', at) == std::string::npos ||
+        std::any_of(address.begin(), address.end(), [](unsigned char c) {
+            return c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' ||
+                   c == ';' || c == '\\';
+        })) {
+        return std::nullopt;
+    }
+    return std::make_pair(name, address);
+}
+
+std::string ConnectionStringWithPassword(const std::string& url, const std::string& password) {
+    if (password.empty()) {
+        return url;
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+        std::string encoded;
+        for (unsigned char c : password) {
+            if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+                encoded += static_cast<char>(c);
+            } else {
+                static const char* hex = "0123456789ABCDEF";
+                encoded += '%';
+                encoded += hex[c >> 4];
+                encoded += hex[c & 15];
+            }
+        }
+        return url + (url.find('?') == std::string::npos ? "?" : "&") + "password=" + encoded;
+    }
+    std::string quoted = "'";
+    for (char c : password) {
+        if (c == '\'' || c == '\\') {
+            quoted += '\\';
+        }
+        quoted += c;
+    }
+    return url + " password=" + quoted + "'";
+}
+
+std::string ExpandLink(const std::string& link_template, const std::string& token) {
+    std::string link = link_template;
+    const auto at = link.find("{token}");
+    if (at != std::string::npos) {
+        link.replace(at, 7, token);
+    }
+    return link;
+}
+
+std::optional<std::pair<std::string, unsigned short>> ParseListenAddress(const std::string& text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+        return std::nullopt;
+    }
+    std::string host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2); // [::1]:9187
+    }
+    const std::string port_text = text.substr(colon + 1);
+    if (!std::all_of(port_text.begin(), port_text.end(),
+                     [](unsigned char c) { return std::isdigit(c); }) ||
+        port_text.size() > 5) {
+        return std::nullopt;
+    }
+    const long port = std::stol(port_text);
+    if (port < 1 || port > 65535) {
+        return std::nullopt;
+    }
+    return std::make_pair(host, static_cast<unsigned short>(port));
+}
+
+} // namespace cartwatch

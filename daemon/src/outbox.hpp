@@ -1,0 +1,90 @@
+// cartwatchd's side of the reminder outbox: one libpq connection (libpqxx), LISTEN on
+// cartwatch_reminders, and one method per function of the extension's daemon API. Methods
+// throw pqxx exceptions; the application turns them into a "database down" state and
+// reconnects, so nothing here retries on its own.
+#pragma once
+
+#include "claimed_reminder.hpp"
+#include "metrics.hpp"
+
+#include <pqxx/connection>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cartwatch {
+
+// One outcome to write: complete_reminder, fail_reminder or reminder_outcome_unknown.
+struct OutboxReport {
+    enum class Kind { kComplete, kFail, kUnknown } kind = Kind::kComplete;
+    std::int64_t reminder_id = 0;
+    std::string detail; // the SMTP reply (complete) or the error (fail, unknown)
+    std::string message_id;
+    std::string subject;
+    std::string template_name;
+    bool permanent = false;
+    bool suppress = false;
+};
+
+class Outbox {
+public:
+    Outbox(std::string connection_string, std::string worker,
+           std::chrono::milliseconds statement_timeout);
+    ~Outbox();
+    Outbox(const Outbox&) = delete;
+    Outbox& operator=(const Outbox&) = delete;
+
+    // Connects and listens; throws when the database cannot be reached.
+    void Connect();
+    void Disconnect();
+    bool Connected() const;
+    // The connection's socket, for the event loop to watch; -1 when not connected.
+    int Socket() const;
+    // Reads what arrived on the socket; returns the payloads of the notifications that came
+    // (each the due time, in UTC, of what the notifying write made claimable).
+    std::vector<std::string> ConsumeNotifications();
+
+    const std::string& Worker() const { return worker_; }
+
+    // The extension's version, and whether its daemon functions exist (check-config).
+    std::string ExtensionVersion();
+
+    int Schedule();
+    std::vector<ClaimedReminder> Claim(int max_count, std::chrono::milliseconds lease);
+    // Writes many outcomes in one round trip and one transaction: at a few hundred sends a
+    // second, a commit per message would be the bottleneck. All or nothing.
+    void WriteReports(const std::vector<OutboxReport>& reports);
+    int Release();
+    QueueMetrics Metrics();
+    bool Unsubscribe(const std::string& token);
+
+    // Runs the retention policies that are due when the extension has them and this role may;
+    // false when it has not (then the caller stops asking).
+    bool RunDueRetention();
+
+    // A cart as a reminder would show it, without claiming anything (preview).
+    ClaimedReminder PreviewCart(std::int64_t cart_id, const std::string& step,
+                                const std::optional<std::string>& locale);
+
+private:
+    struct Listener;
+
+    std::string connection_string_;
+    std::string worker_;
+    std::chrono::milliseconds statement_timeout_;
+    std::unique_ptr<pqxx::connection> connection_;
+    std::unique_ptr<Listener> listener_;
+};
+
+// Whether an exception from the Outbox means the connection is gone (reconnect) rather than
+// that one statement failed (log it, go on).
+bool IsConnectionLost(const std::exception& error);
+
+// host:pid, the default worker name: tells claims apart in the outbox.
+std::string DefaultWorkerName();
+
+} // namespace cartwatch

@@ -1,0 +1,149 @@
+#include "smtp_reply.hpp"
+
+#include <cctype>
+
+namespace cartwatch {
+namespace {
+
+// The CURLcode values that matter here, copied so this file needs no curl header. They are
+// part of libcurl's stable ABI (curl/curl.h, "CURLcode").
+constexpr int kCurlOk = 0;
+constexpr int kCurlRemoteAccessDenied = 9;
+constexpr int kCurlSslConnectError = 35;
+constexpr int kCurlPeerFailedVerification = 60;
+constexpr int kCurlUseSslFailed = 64;
+constexpr int kCurlLoginDenied = 67;
+constexpr int kCurlSslCacertBadFile = 77;
+constexpr int kCurlSslIssuerError = 83;
+
+bool IsConfigFault(int curl_code) {
+    switch (curl_code) {
+    case kCurlRemoteAccessDenied:
+    case kCurlSslConnectError:
+    case kCurlPeerFailedVerification:
+    case kCurlUseSslFailed:
+    case kCurlLoginDenied:
+    case kCurlSslCacertBadFile:
+    case kCurlSslIssuerError:
+        return true;
+    default:
+        return false;
+    }
+}
+
+std::string Describe(const SmtpTranscript& transcript, const SmtpReply* reply) {
+    if (reply) {
+        return std::to_string(reply->code) + " " + reply->text;
+    }
+    std::string text = "curl error " + std::to_string(transcript.curl_code);
+    if (!transcript.curl_error.empty()) {
+        text += ": " + transcript.curl_error;
+    }
+    return text;
+}
+
+} // namespace
+
+std::string_view OutcomeName(SmtpOutcome outcome) {
+    switch (outcome) {
+    case SmtpOutcome::kSent:
+        return "sent";
+    case SmtpOutcome::kTransient:
+        return "transient";
+    case SmtpOutcome::kPermanent:
+        return "permanent";
+    case SmtpOutcome::kBadAddress:
+        return "bad_address";
+    case SmtpOutcome::kUnknown:
+        return "unknown";
+    case SmtpOutcome::kServerUnavailable:
+        return "server_unavailable";
+    case SmtpOutcome::kConfigFault:
+        return "config_fault";
+    }
+    return "?";
+}
+
+SmtpReply ParseReplyLine(std::string_view line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.remove_suffix(1);
+    }
+    if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0])) ||
+        !std::isdigit(static_cast<unsigned char>(line[1])) ||
+        !std::isdigit(static_cast<unsigned char>(line[2])) ||
+        (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
+        return {};
+    }
+    SmtpReply reply;
+    reply.code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    reply.text = std::string(line.size() > 4 ? line.substr(4) : std::string_view());
+    return reply;
+}
+
+std::string EnhancedStatus(std::string_view text) {
+    // class "." subject "." detail: 2, 4 or 5, then 1-3 digits, then 1-3 digits (RFC 3463).
+    std::size_t pos = 0;
+    if (text.empty() || (text[0] != '2' && text[0] != '4' && text[0] != '5') || text.size() < 5 ||
+        text[1] != '.') {
+        return {};
+    }
+    pos = 2;
+    for (int part = 0; part < 2; ++part) {
+        const std::size_t start = pos;
+        while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+            ++pos;
+        }
+        if (pos == start || pos - start > 3) {
+            return {};
+        }
+        if (part == 0) {
+            if (pos >= text.size() || text[pos] != '.') {
+                return {};
+            }
+            ++pos;
+        }
+    }
+    if (pos < text.size() && text[pos] != ' ') {
+        return {};
+    }
+    return std::string(text.substr(0, pos));
+}
+
+SmtpVerdict ClassifyTranscript(const SmtpTranscript& transcript) {
+    const SmtpReply* last = transcript.replies.empty() ? nullptr : &transcript.replies.back();
+    if (transcript.curl_code == kCurlOk) {
+        return {SmtpOutcome::kSent, last ? Describe(transcript, last) : "sent"};
+    }
+    const std::string& command = transcript.last_command;
+    const bool about_message = command == "RCPT" || command == "DATA" || command == ".";
+    // A 4xx or 5xx reply is the server's word, whatever libcurl made of it.
+    if (last && last->code >= 500) {
+        if (!about_message) {
+            return {SmtpOutcome::kConfigFault, Describe(transcript, last)};
+        }
+        if (command == "RCPT" && EnhancedStatus(last->text).rfind("5.1.", 0) == 0) {
+            return {SmtpOutcome::kBadAddress, Describe(transcript, last)};
+        }
+        return {SmtpOutcome::kPermanent, Describe(transcript, last)};
+    }
+    if (last && last->code >= 400) {
+        // 421 closes the session, and a 4xx before RCPT is about the server or us (rate
+        // limits, greylisting of the client): nothing about this message was judged.
+        if (last->code == 421 || !about_message) {
+            return {SmtpOutcome::kServerUnavailable, Describe(transcript, last)};
+        }
+        return {SmtpOutcome::kTransient, Describe(transcript, last)};
+    }
+    if (IsConfigFault(transcript.curl_code)) {
+        return {SmtpOutcome::kConfigFault, Describe(transcript, nullptr)};
+    }
+    // No 4xx/5xx reply. After a 354 the body went out; a missing reply to the final "." means
+    // the server may have queued it (RFC 5321 section 4.5.3.2.6 warns of duplicates here).
+    if (transcript.data_accepted) {
+        return {SmtpOutcome::kUnknown,
+                Describe(transcript, nullptr) + " after the message body was sent"};
+    }
+    return {SmtpOutcome::kServerUnavailable, Describe(transcript, nullptr)};
+}
+
+} // namespace cartwatch

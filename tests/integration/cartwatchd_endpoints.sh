@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The loopback endpoints: the one-click unsubscribe link cartwatchd serves itself (GET asks in
+# the customer's language and changes nothing; POST List-Unsubscribe=One-Click unsubscribes,
+# RFC 8058), Prometheus metrics and the health check.
+. "$(dirname "$0")/lib/cartwatchd.sh"
+
+cw_create_database
+cw_add_carts anna@example.com:pl
+cw_start_smtp
+metrics_port=$(cw_free_port)
+unsubscribe_port=$(cw_free_port)
+cw_write_config "metrics_listen = \"127.0.0.1:$metrics_port\"
+
+[unsubscribe]
+listen = \"127.0.0.1:$unsubscribe_port\""
+cw_start_daemon main
+cw_wait_for 20 "sent" "SELECT state FROM cartwatch.reminders"
+
+# The link exactly as the message carries it, with the path the reverse proxy forwards.
+link=$(grep -o '^List-Unsubscribe: <https://shop.example/unsubscribe/[^>]*>' "$CW_WORK"/smtp/*.eml |
+    sed 's/.*<https:\/\/shop.example\(.*\)>/\1/')
+[ -n "$link" ] || cw_fail "no unsubscribe link in the message"
+base=http://127.0.0.1:$unsubscribe_port
+
+page=$(curl -s -H 'Accept-Language: pl-PL,pl;q=0.9' "$base$link")
+echo "$page" | grep -q '<html lang="pl">' || cw_fail "the page is not in Polish: $page"
+echo "$page" | grep -q 'value="One-Click"' || cw_fail "the page has no one-click form"
+[ "$(cw_sql -c "SELECT cartwatch.is_suppressed('anna@example.com')")" = f ] ||
+    cw_fail "a GET unsubscribed"
+
+status=$(curl -s -o /dev/null -w '%{http_code}' -d 'List-Unsubscribe=One-Click' "$base$link")
+[ "$status" = 200 ] || cw_fail "one-click POST answered $status"
+[ "$(cw_sql -c "SELECT reason FROM cartwatch.suppressions WHERE email = 'anna@example.com'")" = unsubscribed ] ||
+    cw_fail "the one-click POST did not unsubscribe"
+status=$(curl -s -o /dev/null -w '%{http_code}' -d 'List-Unsubscribe=One-Click' "$base/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAA")
+[ "$status" = 404 ] || cw_fail "a forged token answered $status"
+
+metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
+echo "$metrics" | grep -q '^cartwatchd_reminders_sent_total 1$' || cw_fail "metrics: $metrics"
+echo "$metrics" | grep -q '^cartwatchd_unsubscribes_total 1$' || cw_fail "no unsubscribe counted"
+echo "$metrics" | grep -q '^cartwatch_reminders_due 0$' || cw_fail "no queue metrics"
+echo "$metrics" | grep -q '^cartwatchd_database_up 1$' || cw_fail "database_up missing"
+health=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$metrics_port/health" | tr -d '\n')
+echo "$health" | grep -q '"status":"ok".* 200$' || cw_fail "health: $health"
+
+cw_stop_daemon "$CW_PID_main" TERM
+[ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
+cw_log "unsubscribe GET asks, POST unsubscribes, forged token refused; metrics and health served"

@@ -1,0 +1,263 @@
+# Shared by the cartwatchd integration tests (sourced, not run): a database of its own with a
+# small shop, the test SMTP server (aiosmtpd with tests/smtp/cartwatch_test_smtp.py), config
+# files, daemons in the background, waiting for a condition, and cleanup of all of it on exit.
+#
+# Needs PGHOST/PGPORT/PGUSER (the `make test` cluster) and CARTWATCH_BUILD_DIR (cartwatchd).
+set -euo pipefail
+
+CW_SOURCE=${CARTWATCH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+CW_BUILD=${CARTWATCH_BUILD_DIR:-$CW_SOURCE/build}
+CW_DAEMON=$CW_BUILD/cartwatchd
+CW_NAME=$(basename "$0" .sh)
+CW_DB=cw_${CW_NAME}_$$
+CW_WORK=$(mktemp -d "/tmp/cartwatchd-$CW_NAME.XXXXXX")
+chmod 755 "$CW_WORK" # a cluster of the test's own runs as postgres when the test runs as root
+CW_PIDS=()
+CW_SMTP_PID=
+
+cw_log() { echo "[$CW_NAME] $*"; }
+
+cw_fail() {
+    echo "FAIL [$CW_NAME]: $*" >&2
+    for log in "$CW_WORK"/*.log; do
+        [ -f "$log" ] || continue
+        echo "---- $(basename "$log") (last 40 lines)" >&2
+        tail -n 40 "$log" >&2
+    done
+    exit 1
+}
+
+cw_cleanup() {
+    local status=$?
+    for pid in "${CW_PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    [ -n "$CW_SMTP_PID" ] && kill "$CW_SMTP_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    if [ -n "${CW_CLUSTER_DIR:-}" ]; then
+        "$CW_SOURCE/scripts/pg-cluster.sh" stop "$CW_CLUSTER_DIR" >/dev/null 2>&1 || true
+        rm -rf "$CW_CLUSTER_DIR"
+    else
+        dropdb --if-exists "$CW_DB" 2>/dev/null || true
+    fi
+    if [ -n "${CW_ROLE:-}" ] && [ -z "${CW_CLUSTER_DIR:-}" ]; then
+        psql -X -q -d postgres -c "DROP ROLE IF EXISTS $CW_ROLE" 2>/dev/null || true
+    fi
+    if [ "$status" = 0 ] || [ -z "${KEEP_TEST_FILES:-}" ]; then
+        rm -rf "$CW_WORK"
+    fi
+    exit "$status"
+}
+trap cw_cleanup EXIT
+
+[ -x "$CW_DAEMON" ] || cw_fail "no cartwatchd at $CW_DAEMON: build the CMake tree first"
+
+cw_free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((30000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    cw_fail "no free port"
+}
+
+cw_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$CW_DB" "$@"; }
+
+# A cluster of this test's own (for tests that restart PostgreSQL); sets PGHOST/PGPORT.
+cw_own_cluster() {
+    CW_CLUSTER_DIR=$CW_WORK/cluster
+    "$CW_SOURCE/scripts/pg-cluster.sh" start "$CW_CLUSTER_DIR" >/dev/null
+    # shellcheck source=/dev/null
+    . "$CW_CLUSTER_DIR/env"
+}
+
+# Restarts the test's own cluster (fast shutdown: connections are cut, as in a crash).
+cw_restart_cluster() {
+    local pg_ctl
+    pg_ctl="$(pg_config --bindir)/pg_ctl"
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$pg_ctl" -D "$CW_CLUSTER_DIR/data" -m fast -w stop >/dev/null
+        sleep "${1:-0}"
+        runuser -u postgres -- "$pg_ctl" -D "$CW_CLUSTER_DIR/data" -l "$CW_CLUSTER_DIR/postgres.log" -w start >/dev/null
+    else
+        "$pg_ctl" -D "$CW_CLUSTER_DIR/data" -m fast -w stop >/dev/null
+        sleep "${1:-0}"
+        "$pg_ctl" -D "$CW_CLUSTER_DIR/data" -l "$CW_CLUSTER_DIR/postgres.log" -w start >/dev/null
+    fi
+}
+
+# A login role that may do what cartwatchd does and nothing else (cartwatch.grant_daemon).
+cw_daemon_role() {
+    CW_ROLE=cw_daemon_$$
+    psql -X -q -d postgres -c "CREATE ROLE $CW_ROLE LOGIN" >/dev/null
+    cw_sql -c "SELECT cartwatch.grant_daemon('$CW_ROLE')" >/dev/null
+}
+
+# A database with cartwatch, reminder settings a test can work with, and one product.
+cw_create_database() {
+    createdb "$CW_DB"
+    cw_sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
+    # Exit status 77 is a CTest skip (daemon/cartwatchd.cmake): a build of cartwatch from before
+    # the reminder outbox has nothing for cartwatchd to send.
+    if [ "$(cw_sql -c "SELECT to_regproc('cartwatch.claim_reminders') IS NULL")" = t ]; then
+        echo "SKIP [$CW_NAME]: this cartwatch has no reminder outbox"
+        exit 77
+    fi
+    cw_sql <<'SQL' >/dev/null
+SELECT cartwatch.set_setting('first_after', '1 hour');
+SELECT cartwatch.set_setting('retry_base_delay', '1 second');
+SELECT cartwatch.set_setting('retry_max_delay', '1 second');
+INSERT INTO cartwatch.products (product_id, reference, name, price)
+VALUES (1, 'MUG-1', 'Kubek ceramiczny 350 ml', 39.90), (2, 'TEE-1', 'T-shirt „Żółw”', 59.00);
+SQL
+}
+
+# Guest carts idle for two hours, with consent, one per address given ("anna@example.com:pl").
+cw_add_carts() {
+    local values="" address locale
+    for spec in "$@"; do
+        address=${spec%%:*}
+        locale=${spec#*:}
+        [ "$locale" = "$spec" ] && locale=en
+        values+="${values:+,}('$address', '$locale')"
+    done
+    cw_sql <<SQL >/dev/null
+WITH new_carts AS (
+    INSERT INTO cartwatch.carts (guest_email, guest_reminder_consent, locale, currency,
+                                 created_at, last_activity_at)
+    SELECT v.address, true, v.locale, CASE v.locale WHEN 'pl' THEN 'PLN' ELSE 'EUR' END,
+           now() - interval '3 hours', now() - interval '2 hours'
+      FROM (VALUES $values) AS v(address, locale)
+    RETURNING cart_id, created_at)
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+SELECT cart_id, p.product_id, p.product_id, now() - interval '2 hours'
+  FROM new_carts CROSS JOIN (VALUES (1), (2)) AS p(product_id);
+SQL
+}
+
+# N guest carts for addresses <prefix>1@example.com ... <prefix>N@example.com.
+cw_add_many_carts() {
+    local prefix=$1 count=$2 locale=${3:-en}
+    cw_sql <<SQL >/dev/null
+WITH new_carts AS (
+    INSERT INTO cartwatch.carts (guest_email, guest_reminder_consent, locale, currency,
+                                 created_at, last_activity_at)
+    SELECT '$prefix' || g || '@example.com', true, '$locale', 'EUR',
+           now() - interval '3 hours', now() - interval '2 hours'
+      FROM generate_series(1, $count) AS g
+    RETURNING cart_id)
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+SELECT cart_id, 1, 1, now() - interval '2 hours' FROM new_carts;
+SQL
+}
+
+# Starts the test SMTP server on a free port (CW_SMTP_PORT); messages land in $CW_WORK/smtp.
+cw_start_smtp() {
+    CW_SMTP_PORT=${1:-${CW_SMTP_PORT:-$(cw_free_port)}}
+    mkdir -p "$CW_WORK/smtp"
+    PYTHONPATH="$CW_SOURCE/tests/smtp" /usr/bin/aiosmtpd -n -l "127.0.0.1:$CW_SMTP_PORT" \
+        -c cartwatch_test_smtp.Handler "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
+    CW_SMTP_PID=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$CW_SMTP_PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    cw_fail "the test SMTP server did not start"
+}
+
+cw_stop_smtp() {
+    [ -n "$CW_SMTP_PID" ] && kill "$CW_SMTP_PID" 2>/dev/null || true
+    wait "$CW_SMTP_PID" 2>/dev/null || true
+    CW_SMTP_PID=
+}
+
+# Writes $CW_WORK/cartwatchd.toml; extra lines (TOML) are appended to [daemon].
+cw_write_config() {
+    local smtp_port=${CW_SMTP_PORT:-25}
+    cat >"$CW_WORK/cartwatchd.toml" <<TOML
+[database]
+url = "host=$PGHOST port=$PGPORT user=${CW_ROLE:-${PGUSER:-postgres}} dbname=$CW_DB"
+lease = "1m"
+
+[smtp]
+url = "smtp://127.0.0.1:$smtp_port"
+from = "Sklep Żółw <sklep@shop.example>"
+starttls = "off"
+concurrency = 2
+rate_per_second = 0
+helo_name = "cartwatchd.test"
+connect_timeout = "2s"
+response_timeout = "5s"
+
+[shop]
+name = "Sklep Żółw"
+address = "ul. Długa 1, 00-001 Warszawa"
+recovery_url = "https://shop.example/cart/{token}"
+unsubscribe_url = "https://shop.example/unsubscribe/{token}"
+
+[templates]
+dir = "$CW_SOURCE/mail_templates"
+
+[daemon]
+poll_interval = "1s"
+batch_size = 20
+$*
+TOML
+}
+
+# Starts a daemon in the background: cw_start_daemon NAME [cartwatchd arguments...]
+# Its pid lands in CW_PID_<NAME>, its log in $CW_WORK/<NAME>.log.
+cw_start_daemon() {
+    local name=$1
+    shift
+    "$CW_DAEMON" --config "$CW_WORK/cartwatchd.toml" "$@" run >>"$CW_WORK/$name.log" 2>&1 &
+    local pid=$!
+    CW_PIDS+=("$pid")
+    printf -v "CW_PID_$name" '%s' "$pid"
+}
+
+# Runs cartwatchd in the foreground with the test's config: cw_daemon_command ARGS...
+cw_daemon_command() { "$CW_DAEMON" --config "$CW_WORK/cartwatchd.toml" "$@"; }
+
+# Waits until a query returns the expected text: cw_wait_for SECONDS EXPECTED SQL
+cw_wait_for() {
+    local seconds=$1 expected=$2 query=$3 got=""
+    local deadline=$((SECONDS + seconds))
+    while [ $SECONDS -lt $deadline ]; do
+        got=$(cw_sql -c "$query" 2>/dev/null || true)
+        [ "$got" = "$expected" ] && return 0
+        sleep 0.2
+    done
+    cw_fail "waited ${seconds}s for [$query] to be [$expected], last [$got]"
+}
+
+# The reminders by state: "sent=3 unknown=1".
+cw_states() {
+    cw_sql -c "SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
+                 FROM (SELECT state, count(*) AS n FROM cartwatch.reminders
+                        WHERE NOT skipped GROUP BY state) AS s"
+}
+
+# How many messages the SMTP server accepted in all, and how many addresses got two or more.
+cw_accepted_count() { [ -f "$CW_WORK/smtp/accepted.log" ] && wc -l <"$CW_WORK/smtp/accepted.log" | tr -d ' ' || echo 0; }
+cw_duplicate_count() {
+    [ -f "$CW_WORK/smtp/accepted.log" ] || { echo 0; return; }
+    awk '{print $1}' "$CW_WORK/smtp/accepted.log" | sort | uniq -d | wc -l | tr -d ' '
+}
+
+# Sends a signal to a daemon and waits (bounded) for it to exit; its exit status lands in
+# CW_EXIT. (Not in a $(...) subshell: only this shell can wait for its children.)
+cw_stop_daemon() {
+    local pid=$1 signal=${2:-TERM} seconds=${3:-20}
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + seconds))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && cw_fail "daemon $pid did not stop within ${seconds}s"
+    CW_EXIT=0
+    wait "$pid" || CW_EXIT=$?
+}

@@ -1,0 +1,75 @@
+"""A scriptable SMTP server for cartwatchd's integration tests (aiosmtpd handler).
+
+The recipient's local part picks the behaviour:
+  perm...      RCPT answered 550 5.1.1 (the mailbox does not exist)
+  temp...      RCPT answered 450 4.2.0 (greylisted), every time
+  flaky...     RCPT answered 450 4.2.0 the first time, accepted afterwards
+  datafail...  the final "." answered 451 4.3.0
+  hangup...    the connection is dropped after the final ".", without a reply
+  slow...      the message is queued at once, the final "." answered after SLOW_SECONDS
+               (default 2)
+  anything else is accepted.
+
+Accepted messages are written to OUTDIR as <n>-<recipient>.eml, and one line per accepted
+message ("<recipient> <Message-ID>") is appended to OUTDIR/accepted.log, so tests can count
+deliveries per address and spot duplicates.
+
+Run with Debian's aiosmtpd entry point (the system Python has the module):
+  PYTHONPATH=tests/smtp aiosmtpd -n -l 127.0.0.1:2525 -c cartwatch_test_smtp.Handler OUTDIR
+"""
+
+import asyncio
+import email
+import itertools
+import os
+
+
+class Handler:
+    def __init__(self, outdir="smtp-out"):
+        self.outdir = outdir
+        os.makedirs(outdir, exist_ok=True)
+        self.counter = itertools.count(1)
+        self.flaky_seen = set()
+        self.slow_seconds = float(os.environ.get("SLOW_SECONDS", "2"))
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("perm"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if local.startswith("temp"):
+            return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted"
+        if local.startswith("flaky") and address not in self.flaky_seen:
+            self.flaky_seen.add(address)
+            return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else "nobody"
+        local = rcpt.split("@", 1)[0].lower()
+        if local.startswith("datafail"):
+            return "451 4.3.0 Local error in processing"
+        if local.startswith("hangup"):
+            # Take the message, then vanish before saying so: the ambiguous case.
+            self._store(rcpt, envelope.content)
+            server.transport.abort()
+            return "250 2.0.0 never seen"
+        name = self._store(rcpt, envelope.content)
+        if local.startswith("slow"):
+            # Queued at once, answered late: a client that dies meanwhile never hears of it.
+            await asyncio.sleep(self.slow_seconds)
+        return f"250 2.0.0 OK queued as {name}"
+
+    def _store(self, rcpt, content):
+        n = next(self.counter)
+        name = f"{n:05d}-{rcpt}.eml"
+        with open(os.path.join(self.outdir, name), "wb") as f:
+            f.write(content)
+        message_id = email.message_from_bytes(content).get("Message-ID", "-")
+        with open(os.path.join(self.outdir, "accepted.log"), "a") as log:
+            log.write(f"{rcpt} {message_id}\n")
+        return name
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(*args)

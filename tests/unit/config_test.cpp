@@ -1,0 +1,266 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace cartwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kMinimal = R"([database]
+url = "postgresql://cartwatchd@localhost/shop"
+
+[smtp]
+url = "smtp://mail.example.com:587"
+from = "Sklep Żółw <sklep@example.com>"
+
+[shop]
+name = "Sklep Żółw"
+recovery_url = "https://shop.example/cart/recover/{token}"
+unsubscribe_url = "https://shop.example/unsubscribe/{token}"
+)";
+
+class ConfigTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("cartwatchd-config-test-" +
+                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string Write(const std::string& name, const std::string& text) {
+        const fs::path path = dir_ / name;
+        std::ofstream(path) << text;
+        return path.string();
+    }
+
+    ConfigSources Sources(const std::string& file) {
+        ConfigSources sources;
+        sources.file = file;
+        sources.file_required = true;
+        sources.environment = [this](const std::string& name) -> std::optional<std::string> {
+            auto it = env_.find(name);
+            return it == env_.end() ? std::nullopt : std::optional(it->second);
+        };
+        return sources;
+    }
+
+    // The message of the ConfigError that loading throws.
+    std::string ErrorOf(const ConfigSources& sources) {
+        try {
+            LoadConfig(sources);
+        } catch (const ConfigError& error) {
+            return error.what();
+        }
+        return "(no error)";
+    }
+
+    fs::path dir_;
+    std::map<std::string, std::string> env_;
+};
+
+TEST_F(ConfigTest, ReadsTheFileAndKeepsDefaults) {
+    const Config config = LoadConfig(Sources(Write("c.toml", kMinimal)));
+    EXPECT_EQ(config.database.url, "postgresql://cartwatchd@localhost/shop");
+    EXPECT_EQ(config.smtp.from_name, "Sklep Żółw");
+    EXPECT_EQ(config.smtp.from_address, "sklep@example.com");
+    EXPECT_EQ(config.smtp.starttls, StartTls::kRequired);
+    EXPECT_EQ(config.smtp.concurrency, 2);
+    EXPECT_TRUE(config.smtp.verify_peer);
+    EXPECT_EQ(config.daemon.poll_interval, std::chrono::seconds(30));
+    EXPECT_EQ(config.daemon.batch_size, 50);
+    EXPECT_TRUE(config.secrets.smtp_password.empty());
+}
+
+TEST_F(ConfigTest, EnvironmentOverridesTheFileAndFlagsOverrideBoth) {
+    env_["CARTWATCH_SMTP_CONCURRENCY"] = "4";
+    env_["CARTWATCH_DAEMON_POLL_INTERVAL"] = "5s";
+    auto sources = Sources(Write("c.toml", std::string(kMinimal) + "[daemon]\nbatch_size = 7\n"));
+    sources.overrides = {"smtp.concurrency=8", "smtp.rate_per_second=2.5"};
+    const Config config = LoadConfig(sources);
+    EXPECT_EQ(config.smtp.concurrency, 8);
+    EXPECT_DOUBLE_EQ(config.smtp.rate_per_second, 2.5);
+    EXPECT_EQ(config.daemon.poll_interval, std::chrono::seconds(5));
+    EXPECT_EQ(config.daemon.batch_size, 7);
+}
+
+TEST_F(ConfigTest, DurationsAsNumbersOrText) {
+    auto config = LoadConfig(
+        Sources(Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = 2\n"
+                                                        "shutdown_timeout = \"1m30s\"\n")));
+    EXPECT_EQ(config.daemon.poll_interval, std::chrono::seconds(2));
+    EXPECT_EQ(config.daemon.shutdown_timeout, std::chrono::seconds(90));
+}
+
+TEST_F(ConfigTest, AWrongValueNamesTheKeyAndTheLine) {
+    const std::string file =
+        Write("c.toml", std::string(kMinimal) + "[daemon]\n\nbatch_size = 0\n");
+    EXPECT_EQ(ErrorOf(Sources(file)),
+              file + " line 14: daemon.batch_size must be an integer from 1 to 10000");
+}
+
+TEST_F(ConfigTest, AWrongTypeNamesTheKeyAndTheLine) {
+    const std::string file =
+        Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = true\n");
+    EXPECT_NE(ErrorOf(Sources(file))
+                  .find(file + " line 13: daemon.poll_interval must be a "
+                               "duration"),
+              std::string::npos);
+}
+
+TEST_F(ConfigTest, UnknownKeysAndSectionsAreErrorsNotSilence) {
+    const std::string typo = Write("a.toml", std::string(kMinimal) + "[smtp2]\nx = 1\n");
+    EXPECT_NE(ErrorOf(Sources(typo)).find("line 12: unknown section [smtp2]"), std::string::npos);
+    const std::string key = Write("b.toml", std::string(kMinimal) + "[daemon]\nbatchsize = 10\n");
+    EXPECT_EQ(ErrorOf(Sources(key)), key + " line 13: unknown key daemon.batchsize");
+}
+
+TEST_F(ConfigTest, ASyntaxErrorNamesTheLine) {
+    const std::string file = Write("c.toml", "[database]\nurl = \"unterminated\n");
+    EXPECT_EQ(ErrorOf(Sources(file)).rfind(file + " line 2: ", 0), 0u);
+}
+
+TEST_F(ConfigTest, PasswordsNeverComeFromTheFile) {
+    const std::string file =
+        Write("c.toml", std::string(kMinimal) + "[smtp]\n"); // duplicate table: syntax error
+    EXPECT_NE(ErrorOf(Sources(file)), "(no error)");
+    const std::string with_password =
+        Write("p.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
+                                                      "password = \"hunter2\"\n\n"));
+    const std::string error = ErrorOf(Sources(with_password));
+    EXPECT_NE(error.find("smtp.password is not read from the config file"), std::string::npos);
+    EXPECT_EQ(error.find("hunter2"), std::string::npos);
+}
+
+TEST_F(ConfigTest, SecretsComeFromFilesOrTheEnvironment) {
+    const std::string secret = Write("smtp-password", "s3cret\n");
+    auto sources = Sources(
+        Write("c.toml", std::string(kMinimal).replace(std::string(kMinimal).find("[shop]"), 0,
+                                                      "username = \"shop\"\npassword_file = \"" +
+                                                          secret + "\"\n\n")));
+    EXPECT_EQ(LoadConfig(sources).secrets.smtp_password, "s3cret");
+    env_["CARTWATCH_SMTP_PASSWORD"] = "from-env";
+    env_["CARTWATCH_DATABASE_PASSWORD"] = "db-pass";
+    const Config config = LoadConfig(sources);
+    EXPECT_EQ(config.secrets.smtp_password, "from-env");
+    EXPECT_EQ(config.secrets.database_password, "db-pass");
+    // Printing the configuration shows that a password is set, never the password.
+    const std::string described = DescribeConfig(config);
+    EXPECT_EQ(described.find("from-env"), std::string::npos);
+    EXPECT_EQ(described.find("db-pass"), std::string::npos);
+    EXPECT_NE(described.find("password = \"(set)\""), std::string::npos);
+}
+
+TEST_F(ConfigTest, SystemdCredentialsAreFound) {
+    Write("smtp-password", "from-credential");
+    env_["CREDENTIALS_DIRECTORY"] = dir_.string();
+    env_["CARTWATCH_SMTP_USERNAME"] = "shop";
+    EXPECT_EQ(LoadConfig(Sources(Write("c.toml", kMinimal))).secrets.smtp_password,
+              "from-credential");
+}
+
+TEST_F(ConfigTest, AnUnreadablePasswordFileIsAnError) {
+    env_["CARTWATCH_SMTP_PASSWORD_FILE"] = (dir_ / "missing").string();
+    EXPECT_NE(ErrorOf(Sources(Write("c.toml", kMinimal)))
+                  .find("environment CARTWATCH_SMTP_PASSWORD_FILE: smtp.password_file: cannot "
+                        "read"),
+              std::string::npos);
+}
+
+TEST_F(ConfigTest, MissingRequiredKeysSayWhereToSetThem) {
+    const std::string file = Write("c.toml", "[database]\nurl = \"dbname=shop\"\n");
+    EXPECT_EQ(ErrorOf(Sources(file)), "smtp.from is required: set it in " + file +
+                                          ", in CARTWATCH_SMTP_FROM or with --set smtp.from=...");
+}
+
+TEST_F(ConfigTest, ADryRunNeedsNoSmtpServer) {
+    std::string text = kMinimal;
+    text.erase(text.find("url = \"smtp://"),
+               std::string("url = \"smtp://mail.example.com:587\"\n").size());
+    auto sources = Sources(Write("c.toml", text));
+    EXPECT_NE(ErrorOf(sources).find("smtp.url is required"), std::string::npos);
+    sources.purpose = ConfigPurpose::kDryRun;
+    sources.overrides = {"daemon.dry_run_dir=/tmp/out"};
+    EXPECT_EQ(LoadConfig(sources).daemon.dry_run_dir, "/tmp/out");
+}
+
+TEST_F(ConfigTest, ChecksValuesWhereverTheyComeFrom) {
+    const std::string file = Write("c.toml", kMinimal);
+    env_["CARTWATCH_SMTP_STARTTLS"] = "maybe";
+    EXPECT_EQ(ErrorOf(Sources(file)),
+              "environment CARTWATCH_SMTP_STARTTLS: smtp.starttls must be \"required\" or \"off\"");
+    env_.clear();
+    auto sources = Sources(file);
+    sources.overrides = {"shop.recovery_url=http://shop.example/{token}"};
+    EXPECT_EQ(ErrorOf(sources), "--set shop.recovery_url: shop.recovery_url must be an https:// "
+                                "URL (mail clients and RFC 8058 want https links)");
+    sources.overrides = {"shop.unsubscribe_url=https://shop.example/unsubscribe"};
+    EXPECT_NE(ErrorOf(sources).find("{token} exactly once"), std::string::npos);
+    sources.overrides = {"smtp.url=http://mail.example.com"};
+    EXPECT_NE(ErrorOf(sources).find("must start with smtp://"), std::string::npos);
+    sources.overrides = {"smtp.from=Shop <not an address>"};
+    EXPECT_NE(ErrorOf(sources).find("smtp.from must be an address"), std::string::npos);
+    sources.overrides = {"daemon.metrics_listen=9187"};
+    EXPECT_NE(ErrorOf(sources).find("must be host:port"), std::string::npos);
+    sources.overrides = {"nonsense"};
+    EXPECT_EQ(ErrorOf(sources), "--set nonsense: expected section.key=value");
+    sources.overrides = {"smtp.password=x"};
+    EXPECT_EQ(ErrorOf(sources), "--set smtp.password: unknown key smtp.password");
+}
+
+TEST_F(ConfigTest, AMissingDefaultFileIsFineAMissingChosenFileIsNot) {
+    auto sources = Sources((dir_ / "absent.toml").string());
+    EXPECT_EQ(ErrorOf(sources), "cannot read the config file " + (dir_ / "absent.toml").string());
+    sources.file_required = false;
+    env_["CARTWATCH_DATABASE_URL"] = "dbname=shop";
+    env_["CARTWATCH_SMTP_URL"] = "smtps://mail.example.com";
+    env_["CARTWATCH_SMTP_FROM"] = "shop@example.com";
+    env_["CARTWATCH_SHOP_NAME"] = "Shop";
+    env_["CARTWATCH_SHOP_RECOVERY_URL"] = "https://s.example/r/{token}";
+    env_["CARTWATCH_SHOP_UNSUBSCRIBE_URL"] = "https://s.example/u/{token}";
+    EXPECT_EQ(LoadConfig(sources).smtp.url, "smtps://mail.example.com");
+}
+
+TEST(ConfigHelpers, ParsesMailboxes) {
+    EXPECT_EQ(ParseMailbox("shop@example.com"),
+              std::make_pair(std::string(), std::string("shop@example.com")));
+    EXPECT_EQ(ParseMailbox("\"Sklep, Kraków\" <sklep@example.pl>"),
+              std::make_pair(std::string("Sklep, Kraków"), std::string("sklep@example.pl")));
+    EXPECT_FALSE(ParseMailbox("Shop <shop@example.com>\r\nBcc: x@evil.example"));
+    EXPECT_FALSE(ParseMailbox("shop example.com"));
+    EXPECT_FALSE(ParseMailbox("a@b@example.com"));
+    EXPECT_FALSE(ParseMailbox("Shop <shop@localhost>")); // no dot: not a routable domain
+}
+
+TEST(ConfigHelpers, AddsThePasswordToBothConnectionStringForms) {
+    EXPECT_EQ(ConnectionStringWithPassword("postgresql://u@h/db", "p@ss word"),
+              "postgresql://u@h/db?password=p%40ss%20word");
+    EXPECT_EQ(ConnectionStringWithPassword("postgresql://u@h/db?sslmode=require", "x"),
+              "postgresql://u@h/db?sslmode=require&password=x");
+    EXPECT_EQ(ConnectionStringWithPassword("host=h dbname=db", "it's"),
+              "host=h dbname=db password='it\\'s'");
+    EXPECT_EQ(ConnectionStringWithPassword("dbname=db", ""), "dbname=db");
+}
+
+TEST(ConfigHelpers, ListenAddressesAndLinks) {
+    EXPECT_EQ(ParseListenAddress("127.0.0.1:9187"),
+              std::make_pair(std::string("127.0.0.1"), static_cast<unsigned short>(9187)));
+    EXPECT_EQ(ParseListenAddress("[::1]:8080"),
+              std::make_pair(std::string("::1"), static_cast<unsigned short>(8080)));
+    EXPECT_FALSE(ParseListenAddress("127.0.0.1"));
+    EXPECT_FALSE(ParseListenAddress("127.0.0.1:99999"));
+    EXPECT_FALSE(ParseListenAddress(":80"));
+    EXPECT_EQ(ExpandLink("https://s.example/u/{token}?x=1", "abc"), "https://s.example/u/abc?x=1");
+    EXPECT_EQ(EnvironmentName("smtp", "rate_per_second"), "CARTWATCH_SMTP_RATE_PER_SECOND");
+}
+
+} // namespace
+} // namespace cartwatch

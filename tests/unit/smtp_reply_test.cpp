@@ -1,0 +1,120 @@
+#include "smtp_reply.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartwatch {
+namespace {
+
+// A transcript as the sender records it: the command the last reply answered, the replies.
+SmtpTranscript Transcript(int curl_code, std::string last_command, std::vector<SmtpReply> replies,
+                          bool data_accepted = false) {
+    SmtpTranscript t;
+    t.curl_code = curl_code;
+    t.last_command = std::move(last_command);
+    t.replies = std::move(replies);
+    t.data_accepted = data_accepted;
+    return t;
+}
+
+const SmtpReply kGreeting{220, "mx.example ESMTP"};
+const SmtpReply kOk{250, "2.1.0 OK"};
+const SmtpReply kData{354, "End data with <CR><LF>.<CR><LF>"};
+
+TEST(SmtpReply, ParsesReplyLines) {
+    EXPECT_EQ(ParseReplyLine("250 2.0.0 OK queued as ABC\r\n").code, 250);
+    EXPECT_EQ(ParseReplyLine("250 2.0.0 OK queued as ABC\r\n").text, "2.0.0 OK queued as ABC");
+    EXPECT_EQ(ParseReplyLine("250-PIPELINING\r\n").code, 250);
+    EXPECT_EQ(ParseReplyLine("250").code, 250);
+    EXPECT_EQ(ParseReplyLine("hello").code, 0);
+    EXPECT_EQ(ParseReplyLine("25x OK").code, 0);
+    EXPECT_EQ(ParseReplyLine("2500 OK").code, 0);
+}
+
+TEST(SmtpReply, FindsTheEnhancedStatusCode) {
+    EXPECT_EQ(EnhancedStatus("5.1.1 <x@example.com>: User unknown"), "5.1.1");
+    EXPECT_EQ(EnhancedStatus("4.7.0 Try later"), "4.7.0");
+    EXPECT_EQ(EnhancedStatus("5.7.26 Unauthenticated email"), "5.7.26");
+    EXPECT_EQ(EnhancedStatus("5.1.10"), "5.1.10");
+    EXPECT_EQ(EnhancedStatus("User unknown"), "");
+    EXPECT_EQ(EnhancedStatus("3.1.1 no such class"), "");
+    EXPECT_EQ(EnhancedStatus("5.1.1x"), "");
+    EXPECT_EQ(EnhancedStatus("5.1234.1 too long"), "");
+}
+
+TEST(SmtpReply, AcceptedMessageIsSent) {
+    auto v = ClassifyTranscript(
+        Transcript(0, ".", {kGreeting, kOk, kOk, kData, {250, "2.0.0 OK queued as 42"}}, true));
+    EXPECT_EQ(v.outcome, SmtpOutcome::kSent);
+    EXPECT_EQ(v.detail, "250 2.0.0 OK queued as 42");
+}
+
+TEST(SmtpReply, UnknownMailboxIsSuppressed) {
+    // libcurl: CURLE_SEND_ERROR (55), last reply the RCPT's 550.
+    auto v = ClassifyTranscript(
+        Transcript(55, "RCPT", {kGreeting, kOk, kOk, {550, "5.1.1 <p@x.example>: User unknown"}}));
+    EXPECT_EQ(v.outcome, SmtpOutcome::kBadAddress);
+    EXPECT_EQ(v.detail, "550 5.1.1 <p@x.example>: User unknown");
+}
+
+TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "User unknown"}})).outcome,
+        SmtpOutcome::kPermanent); // no enhanced code: not sure enough to suppress
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "5.7.1 Policy rejection"}}))
+            .outcome,
+        SmtpOutcome::kPermanent);
+    EXPECT_EQ(ClassifyTranscript(
+                  Transcript(8, ".", {kGreeting, kData, {554, "5.6.0 Message rejected"}}, true))
+                  .outcome,
+              SmtpOutcome::kPermanent);
+}
+
+TEST(SmtpReply, TemporaryRepliesAreRetried) {
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {450, "4.2.0 greylisted"}})).outcome,
+        SmtpOutcome::kTransient);
+    // 451 after the message body: the server said no, so nothing was delivered.
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(8, ".", {kData, {451, "4.3.0 Local error"}}, true)).outcome,
+        SmtpOutcome::kTransient);
+}
+
+TEST(SmtpReply, HangUpAfterTheBodyIsUnknown) {
+    // libcurl: CURLE_RECV_ERROR (56) and the last reply is DATA's 354.
+    auto v = ClassifyTranscript(Transcript(56, ".", {kGreeting, kOk, kOk, kData}, true));
+    EXPECT_EQ(v.outcome, SmtpOutcome::kUnknown);
+    // A timeout waiting for the reply to "." is just as ambiguous.
+    EXPECT_EQ(ClassifyTranscript(Transcript(28, ".", {kData}, true)).outcome,
+              SmtpOutcome::kUnknown);
+}
+
+TEST(SmtpReply, NoServerMeansWaitNotFail) {
+    auto refused = ClassifyTranscript(Transcript(7, "", {}));
+    EXPECT_EQ(refused.outcome, SmtpOutcome::kServerUnavailable);
+    EXPECT_EQ(refused.detail.rfind("curl error 7", 0), 0u);
+    // A hang-up before DATA: nothing was sent.
+    EXPECT_EQ(ClassifyTranscript(Transcript(56, "RCPT", {kGreeting, kOk})).outcome,
+              SmtpOutcome::kServerUnavailable);
+    EXPECT_EQ(ClassifyTranscript(Transcript(8, "", {{421, "4.3.2 Shutting down"}})).outcome,
+              SmtpOutcome::kServerUnavailable);
+    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {451, "4.7.1 rate"}})).outcome,
+              SmtpOutcome::kServerUnavailable);
+}
+
+TEST(SmtpReply, SenderSideRefusalsAreConfigurationFaults) {
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(67, "AUTH", {kGreeting, {535, "5.7.8 bad creds"}})).outcome,
+        SmtpOutcome::kConfigFault);
+    EXPECT_EQ(ClassifyTranscript(Transcript(64, "EHLO", {kGreeting})).outcome,
+              SmtpOutcome::kConfigFault); // STARTTLS required, not offered
+    EXPECT_EQ(ClassifyTranscript(Transcript(60, "", {})).outcome, SmtpOutcome::kConfigFault);
+    EXPECT_EQ(ClassifyTranscript(Transcript(8, "", {{554, "5.7.1 go away"}})).outcome,
+              SmtpOutcome::kConfigFault);
+    EXPECT_EQ(
+        ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {553, "5.1.8 bad sender"}})).outcome,
+        SmtpOutcome::kConfigFault); // our From, not the customer's address
+}
+
+} // namespace
+} // namespace cartwatch
