@@ -164,6 +164,17 @@ RETURN (SELECT min(coalesce(p.next_run, '-infinity'))
 COMMENT ON FUNCTION cartwatch.retention_next_due() IS
     'When the next retention policy is due (-infinity: one is due now; NULL: there is no policy).';
 
+-- For cartwatchd, which runs due policies itself only when no worker serves this database
+-- (running them anyway would be safe, only redundant: the target locks keep runs single).
+CREATE FUNCTION cartwatch.retention_worker_pid() RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT a.pid FROM pg_stat_activity AS a
+         WHERE a.backend_type = 'cartwatch retention worker' AND a.datname = current_database()
+         LIMIT 1);
+COMMENT ON FUNCTION cartwatch.retention_worker_pid() IS
+    'The pid of the background worker running this database''s retention policies; NULL when there is none.';
+
 -- section: policy management
 
 CREATE FUNCTION cartwatch.retention_target(target text) RETURNS cartwatch.retention_targets

@@ -77,6 +77,8 @@ SELECT now() - age, '/p/' || n
 COMMIT;
 SQL
 first_pid=$(worker_pid)
+[ "$(sql -c "SELECT cartwatch.retention_worker_pid()")" = "$first_pid" ] ||
+    fail "cartwatch.retention_worker_pid() does not name the worker"
 [ -n "$first_pid" ] || fail "no retention worker in pg_stat_activity"
 
 # A second runner asks for due policies as fast as it can while the worker runs them.

@@ -12,6 +12,8 @@ SELECT target, keep, schedule_interval, customised, last_status,
        running_pid, table_exists
   FROM cartwatch.retention_policies ORDER BY target;
 SELECT target, relation, age_columns, predicate FROM cartwatch.retention_targets ORDER BY target;
+-- No background worker serves this test cluster.
+SELECT cartwatch.retention_worker_pid();
 -- One lock per target: no two targets share a key.
 SELECT count(DISTINCT hashtext(target)) = count(*) AS distinct_lock_keys
   FROM cartwatch.retention_targets;
