@@ -19,8 +19,6 @@ extern "C" {
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
-#include "utils/array.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -69,15 +67,6 @@ void CollectChanges(Tuplestorestate* rows, TupleDesc descriptor, bool use_added_
     ExecDropSingleTupleTableSlot(slot);
 }
 
-ArrayType* MakeArray(const std::vector<Datum>& values, Oid element_type) {
-    int16 length;
-    bool by_value;
-    char alignment;
-    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
-    return construct_array(const_cast<Datum*>(values.data()), static_cast<int>(values.size()),
-                           element_type, length, by_value, alignment);
-}
-
 spi::KeptPlan lock_carts(
     "SELECT 1 FROM cartwatch.carts WHERE cart_id = ANY ($1) ORDER BY cart_id FOR NO KEY UPDATE",
     {INT8ARRAYOID});
@@ -121,9 +110,8 @@ void RefreshCarts(const std::vector<ItemChange>& changes) {
         cart_ids.push_back(Int64GetDatum(cart_id));
         changed_at.push_back(TimestampTzGetDatum(when));
     }
-    Datum cart_array = PgCall([&] { return PointerGetDatum(MakeArray(cart_ids, INT8OID)); });
-    Datum time_array =
-        PgCall([&] { return PointerGetDatum(MakeArray(changed_at, TIMESTAMPTZOID)); });
+    Datum cart_array = spi::MakeArray(cart_ids, INT8OID);
+    Datum time_array = spi::MakeArray(changed_at, TIMESTAMPTZOID);
 
     spi::Session session;
     lock_carts.Execute({{INT8ARRAYOID, cart_array, false}}, false, SPI_OK_SELECT);

@@ -16,41 +16,45 @@ enum class ErrorKind {
     Internal,            // XX000 internal_error
 };
 
-// A user-facing error thrown from C++: message in lower case without a final period, detail and
-// hint as full sentences, as PostgreSQL's own messages are written.
-class UserError : public std::runtime_error {
+// An error with PostgreSQL's three texts: message in lower case without a final period, detail
+// and hint as full sentences (either may be empty).
+class DetailedError : public std::runtime_error {
 public:
-    UserError(ErrorKind kind, const std::string& message, std::string detail = {},
-              std::string hint = {})
-        : std::runtime_error(message), kind_(kind), detail_(std::move(detail)),
-          hint_(std::move(hint)) {}
+    DetailedError(const std::string& message, std::string detail, std::string hint)
+        : std::runtime_error(message), detail_(std::move(detail)), hint_(std::move(hint)) {}
 
-    ErrorKind kind() const noexcept { return kind_; }
     const std::string& detail() const noexcept { return detail_; }
     const std::string& hint() const noexcept { return hint_; }
 
 private:
-    ErrorKind kind_;
     std::string detail_;
     std::string hint_;
 };
 
+// A user-facing error thrown from C++ code; its kind chooses the SQLSTATE.
+class UserError : public DetailedError {
+public:
+    UserError(ErrorKind kind, const std::string& message, std::string detail = {},
+              std::string hint = {})
+        : DetailedError(message, std::move(detail), std::move(hint)), kind_(kind) {}
+
+    ErrorKind kind() const noexcept { return kind_; }
+
+private:
+    ErrorKind kind_;
+};
+
 // A PostgreSQL ERROR caught under PgCall() while C++ frames were live. It carries the original
 // SQLSTATE and texts so the boundary re-raises the very same error once the frames unwound.
-class PgError : public std::runtime_error {
+class PgError : public DetailedError {
 public:
     PgError(int sqlerrcode, const std::string& message, std::string detail, std::string hint)
-        : std::runtime_error(message), sqlerrcode_(sqlerrcode), detail_(std::move(detail)),
-          hint_(std::move(hint)) {}
+        : DetailedError(message, std::move(detail), std::move(hint)), sqlerrcode_(sqlerrcode) {}
 
     int sqlerrcode() const noexcept { return sqlerrcode_; }
-    const std::string& detail() const noexcept { return detail_; }
-    const std::string& hint() const noexcept { return hint_; }
 
 private:
     int sqlerrcode_;
-    std::string detail_;
-    std::string hint_;
 };
 
 } // namespace cartwatch

@@ -29,6 +29,12 @@ void CopyText(char* target, const char* source) {
     strlcpy(target, source, kTextCapacity);
 }
 
+void CopyTexts(const DetailedError& e) {
+    CopyText(error_message, e.what());
+    CopyText(error_detail, e.detail().c_str());
+    CopyText(error_hint, e.hint().c_str());
+}
+
 int SqlStateOf(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::InvalidParameter:
@@ -54,14 +60,10 @@ Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo 
         return body(fcinfo);
     } catch (const PgError& e) {
         sqlstate = e.sqlerrcode();
-        CopyText(error_message, e.what());
-        CopyText(error_detail, e.detail().c_str());
-        CopyText(error_hint, e.hint().c_str());
+        CopyTexts(e);
     } catch (const UserError& e) {
         sqlstate = SqlStateOf(e.kind());
-        CopyText(error_message, e.what());
-        CopyText(error_detail, e.detail().c_str());
-        CopyText(error_hint, e.hint().c_str());
+        CopyTexts(e);
     } catch (const std::bad_alloc&) {
         sqlstate = ERRCODE_OUT_OF_MEMORY;
         CopyText(error_message, "out of memory");

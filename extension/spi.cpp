@@ -1,6 +1,8 @@
 extern "C" {
 #include "postgres.h"
 #include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 }
 
 #include "pg_boundary.hpp"
@@ -85,6 +87,19 @@ uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only,
     int status = PgCall([=] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });
     CheckStatus(status, expected_status, sql_);
     return SPI_processed;
+}
+
+Datum MakeArray(const std::vector<Datum>& values, Oid element_type) {
+    const Datum* data = values.data();
+    const int count = static_cast<int>(values.size());
+    return PgCall([=] {
+        int16 length;
+        bool by_value;
+        char alignment;
+        get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
+        return PointerGetDatum(construct_array(const_cast<Datum*>(data), count, element_type,
+                                               length, by_value, alignment));
+    });
 }
 
 std::optional<std::string> TextValue(uint64_t row, int column) {

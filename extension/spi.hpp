@@ -52,6 +52,9 @@ private:
     SPIPlanPtr plan_ = nullptr;
 };
 
+// A one-dimensional array of `element_type` built from `values`, as a Datum for a parameter.
+Datum MakeArray(const std::vector<Datum>& values, Oid element_type);
+
 // Reads column `column` (1-based) of row `row` of the last result, as text (NULL = nullopt).
 std::optional<std::string> TextValue(uint64_t row, int column);
 

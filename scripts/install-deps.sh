@@ -9,7 +9,7 @@ packages=(
     libpqxx-dev libboost-dev libcurl4-openssl-dev libspdlog-dev
     libgtest-dev libgmock-dev
     libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev libsystemd-dev nlohmann-json3-dev
-    libopendkim-dev openssl
+    libopendkim-dev libssl-dev openssl libclang-rt-14-dev
     python3-aiosmtpd postfix
 )
 

@@ -131,7 +131,7 @@ AS $$
 DECLARE
     cutoff timestamptz := cartwatch.abandoned_before(as_of);
 BEGIN
-    -- The predicate repeats carts_open_activity_idx's, so only open carts are read.
+    -- Written as carts_open_activity_idx is built (key and predicate), so only open carts are read.
     RETURN QUERY
     SELECT c.cart_id, c.customer_id,
            coalesce(cu.email, c.guest_email)::text,
@@ -142,7 +142,8 @@ BEGIN
       LEFT JOIN cartwatch.customers AS cu ON cu.customer_id = c.customer_id
      CROSS JOIN LATERAL (SELECT sum(i.unit_price * i.quantity) AS value
                            FROM cartwatch.cart_items AS i WHERE i.cart_id = c.cart_id) AS lines
-     WHERE c.order_id IS NULL AND c.item_quantity > 0 AND c.last_activity_at <= cutoff
+     WHERE cartwatch.open_cart_activity(c.order_id, c.item_quantity, c.last_activity_at) <= cutoff
+       AND c.order_id IS NULL AND c.item_quantity > 0
      ORDER BY c.last_activity_at DESC, c.cart_id;
 END
 $$;

@@ -17,7 +17,7 @@ trap cleanup EXIT
 createdb "$source_db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 \ir tests/regress/fixtures/shop.psql
 INSERT INTO cartwatch.visits (customer_id, ip, started_at, start_url, page_views)
 VALUES (1, '192.0.2.10', '2026-11-20 07:55+00', '/pl/kubki', 4);

@@ -72,6 +72,15 @@ SELECT cart_id, order_id FROM cartwatch.carts WHERE cart_id IN (11, 12) ORDER BY
 DELETE FROM cartwatch.orders WHERE order_id = 101;
 SELECT cart_id, order_id FROM cartwatch.carts WHERE cart_id = 12;
 
+-- Every shop table keeps updated_at at the time of the last change.
+BEGIN;
+UPDATE cartwatch.customers SET newsletter = false WHERE customer_id = 1;
+UPDATE cartwatch.orders SET status = 'shipped' WHERE order_id = 100;
+SELECT (SELECT updated_at = now() FROM cartwatch.customers WHERE customer_id = 1) AS customer_touched,
+       (SELECT updated_at = now() FROM cartwatch.orders WHERE order_id = 100) AS order_touched,
+       (SELECT updated_at = now() FROM cartwatch.customers WHERE customer_id = 2) AS other_untouched;
+ROLLBACK;
+
 -- Bad input: each is refused with a clear error and changes nothing.
 \set VERBOSITY terse
 INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity) VALUES (10, 2, 0);

@@ -35,6 +35,11 @@ VALUES (12, 1, 1, '2026-11-20 11:59+00');
 SELECT cartwatch.cart_status(12, :as_of);
 ROLLBACK;
 
+-- The open-cart index key: the activity time of an open cart, NULL for a closed one.
+SELECT cartwatch.open_cart_activity(NULL, 2, '2026-11-20 09:00+00') AS open_cart,
+       cartwatch.open_cart_activity(100, 2, '2026-11-20 09:00+00') AS ordered,
+       cartwatch.open_cart_activity(NULL, 0, '2026-11-20 09:00+00') AS empty;
+
 -- The classification rule itself, including unknowns.
 SELECT cartwatch.classify_cart(2, false, '2026-11-20 09:00+00', '2026-11-20 10:00+00') AS idle,
        cartwatch.classify_cart(2, false, '2026-11-20 11:00+00', '2026-11-20 10:00+00') AS recent,

@@ -21,8 +21,10 @@ SELECT p.oid::regprocedure AS unpinned
   FROM pg_proc AS p
  WHERE p.pronamespace = 'cartwatch'::regnamespace
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
- ORDER BY unpinned::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- Tables and sequences pg_dump keeps.
-SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'cartwatch'
- ORDER BY dumped::text;
+SELECT config::regclass AS dumped
+  FROM pg_extension, unnest(extconfig) AS config
+ WHERE extname = 'cartwatch'
+ ORDER BY config::regclass::text;

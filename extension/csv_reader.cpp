@@ -1,0 +1,96 @@
+#include "csv_reader.hpp"
+
+namespace cartwatch {
+
+CsvReader::CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
+    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    if (text_.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+        position_ = kByteOrderMark.size();
+    }
+}
+
+bool CsvReader::AtLineEnd() const {
+    return position_ >= text_.size() || text_[position_] == '\r' || text_[position_] == '\n';
+}
+
+void CsvReader::SkipLineEnd() {
+    if (position_ < text_.size() && text_[position_] == '\r') {
+        ++position_;
+        if (position_ < text_.size() && text_[position_] == '\n') {
+            ++position_;
+        }
+        ++line_;
+    } else if (position_ < text_.size() && text_[position_] == '\n') {
+        ++position_;
+        ++line_;
+    }
+}
+
+void CsvReader::SkipRestOfLine() {
+    while (!AtLineEnd()) {
+        ++position_;
+    }
+    SkipLineEnd();
+}
+
+CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
+    // Blank lines separate nothing in CSV: skip them.
+    while (position_ < text_.size() && AtLineEnd()) {
+        SkipLineEnd();
+    }
+    if (position_ >= text_.size()) {
+        return Status::End;
+    }
+    record->line = line_;
+    record->fields.clear();
+    for (;;) {
+        std::string field;
+        const bool quoted = position_ < text_.size() && text_[position_] == '"';
+        if (quoted) {
+            const size_t opened_on = line_;
+            ++position_;
+            for (;;) {
+                if (position_ >= text_.size()) {
+                    *error = "unterminated quoted field opened on line " + std::to_string(opened_on);
+                    return Status::Error;
+                }
+                const char c = text_[position_++];
+                if (c == '"') {
+                    if (position_ < text_.size() && text_[position_] == '"') {
+                        field.push_back('"');
+                        ++position_;
+                        continue;
+                    }
+                    break;
+                }
+                // A line break inside quotes is data; it still advances the line count, so
+                // that later records report the line an editor shows.
+                if (c == '\n' || (c == '\r' && (position_ >= text_.size() || text_[position_] != '\n'))) {
+                    ++line_;
+                }
+                field.push_back(c);
+            }
+            if (!AtLineEnd() && text_[position_] != delimiter_) {
+                *error = "unexpected character after a closing quote";
+                SkipRestOfLine();
+                return Status::Error;
+            }
+        } else {
+            while (!AtLineEnd() && text_[position_] != delimiter_) {
+                field.push_back(text_[position_++]);
+            }
+        }
+        if (quoted || !field.empty()) {
+            record->fields.emplace_back(std::move(field));
+        } else {
+            record->fields.emplace_back(std::nullopt);
+        }
+        if (AtLineEnd()) {
+            SkipLineEnd();
+            return Status::Record;
+        }
+        ++position_; // the delimiter
+    }
+}
+
+} // namespace cartwatch

@@ -1,0 +1,456 @@
+// PrestaShop's customer CSV, in and out:
+//   ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;
+//   Oferty partnerów;Rejestracja;Ostatnia wizyta;
+// with ';' between fields, a ';' after the last one, "191,20 zł" and "01.11.2021 13:00".
+//
+// parse_customers_csv(data) only parses and validates, one output row per record (with the
+// reason when the record is bad); import_customers_csv() in SQL decides what to insert or
+// update, so every database rule (the e-mail domain, constraints) applies as usual.
+// Dates are local times in the session's TimeZone, both ways, as the back office shows them.
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "csv_reader.hpp"
+#include "csv_writer.hpp"
+#include "pg_boundary.hpp"
+#include "polish_format.hpp"
+#include "spi.hpp"
+
+namespace cartwatch {
+namespace {
+
+enum Column {
+    kId, kTitle, kFirstName, kLastName, kEmail, kCompany, kSales, kEnabled, kNewsletter,
+    kPartnerOffers, kRegistered, kLastVisit, kColumnCount
+};
+
+// The Polish header (the export writes it) and PrestaShop's English one, both accepted.
+struct ColumnNames {
+    const char* polish;
+    const char* english;
+};
+constexpr std::array<ColumnNames, kColumnCount> kColumnNames = {{
+    {"ID", "ID"},
+    {"Nazwa kontaktu", "Social title"},
+    {"Imię", "First name"},
+    {"Nazwisko", "Last name"},
+    {"Adres e-mail", "Email"},
+    {"Firma", "Company"},
+    {"Sprzedaż", "Sales"},
+    {"Włączony", "Enabled"},
+    {"Newsletter", "Newsletter"},
+    {"Oferty partnerów", "Partner offers"},
+    {"Rejestracja", "Registration"},
+    {"Ostatnia wizyta", "Last visit"},
+}};
+
+constexpr char kDelimiter = ';';
+
+std::string AsciiLower(std::string_view text) {
+    std::string lower(text);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return lower;
+}
+
+std::string ExpectedHeader() {
+    std::string header;
+    for (const ColumnNames& names : kColumnNames) {
+        header += names.polish;
+        header += kDelimiter;
+    }
+    return header;
+}
+
+// Where each column is in the file; throws when a column is missing, repeated or unknown.
+struct Layout {
+    std::array<size_t, kColumnCount> position{};
+    size_t fields = 0; // fields a record needs: up to the last named column
+};
+
+Layout ReadHeader(const CsvRecord& header) {
+    Layout layout;
+    std::array<bool, kColumnCount> seen{};
+    for (size_t at = 0; at < header.fields.size(); ++at) {
+        const std::string name(TrimBlanks(header.fields[at].value_or("")));
+        if (name.empty()) {
+            continue; // the ';' after the last column
+        }
+        bool known = false;
+        for (size_t column = 0; column < kColumnCount; ++column) {
+            if (AsciiLower(name) == AsciiLower(kColumnNames[column].polish) ||
+                AsciiLower(name) == AsciiLower(kColumnNames[column].english)) {
+                if (seen[column]) {
+                    throw UserError(ErrorKind::InvalidText,
+                                    "customer CSV has the column \"" + name + "\" twice");
+                }
+                seen[column] = true;
+                layout.position[column] = at;
+                layout.fields = std::max(layout.fields, at + 1);
+                known = true;
+            }
+        }
+        if (!known) {
+            throw UserError(ErrorKind::InvalidText,
+                            "customer CSV has an unknown column \"" + name + "\"",
+                            "The first line must name PrestaShop's customer columns: " +
+                                ExpectedHeader());
+        }
+    }
+    for (size_t column = 0; column < kColumnCount; ++column) {
+        if (!seen[column]) {
+            throw UserError(ErrorKind::InvalidText,
+                            std::string("customer CSV lacks the column \"") +
+                                kColumnNames[column].polish + "\"",
+                            "The first line must name PrestaShop's customer columns: " +
+                                ExpectedHeader());
+        }
+    }
+    return layout;
+}
+
+// One record, parsed; `error` set means the record is rejected and nothing else is valid.
+struct CustomerLine {
+    int64_t line = 0;
+    std::optional<int64_t> customer_id;
+    std::array<std::optional<std::string>, kColumnCount> text; // title, names, e-mail, company
+    std::optional<int64_t> sales_hundredths;
+    std::array<std::optional<bool>, kColumnCount> flags;
+    std::optional<LocalDateTime> registered_at;
+    std::optional<LocalDateTime> last_visit_at;
+    std::string error;
+};
+
+std::optional<int64_t> ParseId(std::string_view text, std::string* error) {
+    text = TrimBlanks(text);
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    int64_t id = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9' || id > (INT64_MAX - 9) / 10) {
+            *error = "invalid customer id \"" + std::string(text) + "\"";
+            return std::nullopt;
+        }
+        id = id * 10 + (c - '0');
+    }
+    if (id == 0) {
+        *error = "invalid customer id \"0\"";
+        return std::nullopt;
+    }
+    return id;
+}
+
+template <typename T>
+std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
+    if (!parsed.ok() && error->empty()) {
+        *error = "column \"" + std::string(kColumnNames[column].polish) + "\": " + parsed.error;
+    }
+    return parsed.value;
+}
+
+CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
+    CustomerLine customer;
+    customer.line = static_cast<int64_t>(record.line);
+    if (record.fields.size() < layout.fields) {
+        customer.error = "expected " + std::to_string(layout.fields) + " fields, found " +
+                         std::to_string(record.fields.size());
+        return customer;
+    }
+    for (size_t at = layout.fields; at < record.fields.size(); ++at) {
+        if (record.fields[at].has_value()) {
+            customer.error = "expected " + std::to_string(layout.fields) +
+                             " fields, found " + std::to_string(record.fields.size());
+            return customer;
+        }
+    }
+    auto field = [&](Column column) -> const std::optional<std::string>& {
+        return record.fields[layout.position[column]];
+    };
+    auto raw = [&](Column column) {
+        return field(column) ? std::string_view(*field(column)) : std::string_view();
+    };
+    std::string* error = &customer.error;
+    customer.customer_id = ParseId(raw(kId), error);
+    for (Column column : {kTitle, kFirstName, kLastName, kCompany}) {
+        customer.text[column] = field(column);
+    }
+    const std::string_view email = TrimBlanks(raw(kEmail));
+    if (email.empty() && error->empty()) {
+        *error = "missing e-mail address";
+    }
+    customer.text[kEmail] = std::string(email);
+    customer.sales_hundredths = Take(ParseMoney(raw(kSales)), kSales, error);
+    for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
+        customer.flags[column] = Take(ParseFlag(raw(column)), column, error);
+    }
+    customer.registered_at = Take(ParseDateTime(raw(kRegistered)), kRegistered, error);
+    customer.last_visit_at = Take(ParseDateTime(raw(kLastVisit)), kLastVisit, error);
+    return customer;
+}
+
+std::vector<CustomerLine> ParseCustomers(std::string_view data) {
+    CsvReader reader(data, kDelimiter);
+    CsvRecord record;
+    std::string error;
+    CsvReader::Status status = reader.Next(&record, &error);
+    if (status == CsvReader::Status::End) {
+        throw UserError(ErrorKind::InvalidText, "customer CSV is empty", "",
+                        "The first line must name PrestaShop's customer columns: " +
+                            ExpectedHeader());
+    }
+    if (status == CsvReader::Status::Error) {
+        throw UserError(ErrorKind::InvalidText, "customer CSV header is not valid CSV: " + error);
+    }
+    const Layout layout = ReadHeader(record);
+    std::vector<CustomerLine> customers;
+    for (;;) {
+        status = reader.Next(&record, &error);
+        if (status == CsvReader::Status::End) {
+            break;
+        }
+        if (status == CsvReader::Status::Error) {
+            CustomerLine bad;
+            bad.line = static_cast<int64_t>(record.line);
+            bad.error = error;
+            customers.push_back(std::move(bad));
+            continue;
+        }
+        customers.push_back(ParseLine(record, layout));
+    }
+    return customers;
+}
+
+// Local time in the session's time zone -> timestamptz; nullopt when out of range.
+std::optional<TimestampTz> ToTimestamp(const LocalDateTime& local) {
+    return PgCall([&]() -> std::optional<TimestampTz> {
+        struct pg_tm tm = {};
+        tm.tm_year = local.year;
+        tm.tm_mon = local.month;
+        tm.tm_mday = local.day;
+        tm.tm_hour = local.hour;
+        tm.tm_min = local.minute;
+        tm.tm_sec = local.second;
+        int zone = DetermineTimeZoneOffset(&tm, session_timezone);
+        TimestampTz result;
+        if (tm2timestamp(&tm, local.microsecond, &zone, &result) != 0 ||
+            !IS_VALID_TIMESTAMP(result)) {
+            return std::nullopt;
+        }
+        return result;
+    });
+}
+
+LocalDateTime ToLocal(TimestampTz value) {
+    return PgCall([value] {
+        struct pg_tm tm = {};
+        fsec_t fraction = 0;
+        int zone = 0;
+        if (timestamp2tm(value, &zone, &tm, &fraction, nullptr, nullptr) != 0) {
+            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                            errmsg("timestamp out of range")));
+        }
+        LocalDateTime local;
+        local.year = tm.tm_year;
+        local.month = tm.tm_mon;
+        local.day = tm.tm_mday;
+        local.hour = tm.tm_hour;
+        local.minute = tm.tm_min;
+        local.second = tm.tm_sec;
+        local.microsecond = static_cast<int>(fraction);
+        return local;
+    });
+}
+
+// Output columns of parse_customers_csv, in order.
+enum OutputColumn {
+    kOutLine, kOutCustomerId, kOutTitle, kOutFirstName, kOutLastName, kOutEmail, kOutCompany,
+    kOutSales, kOutEnabled, kOutNewsletter, kOutPartnerOffers, kOutRegistered, kOutLastVisit,
+    kOutError, kOutCount
+};
+
+void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer) {
+    std::array<Datum, kOutCount> values{};
+    std::array<bool, kOutCount> nulls{};
+    nulls.fill(true);
+    values[kOutLine] = Int32GetDatum(static_cast<int32>(customer.line));
+    nulls[kOutLine] = false;
+    std::optional<TimestampTz> registered;
+    std::optional<TimestampTz> last_visit;
+    if (customer.error.empty() && customer.registered_at) {
+        registered = ToTimestamp(*customer.registered_at);
+        if (!registered) {
+            customer.error = "column \"Rejestracja\": date out of range";
+        }
+    }
+    if (customer.error.empty() && customer.last_visit_at) {
+        last_visit = ToTimestamp(*customer.last_visit_at);
+        if (!last_visit) {
+            customer.error = "column \"Ostatnia wizyta\": date out of range";
+        }
+    }
+    std::string sales;
+    if (customer.sales_hundredths) {
+        const int64_t amount = *customer.sales_hundredths;
+        const uint64_t magnitude = amount < 0 ? 0 - static_cast<uint64_t>(amount) : amount;
+        sales = (amount < 0 ? "-" : "") + std::to_string(magnitude / 100) + "." +
+                std::to_string(magnitude % 100 / 10) + std::to_string(magnitude % 10);
+    }
+    PgCall([&] {
+        if (!customer.error.empty()) {
+            values[kOutError] = CStringGetTextDatum(customer.error.c_str());
+            nulls[kOutError] = false;
+            tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
+            return;
+        }
+        if (customer.customer_id) {
+            values[kOutCustomerId] = Int64GetDatum(*customer.customer_id);
+            nulls[kOutCustomerId] = false;
+        }
+        const std::array<std::pair<OutputColumn, Column>, 5> texts = {{{kOutTitle, kTitle},
+                                                                       {kOutFirstName, kFirstName},
+                                                                       {kOutLastName, kLastName},
+                                                                       {kOutEmail, kEmail},
+                                                                       {kOutCompany, kCompany}}};
+        for (const auto& [out, column] : texts) {
+            if (customer.text[column]) {
+                values[out] = CStringGetTextDatum(customer.text[column]->c_str());
+                nulls[out] = false;
+            }
+        }
+        if (!sales.empty()) {
+            values[kOutSales] = DirectFunctionCall3(numeric_in, CStringGetDatum(sales.c_str()),
+                                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+            nulls[kOutSales] = false;
+        }
+        const std::array<std::pair<OutputColumn, Column>, 3> flags = {
+            {{kOutEnabled, kEnabled}, {kOutNewsletter, kNewsletter},
+             {kOutPartnerOffers, kPartnerOffers}}};
+        for (const auto& [out, column] : flags) {
+            if (customer.flags[column]) {
+                values[out] = BoolGetDatum(*customer.flags[column]);
+                nulls[out] = false;
+            }
+        }
+        if (registered) {
+            values[kOutRegistered] = TimestampTzGetDatum(*registered);
+            nulls[kOutRegistered] = false;
+        }
+        if (last_visit) {
+            values[kOutLastVisit] = TimestampTzGetDatum(*last_visit);
+            nulls[kOutLastVisit] = false;
+        }
+        tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
+    });
+}
+
+// Customers in id order, a page at a time, so a million customers never sit in one SPI result.
+constexpr long kExportPage = 10000;
+constexpr const char* kExportQuery =
+    "SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email, c.company,"
+    "       round(coalesce(t.paid_value, 0) * 100)::bigint, c.enabled, c.newsletter,"
+    "       c.partner_offers, c.registered_at, t.last_visit_at"
+    "  FROM cartwatch.customers AS c"
+    "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id"
+    " WHERE c.customer_id > $1"
+    " ORDER BY c.customer_id LIMIT 10000";
+
+std::optional<Datum> BinaryValue(uint64_t row, int column) {
+    bool is_null = false;
+    Datum value = PgCall([&] {
+        return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &is_null);
+    });
+    return is_null ? std::nullopt : std::optional<Datum>(value);
+}
+
+std::string ExportCustomers() {
+    CsvWriter csv(kDelimiter);
+    std::vector<CsvField> header;
+    for (const ColumnNames& names : kColumnNames) {
+        header.emplace_back(names.polish);
+    }
+    header.emplace_back(std::nullopt); // PrestaShop ends every line with ';'
+    csv.AddRow(header);
+
+    spi::Session session;
+    int64_t after = 0;
+    for (;;) {
+        const uint64_t count =
+            spi::Execute(kExportQuery, {{INT8OID, Int64GetDatum(after), false}}, true,
+                         SPI_OK_SELECT, kExportPage);
+        for (uint64_t row = 0; row < count; ++row) {
+            std::array<std::optional<std::string>, kColumnCount> cells;
+            for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
+                cells[column] = spi::TextValue(row, column + 1);
+            }
+            cells[kSales] = FormatMoney(DatumGetInt64(*BinaryValue(row, kSales + 1)));
+            for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
+                cells[column] = DatumGetBool(*BinaryValue(row, column + 1)) ? "1" : "0";
+            }
+            for (Column column : {kRegistered, kLastVisit}) {
+                if (std::optional<Datum> when = BinaryValue(row, column + 1)) {
+                    cells[column] = FormatDateTime(ToLocal(DatumGetTimestampTz(*when)));
+                }
+            }
+            std::vector<CsvField> fields(cells.begin(), cells.end());
+            fields.emplace_back(std::nullopt);
+            csv.AddRow(fields);
+        }
+        if (count < static_cast<uint64_t>(kExportPage)) {
+            break;
+        }
+        after = DatumGetInt64(*BinaryValue(count - 1, 1));
+    }
+    session.Finish();
+    return csv.TakeText();
+}
+
+} // namespace
+} // namespace cartwatch
+
+// parse_customers_csv(data text) RETURNS TABLE (...): one row per record, `error` when bad.
+CW_FUNCTION(cartwatch_parse_customers_csv) {
+    using namespace cartwatch;
+    if (PG_ARGISNULL(0)) {
+        throw UserError(ErrorKind::InvalidParameter, "customer CSV must not be NULL");
+    }
+    text* data_arg = PG_GETARG_TEXT_PP(0);
+    const char* data = VARDATA_ANY(data_arg);
+    const size_t length = VARSIZE_ANY_EXHDR(data_arg);
+    std::vector<CustomerLine> customers = ParseCustomers(std::string_view(data, length));
+
+    auto* result_info = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    PgCall([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    for (CustomerLine& customer : customers) {
+        PutRow(result_info->setResult, result_info->setDesc, customer);
+    }
+    return PointerGetDatum(nullptr);
+}
+
+// export_customers_csv() RETURNS text
+CW_FUNCTION(cartwatch_export_customers_csv) {
+    using namespace cartwatch;
+    const std::string document = ExportCustomers();
+    const char* data = document.data();
+    const int length = static_cast<int>(document.size());
+    PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));
+}

@@ -1,0 +1,725 @@
+-- section: reminder policy
+--
+-- What the shop decides: whether, when and to whom the first and the second reminder go. Each
+-- knob is a setting, changed with cartwatch.set_setting().
+
+INSERT INTO cartwatch.setting_definitions
+       (name, type, default_value, min_value, max_value, allowed_values, description)
+VALUES ('reminders_enabled', 'boolean', 'true', NULL, NULL, NULL,
+        'Master switch for reminder e-mails: when off nothing is scheduled or claimed (pending reminders wait).'),
+       ('first_after', 'interval', '2 hours', '1 minute', '30 days', NULL,
+        'The first reminder is due this long after the cart''s last activity.'),
+       ('second_enabled', 'boolean', 'true', NULL, NULL, NULL,
+        'Whether a second reminder follows the first.'),
+       ('second_after', 'interval', '24 hours', '1 minute', '90 days', NULL,
+        'The second reminder is due this long after the cart''s last activity.'),
+       ('second_min_gap', 'interval', '12 hours', '0', '30 days', NULL,
+        'The second reminder goes at least this long after the first was sent, so a catch-up never sends both at once.'),
+       ('max_cart_age', 'interval', '7 days', '1 hour', '365 days', NULL,
+        'Carts created longer ago than this get no reminder (pending ones are cancelled as expired).'),
+       ('min_cart_value', 'numeric', '0', '0', NULL, NULL,
+        'Carts worth less than this (sum of unit price times quantity) get no reminder.'),
+       ('audience', 'enum', 'consented', NULL, NULL, ARRAY['consented', 'registered', 'all_with_email'],
+        'Who gets reminders: consented (customer''s reminder_consent, or guest_reminder_consent on a guest cart), registered customers, or everyone with an e-mail address.'),
+       ('cooldown', 'interval', '7 days', '0', '365 days', NULL,
+        'After a reminder sequence starts for an address, no new sequence starts for it for this long.'),
+       ('max_attempts', 'integer', '8', '1', '100', NULL,
+        'Send attempts per reminder before it is dead.'),
+       ('retry_base_delay', 'interval', '5 minutes', '1 second', '1 day', NULL,
+        'Delay before the first retry after a transient failure; it doubles with every further failure.'),
+       ('retry_max_delay', 'interval', '6 hours', '1 second', '7 days', NULL,
+        'Longest delay between two attempts.'),
+       ('lost_lease', 'enum', 'unknown', NULL, NULL, ARRAY['unknown', 'resend'],
+        'A claimed reminder whose lease ran out: unknown (never sent twice, maybe never sent) or resend (maybe sent twice).'),
+       ('attribution_window', 'interval', '7 days', '1 hour', '90 days', NULL,
+        'An order placed this long after a reminder was sent counts as recovered by it.');
+
+-- section: helpers
+
+-- Inlined into queries (hence no pinned search_path; it runs no SQL of its own): the same
+-- expression as the e-mail indexes on customers, carts and orders, so those indexes serve it.
+CREATE FUNCTION cartwatch.email_key(email text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.lower(pg_catalog.btrim(email));
+COMMENT ON FUNCTION cartwatch.email_key(text) IS
+    'An e-mail address as cartwatch compares addresses: lower case, surrounding blanks removed.';
+
+-- Suppressions are keyed by this hash, not by the address, so that erasing a customer can drop
+-- the address and keep the opt-out. A plain hash, not a keyed one: a suppression must outlive
+-- a restore and a token-key rotation. Inlined like email_key (no pinned search_path).
+CREATE FUNCTION cartwatch.email_hash(email text) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.sha256(pg_catalog.convert_to(cartwatch.email_key(email), 'UTF8'));
+COMMENT ON FUNCTION cartwatch.email_hash(text) IS
+    'SHA-256 of the normalised address (email_key): the key of cartwatch.suppressions.';
+
+CREATE FUNCTION cartwatch.retry_delay(failures integer, base interval, cap interval, seed bigint)
+RETURNS interval
+AS 'MODULE_PATHNAME', 'cartwatch_retry_delay'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION cartwatch.retry_delay(integer, interval, interval, bigint) IS
+    'Backoff (C++): base * 2^(failures-1), capped, times a jitter in [0.75, 1) derived from seed (the reminder id).';
+
+-- Notifications carry the earliest moment the write made a reminder claimable, in UTC, so a
+-- daemon can set its timer for a retry instead of polling for it.
+CREATE FUNCTION cartwatch.notify_reminders(due_at timestamptz) RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('cartwatch_reminders',
+               pg_catalog.to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+     WHERE due_at IS NOT NULL;
+END;
+COMMENT ON FUNCTION cartwatch.notify_reminders(timestamptz) IS
+    'NOTIFY cartwatch_reminders with the given due time (ISO 8601, UTC) as payload; nothing for NULL.';
+REVOKE ALL ON FUNCTION cartwatch.notify_reminders(timestamptz) FROM PUBLIC;
+
+-- section: the outbox
+--
+-- One row per cart and step. Life of a row:
+--   pending -> claimed -> sent
+--                      -> failed (retry scheduled) -> claimed ...
+--                      -> dead (permanent failure, or max_attempts used up)
+--                      -> unknown (lease ran out; lost_lease = unknown)
+--                      -> pending (released, or lease ran out with lost_lease = resend)
+--   pending/failed -> cancelled (cancel_reason says why)
+-- A cart that was due but ineligible gets a row too, cancelled at once with skipped = true, so
+-- "why was cart 42 not reminded?" has an answer in the table, and the scheduler does not weigh
+-- the same cart again until it is touched.
+
+CREATE TABLE cartwatch.reminders (
+    reminder_id        bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    cart_id            bigint REFERENCES cartwatch.carts ON DELETE SET NULL,
+    step               text NOT NULL CHECK (step IN ('first', 'second')),
+    state              text NOT NULL DEFAULT 'pending'
+                       CHECK (state IN ('pending', 'claimed', 'sent', 'failed', 'dead',
+                                        'cancelled', 'unknown')),
+    cancel_reason      text CHECK (cancel_reason IN (
+                           'ordered', 'later_order', 'emptied', 'touched', 'expired',
+                           'no_email', 'not_in_audience', 'suppressed', 'below_min_value',
+                           'superseded', 'cooldown', 'cart_deleted', 'manual')),
+    skipped            boolean NOT NULL DEFAULT false,
+    customer_id        bigint REFERENCES cartwatch.customers ON DELETE SET NULL,
+    email_key          text,
+    email              text,
+    locale             text,
+    currency           text,
+    activity_at        timestamptz NOT NULL,
+    scheduled_at       timestamptz NOT NULL,
+    due_at             timestamptz NOT NULL,
+    attempt            integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+    failures           integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    claimed_by         text,
+    claimed_at         timestamptz,
+    lease_until        timestamptz,
+    sent_at            timestamptz,
+    finished_at        timestamptz,
+    message_id         text,
+    smtp_reply         text,
+    subject            text,
+    template           text,
+    last_error         text,
+    clicked_at         timestamptz,
+    recovered_order_id bigint REFERENCES cartwatch.orders ON DELETE SET NULL,
+    recovered_at       timestamptz,
+    recovered_value    numeric(12,2),
+    CONSTRAINT reminders_cancel_state_check CHECK ((state = 'cancelled') = (cancel_reason IS NOT NULL)),
+    CONSTRAINT reminders_skipped_check CHECK (NOT skipped OR state = 'cancelled'),
+    CONSTRAINT reminders_lease_check CHECK (state <> 'claimed'
+                                            OR (claimed_by IS NOT NULL AND lease_until IS NOT NULL)),
+    CONSTRAINT reminders_sent_check CHECK ((state = 'sent') = (sent_at IS NOT NULL)),
+    CONSTRAINT reminders_finished_check CHECK (
+        (state IN ('sent', 'dead', 'cancelled', 'unknown')) = (finished_at IS NOT NULL))
+);
+COMMENT ON TABLE cartwatch.reminders IS
+    'The reminder outbox: one row per cart and step (first, second) and its delivery state.';
+COMMENT ON COLUMN cartwatch.reminders.state IS
+    'pending, claimed (by a worker, under a lease), sent, failed (retry scheduled at due_at), dead, cancelled (see cancel_reason) or unknown (lease lost: maybe sent).';
+COMMENT ON COLUMN cartwatch.reminders.skipped IS
+    'The cart was due but ineligible when scheduled: no message was queued; cancel_reason says why.';
+COMMENT ON COLUMN cartwatch.reminders.email_key IS
+    'The normalised address the sequence belongs to (cooldown, attribution); NULL when the cart had none.';
+COMMENT ON COLUMN cartwatch.reminders.email IS
+    'The address the message was rendered for, set at each claim.';
+COMMENT ON COLUMN cartwatch.reminders.activity_at IS
+    'The cart''s last_activity_at when the row was scheduled; a later activity cancels the row as touched.';
+COMMENT ON COLUMN cartwatch.reminders.due_at IS
+    'When the row may be claimed: the moment it fell due, or the next retry.';
+COMMENT ON COLUMN cartwatch.reminders.attempt IS 'Claims so far (a release gives one back).';
+COMMENT ON COLUMN cartwatch.reminders.failures IS 'Transient failures so far.';
+COMMENT ON COLUMN cartwatch.reminders.claimed_by IS 'The worker of the current or last claim.';
+COMMENT ON COLUMN cartwatch.reminders.clicked_at IS 'First use of the recovery link.';
+COMMENT ON COLUMN cartwatch.reminders.recovered_order_id IS
+    'The order placed within attribution_window after this reminder (the last one sent before it).';
+
+-- At most one live row per cart and step; cancelled rows are history and do not count.
+CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders (cart_id, step)
+    WHERE state <> 'cancelled';
+CREATE INDEX reminders_cart_idx ON cartwatch.reminders (cart_id, step, activity_at);
+-- The claim's queue: only rows a worker may take, oldest due first.
+CREATE INDEX reminders_claimable_idx ON cartwatch.reminders (due_at, reminder_id)
+    WHERE state IN ('pending', 'failed');
+CREATE INDEX reminders_lease_idx ON cartwatch.reminders (lease_until) WHERE state = 'claimed';
+CREATE INDEX reminders_email_idx ON cartwatch.reminders (email_key) WHERE email_key IS NOT NULL;
+CREATE INDEX reminders_customer_idx ON cartwatch.reminders (customer_id)
+    WHERE customer_id IS NOT NULL;
+-- Finished rows by age: metrics, the second-reminder scan and retention read this.
+CREATE INDEX reminders_finished_idx ON cartwatch.reminders (finished_at)
+    WHERE finished_at IS NOT NULL;
+CREATE INDEX reminders_recovered_idx ON cartwatch.reminders (recovered_order_id)
+    WHERE recovered_order_id IS NOT NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('cartwatch.reminders', '');
+SELECT pg_catalog.pg_extension_config_dump('cartwatch.reminders_reminder_id_seq', '');
+
+-- section: eligibility
+--
+-- One definition of "may this cart be reminded now", used when a reminder is scheduled, when
+-- pending ones are re-checked, and once more inside the claim, right before the send.
+
+CREATE FUNCTION cartwatch.cart_reminder_facts(cart_ids bigint[], as_of timestamptz)
+RETURNS TABLE (cart_id bigint, customer_id bigint, email text, email_key text, locale text,
+               currency text, display_name text, first_name text, title text,
+               created_at timestamptz, last_activity_at timestamptz, value numeric,
+               veto text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    audience text := cartwatch.setting('audience');
+    min_value numeric := cartwatch.setting('min_cart_value')::numeric;
+    oldest timestamptz := as_of - cartwatch.setting('max_cart_age')::interval;
+BEGIN
+    -- CASE stops at the first veto, so the costlier look-ups (orders, suppressions, other
+    -- carts) run only for carts that passed the cheap ones.
+    RETURN QUERY
+    SELECT c.cart_id, c.customer_id, who.email, who.email_key,
+           coalesce(c.locale, cu.locale, 'en'), c.currency::text,
+           CASE WHEN cu.registered_at IS NOT NULL
+                THEN cartwatch.display_name(cu.first_name, cu.last_name) END,
+           CASE WHEN cu.registered_at IS NOT NULL THEN nullif(btrim(cu.first_name), '') END,
+           CASE WHEN cu.registered_at IS NOT NULL THEN nullif(btrim(cu.title), '') END,
+           c.created_at, c.last_activity_at, lines.value,
+           CASE
+           WHEN c.order_id IS NOT NULL THEN 'ordered'
+           WHEN c.item_quantity <= 0 THEN 'emptied'
+           WHEN c.created_at < oldest THEN 'expired'
+           WHEN who.email_key IS NULL OR who.email_key = '' THEN 'no_email'
+           WHEN EXISTS (SELECT 1 FROM cartwatch.orders AS o
+                         WHERE o.customer_id = c.customer_id
+                           AND o.placed_at >= c.last_activity_at)
+             OR EXISTS (SELECT 1 FROM cartwatch.orders AS o
+                         WHERE cartwatch.email_key(o.email) = who.email_key
+                           AND o.placed_at >= c.last_activity_at) THEN 'later_order'
+           WHEN NOT CASE audience
+                    WHEN 'consented' THEN
+                        CASE WHEN c.customer_id IS NULL THEN c.guest_reminder_consent
+                             ELSE cu.reminder_consent AND cu.enabled END
+                    WHEN 'registered' THEN cu.registered_at IS NOT NULL AND cu.enabled
+                    ELSE coalesce(cu.enabled, true) END THEN 'not_in_audience'
+           WHEN EXISTS (SELECT 1 FROM cartwatch.suppressions AS s
+                         WHERE s.email_hash = cartwatch.email_hash(who.email_key)) THEN 'suppressed'
+           WHEN lines.value < min_value THEN 'below_min_value'
+           -- the newest open cart of an address is the one worth a reminder
+           WHEN EXISTS (SELECT 1 FROM cartwatch.carts AS n
+                         WHERE n.customer_id = c.customer_id
+                           AND n.order_id IS NULL AND n.item_quantity > 0
+                           AND (n.last_activity_at, n.cart_id) > (c.last_activity_at, c.cart_id))
+             OR EXISTS (SELECT 1 FROM cartwatch.carts AS n
+                         WHERE cartwatch.email_key(n.guest_email) = who.email_key
+                           AND n.order_id IS NULL AND n.item_quantity > 0
+                           AND (n.last_activity_at, n.cart_id) > (c.last_activity_at, c.cart_id))
+             -- other customer rows with this address (a guest account beside a registered
+             -- one): nested, so the plan starts from the address, never from all open carts
+             OR EXISTS (SELECT 1 FROM cartwatch.customers AS m
+                         WHERE cartwatch.email_key(m.email) = who.email_key
+                           AND m.customer_id IS DISTINCT FROM c.customer_id
+                           AND EXISTS (SELECT 1 FROM cartwatch.carts AS n
+                                        WHERE n.customer_id = m.customer_id
+                                          AND n.order_id IS NULL AND n.item_quantity > 0
+                                          AND (n.last_activity_at, n.cart_id)
+                                              > (c.last_activity_at, c.cart_id)))
+           THEN 'superseded'
+           END
+      FROM unnest(cart_ids) AS wanted(id)
+      JOIN cartwatch.carts AS c ON c.cart_id = wanted.id
+      LEFT JOIN cartwatch.customers AS cu ON cu.customer_id = c.customer_id
+     CROSS JOIN LATERAL (SELECT coalesce(cu.email, c.guest_email)::text AS email,
+                                cartwatch.email_key(coalesce(cu.email, c.guest_email)) AS email_key) AS who
+     CROSS JOIN LATERAL (SELECT coalesce(sum(i.unit_price * i.quantity), 0) AS value
+                           FROM cartwatch.cart_items AS i WHERE i.cart_id = c.cart_id) AS lines;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.cart_reminder_facts(bigint[], timestamptz) IS
+    'Per cart: address, language, names, value, and the first reason (veto) it may not be reminded at as_of, or NULL.';
+REVOKE ALL ON FUNCTION cartwatch.cart_reminder_facts(bigint[], timestamptz) FROM PUBLIC;
+
+-- A live reminder's verdict: its cart's veto, plus what only a reminder knows (its cart was
+-- deleted, or touched after the reminder was scheduled).
+CREATE FUNCTION cartwatch.reminder_verdicts(reminder_ids bigint[], as_of timestamptz)
+RETURNS TABLE (reminder_id bigint, cancel_reason text, email text, email_key text, locale text,
+               currency text, display_name text, first_name text, title text,
+               customer_id bigint, last_activity_at timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT r.reminder_id,
+           CASE WHEN f.cart_id IS NULL THEN 'cart_deleted'
+                WHEN f.veto IN ('ordered', 'emptied') THEN f.veto
+                WHEN f.last_activity_at > r.activity_at THEN 'touched'
+                ELSE f.veto END,
+           f.email, f.email_key, f.locale, f.currency, f.display_name, f.first_name, f.title,
+           f.customer_id, f.last_activity_at
+      FROM cartwatch.reminders AS r
+      LEFT JOIN cartwatch.cart_reminder_facts(
+                    ARRAY(SELECT r2.cart_id FROM cartwatch.reminders AS r2
+                           WHERE r2.reminder_id = ANY (reminder_ids) AND r2.cart_id IS NOT NULL),
+                    as_of) AS f ON f.cart_id = r.cart_id
+     WHERE r.reminder_id = ANY (reminder_ids);
+END
+$$;
+COMMENT ON FUNCTION cartwatch.reminder_verdicts(bigint[], timestamptz) IS
+    'Per reminder: why it must be cancelled at as_of (NULL: it may go), with the facts to render it.';
+REVOKE ALL ON FUNCTION cartwatch.reminder_verdicts(bigint[], timestamptz) FROM PUBLIC;
+
+-- section: leases
+
+-- A claim whose lease ran out is resolved by the lost_lease policy. Called by the scheduler
+-- and at the start of every claim, so no separate sweeper has to run.
+CREATE FUNCTION cartwatch.expire_leases(as_of timestamptz) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    resend boolean := cartwatch.setting('lost_lease') = 'resend';
+    max_attempts integer := cartwatch.setting('max_attempts')::integer;
+    expired integer;
+    next_due timestamptz;
+BEGIN
+    WITH lost AS (
+        SELECT r.reminder_id FROM cartwatch.reminders AS r
+         WHERE r.state = 'claimed' AND r.lease_until < as_of
+         FOR UPDATE SKIP LOCKED
+    ), resolved AS (
+        UPDATE cartwatch.reminders AS r
+           SET state = CASE WHEN NOT resend THEN 'unknown'
+                            WHEN r.attempt >= max_attempts THEN 'dead'
+                            ELSE 'pending' END,
+               finished_at = CASE WHEN resend AND r.attempt < max_attempts THEN NULL ELSE as_of END,
+               due_at = CASE WHEN resend THEN as_of ELSE r.due_at END,
+               last_error = format('lease of %s expired at %s', r.claimed_by, r.lease_until),
+               lease_until = NULL
+          FROM lost
+         WHERE r.reminder_id = lost.reminder_id
+        RETURNING r.state, r.due_at
+    )
+    SELECT count(*), min(resolved.due_at) FILTER (WHERE resolved.state = 'pending')
+      INTO expired, next_due
+      FROM resolved;
+    PERFORM cartwatch.notify_reminders(next_due);
+    RETURN expired;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.expire_leases(timestamptz) IS
+    'Resolves claims whose lease ran out before as_of per lost_lease (unknown, or back to pending); returns how many.';
+REVOKE ALL ON FUNCTION cartwatch.expire_leases(timestamptz) FROM PUBLIC;
+
+-- section: scheduling
+
+CREATE FUNCTION cartwatch.schedule_reminders(as_of timestamptz DEFAULT now()) RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    first_after interval := cartwatch.setting('first_after')::interval;
+    second_after interval := cartwatch.setting('second_after')::interval;
+    second_gap interval := cartwatch.setting('second_min_gap')::interval;
+    max_age interval := cartwatch.setting('max_cart_age')::interval;
+    cooldown interval := cartwatch.setting('cooldown')::interval;
+    live_ids bigint[];
+    due_carts bigint[];
+    scheduled integer := 0;
+    added integer;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass a timestamp such as now().';
+    END IF;
+    -- One scheduler at a time: two daemons calling at once must not both start a sequence for
+    -- the same address. The second waits for the first, then finds nothing left to do.
+    PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('cartwatch.schedule_reminders'));
+    PERFORM cartwatch.expire_leases(as_of);
+    IF NOT cartwatch.setting('reminders_enabled')::boolean THEN
+        RETURN 0;
+    END IF;
+
+    -- 1. Re-check what waits in the queue: cancel what became moot (ordered, emptied, touched,
+    --    superseded, ...). Rows a worker is claiming right now are skipped, not waited for.
+    SELECT array_agg(r.reminder_id) INTO live_ids
+      FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
+             WHERE r.state IN ('pending', 'failed')
+             FOR UPDATE SKIP LOCKED) AS r;
+    UPDATE cartwatch.reminders AS r
+       SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
+      FROM cartwatch.reminder_verdicts(live_ids, as_of) AS v
+     WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NOT NULL;
+
+    -- 2. First reminders: open carts idle for first_after, within max_cart_age, with no row for
+    --    this step yet (or only cancelled ones from before the cart's last activity). Written
+    --    as carts_open_activity_idx is built (its key and predicate), so the range is an index
+    --    range: the cost follows the open carts of the last max_cart_age, not the whole table.
+    SELECT array_agg(c.cart_id) INTO due_carts
+      FROM cartwatch.carts AS c
+     WHERE cartwatch.open_cart_activity(c.order_id, c.item_quantity, c.last_activity_at)
+               BETWEEN as_of - max_age AND as_of - first_after
+       AND c.order_id IS NULL AND c.item_quantity > 0
+       AND c.created_at >= as_of - max_age
+       AND NOT EXISTS (SELECT 1 FROM cartwatch.reminders AS r
+                        WHERE r.cart_id = c.cart_id AND r.step = 'first'
+                          AND (r.state <> 'cancelled' OR r.activity_at >= c.last_activity_at));
+    WITH queued AS (
+    INSERT INTO cartwatch.reminders AS r
+           (cart_id, step, state, cancel_reason, skipped, customer_id, email_key, currency,
+            activity_at, scheduled_at, due_at, finished_at)
+    SELECT f.cart_id, 'first',
+           CASE WHEN v.reason IS NULL THEN 'pending' ELSE 'cancelled' END,
+           v.reason, v.reason IS NOT NULL, f.customer_id, nullif(f.email_key, ''), f.currency,
+           f.last_activity_at, as_of, f.last_activity_at + first_after,
+           CASE WHEN v.reason IS NOT NULL THEN as_of END
+      FROM cartwatch.cart_reminder_facts(due_carts, as_of) AS f
+     CROSS JOIN LATERAL (
+           SELECT coalesce(f.veto, CASE WHEN EXISTS (
+                      -- one sequence per address: another cart's sequence is waiting, or
+                      -- started within the cooldown
+                      SELECT 1 FROM cartwatch.reminders AS o
+                       WHERE o.email_key = f.email_key AND o.step = 'first'
+                         AND o.cart_id IS DISTINCT FROM f.cart_id
+                         AND (o.state IN ('pending', 'claimed', 'failed')
+                              OR (o.state IN ('sent', 'unknown')
+                                  AND coalesce(o.sent_at, o.claimed_at) > as_of - cooldown)))
+                  THEN 'cooldown' END) AS reason) AS v
+    ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+    RETURNING r.state)
+    -- skipped rows are inserted too; the caller wants to know what was queued
+    SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
+    scheduled := scheduled + added;
+
+    -- 3. Second reminders: the first went out (or maybe did: unknown) at least second_min_gap
+    --    ago, and the cart has been idle for second_after.
+    IF cartwatch.setting('second_enabled')::boolean THEN
+        SELECT array_agg(c.cart_id) INTO due_carts
+          FROM cartwatch.reminders AS f
+          JOIN cartwatch.carts AS c ON c.cart_id = f.cart_id
+         WHERE f.finished_at >= as_of - max_age AND f.finished_at <= as_of
+           AND f.step = 'first' AND f.state IN ('sent', 'unknown')
+           AND coalesce(f.sent_at, f.claimed_at) <= as_of - second_gap
+           AND c.order_id IS NULL AND c.item_quantity > 0
+           AND c.last_activity_at <= as_of - second_after
+           AND NOT EXISTS (SELECT 1 FROM cartwatch.reminders AS r
+                            WHERE r.cart_id = c.cart_id AND r.step = 'second'
+                              AND (r.state <> 'cancelled' OR r.activity_at >= c.last_activity_at));
+        WITH queued AS (
+        INSERT INTO cartwatch.reminders AS r
+               (cart_id, step, state, cancel_reason, skipped, customer_id, email_key, currency,
+                activity_at, scheduled_at, due_at, finished_at)
+        SELECT f.cart_id, 'second',
+               CASE WHEN f.veto IS NULL THEN 'pending' ELSE 'cancelled' END,
+               f.veto, f.veto IS NOT NULL, f.customer_id, nullif(f.email_key, ''), f.currency,
+               f.last_activity_at, as_of,
+               greatest(f.last_activity_at + second_after,
+                        coalesce(first.sent_at, first.claimed_at) + second_gap),
+               CASE WHEN f.veto IS NOT NULL THEN as_of END
+          FROM cartwatch.cart_reminder_facts(due_carts, as_of) AS f
+          JOIN cartwatch.reminders AS first
+            ON first.cart_id = f.cart_id AND first.step = 'first' AND first.state <> 'cancelled'
+        ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+        RETURNING r.state)
+        SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
+        scheduled := scheduled + added;
+    END IF;
+
+    IF scheduled > 0 THEN
+        PERFORM cartwatch.notify_reminders(as_of);
+    END IF;
+    RETURN scheduled;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz) IS
+    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any.';
+REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz) FROM PUBLIC;
+
+-- section: claiming and reporting back
+
+CREATE FUNCTION cartwatch.cart_content(cart_id bigint)
+RETURNS TABLE (items jsonb, total numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'product_id', i.product_id,
+                        'name', coalesce(i.product_name, p.name),
+                        'quantity', i.quantity,
+                        'unit_price', i.unit_price,
+                        'line_total', i.unit_price * i.quantity,
+                        'variant', nullif(i.variant, ''))
+                    ORDER BY i.added_at, i.product_id, i.variant), '[]'::jsonb),
+           coalesce(sum(i.unit_price * i.quantity), 0)
+      FROM cartwatch.cart_items AS i
+      LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
+     WHERE i.cart_id = cart_content.cart_id
+$$;
+COMMENT ON FUNCTION cartwatch.cart_content(bigint) IS
+    'A cart''s lines as a JSON array of {product_id, name, quantity, unit_price, line_total, variant}, and its total.';
+REVOKE ALL ON FUNCTION cartwatch.cart_content(bigint) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.claim_reminders(worker text, max_count integer DEFAULT 100,
+                                          lease interval DEFAULT '5 minutes',
+                                          as_of timestamptz DEFAULT now())
+RETURNS TABLE (reminder_id bigint, step text, attempt integer, cart_id bigint, email text,
+               display_name text, locale text, currency text, items jsonb, total numeric,
+               recovery_token text, unsubscribe_token text, message_key text,
+               customer_id bigint, first_name text, title text, due_at timestamptz)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    signing_key bytea;
+    remaining integer := max_count;
+    picked bigint[];
+    returned integer;
+BEGIN
+    IF worker IS NULL OR btrim(worker) = '' OR length(worker) > 200 THEN
+        RAISE EXCEPTION 'worker must be a name of 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a name that tells the worker apart, such as host name and process id.';
+    END IF;
+    IF max_count IS NULL OR max_count < 1 OR max_count > 10000 THEN
+        RAISE EXCEPTION 'max_count must be between 1 and 10000, not %', coalesce(max_count::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF lease IS NULL OR lease <= interval '0' OR lease > interval '1 day' THEN
+        RAISE EXCEPTION 'lease must be longer than 0 and at most 1 day, not %', coalesce(lease::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A lease must outlast the longest send; minutes are typical.';
+    END IF;
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass a timestamp such as now().';
+    END IF;
+    PERFORM cartwatch.expire_leases(as_of);
+    IF NOT cartwatch.setting('reminders_enabled')::boolean THEN
+        RETURN;
+    END IF;
+    signing_key := cartwatch.signing_key();
+
+    -- Rows that fail the final check are cancelled, not returned; take more until max_count
+    -- rows were returned or the due queue is exhausted. Each round cancels or claims every row
+    -- it picked, so the loop ends.
+    LOOP
+        -- SKIP LOCKED twice: a row another worker is claiming is not waited for, and neither is
+        -- a cart some checkout is updating right now (its reminder waits for the next claim,
+        -- which will see the order). Holding FOR SHARE on the carts until commit means an order
+        -- linking one of them waits for this claim: it can never commit between the check
+        -- below and the claim's commit.
+        SELECT array_agg(p.reminder_id) INTO picked
+          FROM (SELECT r.reminder_id
+                  FROM cartwatch.reminders AS r
+                  JOIN cartwatch.carts AS c ON c.cart_id = r.cart_id
+                 WHERE r.state IN ('pending', 'failed') AND r.due_at <= as_of
+                 ORDER BY r.due_at, r.reminder_id
+                 LIMIT remaining
+                   FOR UPDATE OF r SKIP LOCKED
+                   FOR SHARE OF c SKIP LOCKED) AS p;
+        EXIT WHEN picked IS NULL;
+
+        -- A new statement, so a new snapshot: it sees every order committed before the carts
+        -- were locked.
+        RETURN QUERY
+        WITH verdict AS MATERIALIZED (
+            SELECT * FROM cartwatch.reminder_verdicts(picked, as_of)
+        ), cancelled AS (
+            UPDATE cartwatch.reminders AS r
+               SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
+              FROM verdict AS v
+             WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NOT NULL
+        ), claimed AS (
+            UPDATE cartwatch.reminders AS r
+               SET state = 'claimed', attempt = r.attempt + 1, claimed_by = worker,
+                   claimed_at = as_of, lease_until = as_of + lease, email = v.email,
+                   locale = v.locale
+              FROM verdict AS v
+             WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NULL
+            RETURNING r.reminder_id, r.step, r.attempt, r.cart_id, r.due_at, r.scheduled_at
+        )
+        SELECT cl.reminder_id, cl.step, cl.attempt, cl.cart_id, v.email, v.display_name,
+               v.locale, v.currency, content.items, content.total,
+               cartwatch.token_sign(signing_key, 'recovery', cl.reminder_id),
+               cartwatch.token_sign(signing_key, 'unsubscribe', cl.reminder_id),
+               format('%s.%s', cl.reminder_id, extract(epoch FROM cl.scheduled_at)::bigint),
+               v.customer_id, v.first_name, v.title, cl.due_at
+          FROM claimed AS cl
+          JOIN verdict AS v ON v.reminder_id = cl.reminder_id
+         CROSS JOIN LATERAL cartwatch.cart_content(cl.cart_id) AS content
+         ORDER BY cl.due_at, cl.reminder_id;
+        GET DIAGNOSTICS returned = ROW_COUNT;
+        remaining := remaining - returned;
+        EXIT WHEN remaining <= 0 OR cardinality(picked) < remaining + returned;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.claim_reminders(text, integer, interval, timestamptz) IS
+$$Claims up to max_count due reminders for worker under a lease, oldest due first (FOR UPDATE SKIP LOCKED: two workers never get the same row). Right before claiming it re-checks each one (no order for the cart nor a later one by the customer or address, not emptied or touched, address not suppressed, audience, newest cart of the address) and cancels, never returns, a row that fails. Returns what a message needs: step, attempt, address, display_name (NULL for guests), locale (cart's, else customer's, else en), currency, items (JSON array of product_id, name, quantity, unit_price, line_total, variant), total, signed recovery and unsubscribe tokens, message_key (stable across attempts: use it in the Message-ID so a resend can be recognised), customer_id, first_name and title (NULL for guests), due_at. Call it in a transaction of its own: the carts of the returned rows stay share-locked until it commits.$$;
+REVOKE ALL ON FUNCTION cartwatch.claim_reminders(text, integer, interval, timestamptz) FROM PUBLIC;
+
+-- The row a worker reports on, locked, after checking that this worker holds a live lease on
+-- it. Anything else is an error, so a report from the wrong worker changes nothing.
+CREATE FUNCTION cartwatch.leased_reminder(reminder_id bigint, worker text, as_of timestamptz)
+RETURNS cartwatch.reminders
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row cartwatch.reminders;
+BEGIN
+    IF reminder_id IS NULL OR worker IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL',
+                        CASE WHEN reminder_id IS NULL THEN 'reminder_id'
+                             WHEN worker IS NULL THEN 'worker' ELSE 'as_of' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO row FROM cartwatch.reminders AS r
+     WHERE r.reminder_id = leased_reminder.reminder_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'reminder % does not exist', reminder_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF row.state <> 'claimed' THEN
+        RAISE EXCEPTION 'reminder % is not claimed', reminder_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its state is %s%s.', row.state,
+                                  CASE WHEN row.cancel_reason IS NOT NULL
+                                       THEN ' (' || row.cancel_reason || ')' ELSE '' END);
+    END IF;
+    IF row.claimed_by <> worker THEN
+        RAISE EXCEPTION 'reminder % is claimed by another worker', reminder_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Worker "%s" holds its lease, not "%s".', row.claimed_by, worker);
+    END IF;
+    IF row.lease_until < as_of THEN
+        RAISE EXCEPTION 'lease on reminder % expired', reminder_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('The lease of "%s" ran out at %s; the lost_lease setting decides the outcome.',
+                                  worker, row.lease_until),
+                  HINT = 'Claim with a lease longer than a send can take.';
+    END IF;
+    RETURN row;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.leased_reminder(bigint, text, timestamptz) IS
+    'Locks and returns a reminder if worker holds a live lease on it at as_of; an error otherwise.';
+REVOKE ALL ON FUNCTION cartwatch.leased_reminder(bigint, text, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.complete_reminder(reminder_id bigint, worker text, message_id text,
+                                            smtp_reply text, subject text, template text,
+                                            as_of timestamptz DEFAULT now())
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM cartwatch.leased_reminder(reminder_id, worker, as_of);
+    UPDATE cartwatch.reminders AS r
+       SET state = 'sent', sent_at = as_of, finished_at = as_of, lease_until = NULL,
+           message_id = complete_reminder.message_id, smtp_reply = complete_reminder.smtp_reply,
+           subject = complete_reminder.subject, template = complete_reminder.template
+     WHERE r.reminder_id = complete_reminder.reminder_id;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz) IS
+    'Records that worker sent the reminder it holds a lease on (Message-ID, SMTP reply, subject, template). Any other worker, state or an expired lease is an error that changes nothing.';
+REVOKE ALL ON FUNCTION cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.fail_reminder(reminder_id bigint, worker text, error text,
+                                        permanent boolean, suppress boolean DEFAULT false,
+                                        as_of timestamptz DEFAULT now())
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row cartwatch.reminders;
+    retry_at timestamptz;
+BEGIN
+    IF permanent IS NULL OR suppress IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', CASE WHEN permanent IS NULL THEN 'permanent' ELSE 'suppress' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF suppress AND NOT permanent THEN
+        RAISE EXCEPTION 'only a permanent failure can suppress the address'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass permanent => true with suppress => true (an SMTP 5.1.x reply).';
+    END IF;
+    row := cartwatch.leased_reminder(reminder_id, worker, as_of);
+
+    IF NOT permanent AND row.attempt < cartwatch.setting('max_attempts')::integer THEN
+        retry_at := as_of + cartwatch.retry_delay(row.failures + 1,
+                                                  cartwatch.setting('retry_base_delay')::interval,
+                                                  cartwatch.setting('retry_max_delay')::interval,
+                                                  row.reminder_id);
+    END IF;
+    UPDATE cartwatch.reminders AS r
+       SET state = CASE WHEN retry_at IS NULL THEN 'dead' ELSE 'failed' END,
+           failures = r.failures + CASE WHEN permanent THEN 0 ELSE 1 END,
+           due_at = coalesce(retry_at, r.due_at),
+           finished_at = CASE WHEN retry_at IS NULL THEN as_of END,
+           lease_until = NULL,
+           last_error = fail_reminder.error
+     WHERE r.reminder_id = fail_reminder.reminder_id;
+    IF suppress AND row.email IS NOT NULL THEN
+        PERFORM cartwatch.suppress(row.email, 'hard_bounce',
+                                   format('reminder %s: %s', row.reminder_id, left(error, 200)), as_of);
+    END IF;
+    PERFORM cartwatch.notify_reminders(retry_at);
+    RETURN CASE WHEN retry_at IS NULL THEN 'dead' ELSE 'failed' END;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.fail_reminder(bigint, text, text, boolean, boolean, timestamptz) IS
+$$Records a failed send by the worker holding the lease; returns the new state. permanent => false (SMTP 4xx): state failed, retried after an exponential backoff with jitter, dead once max_attempts claims were used. permanent => true (SMTP 5xx): dead at once. suppress => true, only with permanent (SMTP 5.1.x: the address itself is bad), also adds the address to cartwatch.suppressions as hard_bounce. A wrong worker or an expired lease is an error that changes nothing.$$;
+REVOKE ALL ON FUNCTION cartwatch.fail_reminder(bigint, text, text, boolean, boolean, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.release_reminders(worker text) RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    released integer;
+    next_due timestamptz;
+BEGIN
+    IF worker IS NULL THEN
+        RAISE EXCEPTION 'worker must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Not sent, so the claim does not count as an attempt.
+    WITH back AS (
+        UPDATE cartwatch.reminders AS r
+           SET state = 'pending', attempt = r.attempt - 1, claimed_by = NULL, claimed_at = NULL,
+               lease_until = NULL
+         WHERE r.state = 'claimed' AND r.claimed_by = release_reminders.worker
+        RETURNING r.due_at
+    )
+    SELECT count(*), min(back.due_at) INTO released, next_due FROM back;
+    PERFORM cartwatch.notify_reminders(next_due);
+    RETURN released;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.release_reminders(text) IS
+    'Graceful stop: every reminder worker holds and has not reported on goes back to pending (the claim does not count as an attempt); returns how many. Notifies cartwatch_reminders so another worker takes them.';
+REVOKE ALL ON FUNCTION cartwatch.release_reminders(text) FROM PUBLIC;

@@ -1,0 +1,320 @@
+-- section: customer summary
+--
+-- One row of figures per customer (orders, carts, visits, reminders), kept current by C++
+-- statement triggers on the base tables (extension/customer_summary.cpp), so that a customer's
+-- figures and the "top customers" list are index reads instead of aggregates over every order.
+--
+-- Each figure is defined once, in the customer_*_figures views below (one row per customer,
+-- zeros when there is nothing). The triggers recompute a touched customer's row from these
+-- views; customer_totals_live joins them for check_customer_summary() and
+-- rebuild_customer_summary(). Recomputing instead of adding deltas keeps the row right however
+-- the base rows arrive, in particular when pg_restore replays them through the triggers.
+--
+-- Order statuses, in PrestaShop's sense of a "valid" order (payment accepted):
+--   valid    paid, shipped, delivered                 -> paid_value
+--   invalid  pending (not paid yet)                   -> counted in orders, in neither value
+--            cancelled, returned, refunded            -> cancelled_value
+-- so orders_value = paid_value + cancelled_value + the value of pending orders. Values are the
+-- sums of the orders' totals as recorded, in the shop's currency.
+
+-- No pinned search_path: a per-row helper that runs no SQL, inlined into the views.
+CREATE FUNCTION cartwatch.order_is_valid(status text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN status OPERATOR(pg_catalog.=) ANY ('{paid,shipped,delivered}'::text[]);
+COMMENT ON FUNCTION cartwatch.order_is_valid(text) IS
+    'A valid order (PrestaShop''s meaning): paid, shipped or delivered. Pending, cancelled, returned and refunded orders are invalid.';
+
+-- No pinned search_path: a per-row helper that runs no SQL, inlined into the views.
+CREATE FUNCTION cartwatch.order_is_cancelled(status text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN status OPERATOR(pg_catalog.=) ANY ('{cancelled,returned,refunded}'::text[]);
+COMMENT ON FUNCTION cartwatch.order_is_cancelled(text) IS
+    'A cancelled order in the AtomStore sense: cancelled (e.g. never paid), returned or refunded.';
+
+CREATE VIEW cartwatch.customer_order_figures AS
+SELECT c.customer_id, f.orders_count, f.valid_orders, f.orders_count - f.valid_orders AS invalid_orders,
+       f.orders_value, f.paid_value, f.cancelled_value, f.first_order_at, f.last_order_at
+  FROM cartwatch.customers AS c
+ CROSS JOIN LATERAL (
+       SELECT count(*) AS orders_count,
+              count(*) FILTER (WHERE cartwatch.order_is_valid(o.status)) AS valid_orders,
+              coalesce(sum(o.total), 0) AS orders_value,
+              coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_valid(o.status)), 0)
+                  AS paid_value,
+              coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_cancelled(o.status)), 0)
+                  AS cancelled_value,
+              min(o.placed_at) AS first_order_at,
+              max(o.placed_at) AS last_order_at
+         FROM cartwatch.orders AS o
+        WHERE o.customer_id OPERATOR(pg_catalog.=) c.customer_id) AS f;
+COMMENT ON VIEW cartwatch.customer_order_figures IS
+    'Per customer, computed from orders: counts (valid = paid/shipped/delivered), values, first and last order.';
+
+-- An open cart has items and no order; whether it is abandoned depends on the clock, so the
+-- summary keeps the open carts' oldest and newest activity and decides at read time.
+CREATE VIEW cartwatch.customer_cart_figures AS
+SELECT c.customer_id, f.carts_count, f.open_carts, f.open_carts_oldest_activity,
+       f.open_carts_newest_activity, f.last_cart_activity_at
+  FROM cartwatch.customers AS c
+ CROSS JOIN LATERAL (
+       SELECT count(*) AS carts_count,
+              count(*) FILTER (WHERE k.order_id IS NULL AND k.item_quantity > 0) AS open_carts,
+              min(k.last_activity_at) FILTER (WHERE k.order_id IS NULL AND k.item_quantity > 0)
+                  AS open_carts_oldest_activity,
+              max(k.last_activity_at) FILTER (WHERE k.order_id IS NULL AND k.item_quantity > 0)
+                  AS open_carts_newest_activity,
+              max(k.last_activity_at) AS last_cart_activity_at
+         FROM cartwatch.carts AS k
+        WHERE k.customer_id OPERATOR(pg_catalog.=) c.customer_id) AS f;
+COMMENT ON VIEW cartwatch.customer_cart_figures IS
+    'Per customer, computed from carts: carts, open carts (items, no order) with their oldest and newest activity, last activity.';
+
+CREATE VIEW cartwatch.customer_visit_figures AS
+SELECT c.customer_id, f.visits_count, f.first_visit_at, f.last_visit_at
+  FROM cartwatch.customers AS c
+ CROSS JOIN LATERAL (
+       SELECT count(*) AS visits_count, min(v.started_at) AS first_visit_at,
+              max(v.started_at) AS last_visit_at
+         FROM cartwatch.visits AS v
+        WHERE v.customer_id OPERATOR(pg_catalog.=) c.customer_id) AS f;
+COMMENT ON VIEW cartwatch.customer_visit_figures IS
+    'Per customer, computed from visits: number of visits, first and last visit (entry time).';
+
+-- Reminders sent: read from the reminder outbox (cartwatch.reminders: one row per reminder, for
+-- a cart, with sent_at set once it went out) when that table exists when this script runs;
+-- otherwise a placeholder with zeros. The part that installs the outbox re-creates the view
+-- and the triggers by calling cartwatch.attach_reminders_to_customer_summary().
+CREATE VIEW cartwatch.customer_reminder_figures AS
+SELECT c.customer_id, 0::bigint AS reminders_sent
+  FROM cartwatch.customers AS c;
+COMMENT ON VIEW cartwatch.customer_reminder_figures IS
+    'Per customer: reminder e-mails sent for the customer''s carts (0 until the reminder outbox is installed).';
+
+CREATE TABLE cartwatch.customer_totals (
+    customer_id                bigint PRIMARY KEY
+                               REFERENCES cartwatch.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    orders_count               bigint NOT NULL DEFAULT 0,
+    valid_orders               bigint NOT NULL DEFAULT 0,
+    invalid_orders             bigint NOT NULL DEFAULT 0,
+    orders_value               numeric NOT NULL DEFAULT 0,
+    paid_value                 numeric NOT NULL DEFAULT 0,
+    cancelled_value            numeric NOT NULL DEFAULT 0,
+    first_order_at             timestamptz,
+    last_order_at              timestamptz,
+    carts_count                bigint NOT NULL DEFAULT 0,
+    open_carts                 bigint NOT NULL DEFAULT 0,
+    open_carts_oldest_activity timestamptz,
+    open_carts_newest_activity timestamptz,
+    last_cart_activity_at      timestamptz,
+    visits_count               bigint NOT NULL DEFAULT 0,
+    first_visit_at             timestamptz,
+    last_visit_at              timestamptz,
+    reminders_sent             bigint NOT NULL DEFAULT 0
+);
+-- Not registered with pg_extension_config_dump, deliberately: the rows are derived. A restore
+-- replays customers, carts, orders and visits through the triggers, which rebuild every row;
+-- a dumped copy would collide with those rows. After a data-only restore with
+-- --disable-triggers, run cartwatch.rebuild_customer_summary().
+COMMENT ON TABLE cartwatch.customer_totals IS
+    'Figures per customer kept current by triggers; read cartwatch.customer_summary. Derived data: not dumped, rebuilt on restore.';
+CREATE INDEX customer_totals_paid_idx ON cartwatch.customer_totals (paid_value DESC, customer_id);
+
+CREATE VIEW cartwatch.customer_totals_live AS
+SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders_value,
+       o.paid_value, o.cancelled_value, o.first_order_at, o.last_order_at,
+       k.carts_count, k.open_carts, k.open_carts_oldest_activity, k.open_carts_newest_activity,
+       k.last_cart_activity_at, v.visits_count, v.first_visit_at, v.last_visit_at,
+       r.reminders_sent
+  FROM cartwatch.customer_order_figures AS o
+  JOIN cartwatch.customer_cart_figures AS k ON k.customer_id OPERATOR(pg_catalog.=) o.customer_id
+  JOIN cartwatch.customer_visit_figures AS v ON v.customer_id OPERATOR(pg_catalog.=) o.customer_id
+  JOIN cartwatch.customer_reminder_figures AS r ON r.customer_id OPERATOR(pg_catalog.=) o.customer_id;
+COMMENT ON VIEW cartwatch.customer_totals_live IS
+    'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
+
+CREATE VIEW cartwatch.customer_summary AS
+SELECT c.customer_id,
+       c.email::text AS email,
+       cartwatch.display_name(c.first_name, c.last_name) AS customer_name,
+       CASE WHEN c.registered_at IS NOT NULL THEN 'registered' ELSE 'guest' END AS customer_type,
+       c.registered_at,
+       c.activated,
+       c.enabled,
+       t.orders_count,
+       t.valid_orders,
+       t.invalid_orders,
+       t.orders_value,
+       t.paid_value,
+       t.cancelled_value,
+       t.first_order_at,
+       t.last_order_at,
+       t.first_visit_at,
+       t.last_visit_at,
+       t.visits_count,
+       t.carts_count,
+       t.open_carts,
+       -- Only a customer whose open carts straddle the cut-off needs to look at the carts.
+       CASE WHEN t.open_carts = 0 THEN 0::bigint
+            WHEN t.open_carts_newest_activity <= (SELECT cartwatch.abandoned_before(now())) THEN t.open_carts
+            WHEN t.open_carts_oldest_activity > (SELECT cartwatch.abandoned_before(now())) THEN 0::bigint
+            ELSE (SELECT count(*) FROM cartwatch.carts AS k
+                   WHERE k.customer_id = t.customer_id AND k.order_id IS NULL
+                     AND k.item_quantity > 0
+                     AND k.last_activity_at <= (SELECT cartwatch.abandoned_before(now())))
+       END AS abandoned_carts,
+       t.last_cart_activity_at,
+       t.reminders_sent,
+       c.loyalty_points,
+       c.newsletter,
+       c.partner_offers,
+       c.reminder_consent
+  FROM cartwatch.customers AS c
+  JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id;
+COMMENT ON VIEW cartwatch.customer_summary IS
+    'One row per customer: account state, orders (valid/invalid, paid and cancelled value), visits, carts (abandoned now), reminders, loyalty points, consents.';
+
+-- section: customer summary maintenance
+
+CREATE FUNCTION cartwatch.customer_summary_maintain() RETURNS trigger
+AS 'MODULE_PATHNAME', 'cartwatch_customer_summary_maintain'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION cartwatch.customer_summary_maintain() IS
+    'Statement trigger (C++): recomputes the summary rows of the customers a statement touched. Argument: customers, orders, carts, visits or reminders.';
+
+CREATE TRIGGER customers_summary_inserted AFTER INSERT ON cartwatch.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('customers');
+
+CREATE TRIGGER orders_summary_inserted AFTER INSERT ON cartwatch.orders
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('orders');
+CREATE TRIGGER orders_summary_updated AFTER UPDATE ON cartwatch.orders
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('orders');
+CREATE TRIGGER orders_summary_deleted AFTER DELETE ON cartwatch.orders
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('orders');
+CREATE TRIGGER orders_summary_truncated AFTER TRUNCATE ON cartwatch.orders
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('orders');
+
+CREATE TRIGGER carts_summary_inserted AFTER INSERT ON cartwatch.carts
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('carts');
+CREATE TRIGGER carts_summary_updated AFTER UPDATE ON cartwatch.carts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('carts');
+CREATE TRIGGER carts_summary_deleted AFTER DELETE ON cartwatch.carts
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('carts');
+CREATE TRIGGER carts_summary_truncated AFTER TRUNCATE ON cartwatch.carts
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('carts');
+
+CREATE TRIGGER visits_summary_inserted AFTER INSERT ON cartwatch.visits
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
+CREATE TRIGGER visits_summary_updated AFTER UPDATE ON cartwatch.visits
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
+CREATE TRIGGER visits_summary_deleted AFTER DELETE ON cartwatch.visits
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
+CREATE TRIGGER visits_summary_truncated AFTER TRUNCATE ON cartwatch.visits
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
+
+-- Connects the reminder outbox to the summary: the real customer_reminder_figures view and the
+-- three statement triggers on cartwatch.reminders. Idempotent; returns false (and changes
+-- nothing) while the outbox table does not exist. The outbox must have cart_id and sent_at.
+CREATE FUNCTION cartwatch.attach_reminders_to_customer_summary() RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.to_regclass('cartwatch.reminders') IS NULL THEN
+        RETURN false;
+    END IF;
+    CREATE OR REPLACE VIEW cartwatch.customer_reminder_figures AS
+    SELECT c.customer_id, f.reminders_sent
+      FROM cartwatch.customers AS c
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS reminders_sent
+             FROM cartwatch.carts AS k
+             JOIN cartwatch.reminders AS r ON r.cart_id = k.cart_id
+            WHERE k.customer_id = c.customer_id AND r.sent_at IS NOT NULL) AS f;
+    DROP TRIGGER IF EXISTS reminders_summary_inserted ON cartwatch.reminders;
+    DROP TRIGGER IF EXISTS reminders_summary_updated ON cartwatch.reminders;
+    DROP TRIGGER IF EXISTS reminders_summary_deleted ON cartwatch.reminders;
+    CREATE TRIGGER reminders_summary_inserted AFTER INSERT ON cartwatch.reminders
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
+    CREATE TRIGGER reminders_summary_updated AFTER UPDATE ON cartwatch.reminders
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
+    CREATE TRIGGER reminders_summary_deleted AFTER DELETE ON cartwatch.reminders
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.attach_reminders_to_customer_summary() IS
+    'Counts sent reminders (cartwatch.reminders) in the customer summary; false while the outbox is not installed.';
+REVOKE ALL ON FUNCTION cartwatch.attach_reminders_to_customer_summary() FROM PUBLIC;
+-- When the outbox is installed by an earlier part of this script, connect it now.
+SELECT cartwatch.attach_reminders_to_customer_summary();
+
+CREATE FUNCTION cartwatch.rebuild_customer_summary() RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed bigint;
+BEGIN
+    -- Writers' triggers take ROW EXCLUSIVE on the summary: waiting for them here means the
+    -- recomputation below (a new snapshot) sees every change they committed, and the triggers
+    -- of writers that come later recompute after us.
+    LOCK TABLE cartwatch.customer_totals IN SHARE ROW EXCLUSIVE MODE;
+    INSERT INTO cartwatch.customer_totals AS t
+    SELECT l.* FROM cartwatch.customer_totals_live AS l
+    ON CONFLICT (customer_id) DO UPDATE
+       SET orders_count = EXCLUDED.orders_count, valid_orders = EXCLUDED.valid_orders,
+           invalid_orders = EXCLUDED.invalid_orders, orders_value = EXCLUDED.orders_value,
+           paid_value = EXCLUDED.paid_value, cancelled_value = EXCLUDED.cancelled_value,
+           first_order_at = EXCLUDED.first_order_at, last_order_at = EXCLUDED.last_order_at,
+           carts_count = EXCLUDED.carts_count, open_carts = EXCLUDED.open_carts,
+           open_carts_oldest_activity = EXCLUDED.open_carts_oldest_activity,
+           open_carts_newest_activity = EXCLUDED.open_carts_newest_activity,
+           last_cart_activity_at = EXCLUDED.last_cart_activity_at,
+           visits_count = EXCLUDED.visits_count, first_visit_at = EXCLUDED.first_visit_at,
+           last_visit_at = EXCLUDED.last_visit_at, reminders_sent = EXCLUDED.reminders_sent
+     WHERE t IS DISTINCT FROM EXCLUDED;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.rebuild_customer_summary() IS
+    'Recomputes every customer''s summary row from the base tables; returns the number of rows it corrected.';
+REVOKE ALL ON FUNCTION cartwatch.rebuild_customer_summary() FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.check_customer_summary()
+RETURNS TABLE (customer_id bigint, field text, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT d.customer_id, d.field, d.stored, d.expected
+      FROM (SELECT t.customer_id, s.key AS field, s.value #>> '{}' AS stored,
+                   e.value #>> '{}' AS expected
+              FROM cartwatch.customer_totals AS t
+              JOIN cartwatch.customer_totals_live AS l ON l.customer_id = t.customer_id
+             CROSS JOIN LATERAL jsonb_each(to_jsonb(t)) AS s
+              JOIN LATERAL jsonb_each(to_jsonb(l)) AS e ON e.key = s.key
+             WHERE ROW(t.*) IS DISTINCT FROM ROW(l.*)
+               AND s.value IS DISTINCT FROM e.value
+            UNION ALL
+            SELECT l.customer_id, '(row)', NULL, 'present'
+              FROM cartwatch.customer_totals_live AS l
+             WHERE NOT EXISTS (SELECT FROM cartwatch.customer_totals AS t
+                                WHERE t.customer_id = l.customer_id)) AS d
+     ORDER BY d.customer_id, d.field;
+END;
+COMMENT ON FUNCTION cartwatch.check_customer_summary() IS
+    'Compares the customer summary with the base tables; one row per wrong figure (field "(row)" for a missing or extra row). Empty when all is right.';

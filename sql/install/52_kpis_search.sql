@@ -1,0 +1,213 @@
+-- section: shop KPIs
+--
+-- The KPI row of PrestaShop's Carts page, over the 30 days before as_of (a rolling window
+-- (as_of - 30 days, as_of]):
+--   conversion rate        valid orders / unique visitors (a visitor is the customer, else the
+--                          visit's IP, else the visit itself), in percent
+--   abandoned carts today  carts created today (the session's time zone) that are abandoned at
+--                          as_of
+--   average cart value     the average total of the valid orders (PrestaShop's "panier moyen")
+--   net margin per visitor the valid orders' lines at their sold price minus the products' cost
+--                          price, divided by the unique visitors; a line whose product has no
+--                          cost price counts as zero margin (neither profit nor loss is claimed)
+--   reminder recovery rate carts that got a reminder in the window and then became an order
+--                          that was not cancelled, over the carts reminded, in percent; NULL
+--                          while the reminder outbox (cartwatch.reminders) is not installed
+-- A ratio with nothing to divide by is NULL, not 0: "no visitors" is not "no conversion".
+
+CREATE FUNCTION cartwatch.shop_kpis(as_of timestamptz DEFAULT now())
+RETURNS TABLE (conversion_rate_pct numeric, valid_orders_30d bigint, visitors_30d bigint,
+               abandoned_carts_today bigint, average_cart_value_30d numeric,
+               net_margin_per_visitor_30d numeric, reminder_recovery_rate_pct numeric,
+               reminded_carts_30d bigint, recovered_carts_30d bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    window_start timestamptz;
+    cutoff timestamptz := cartwatch.abandoned_before(as_of);   -- also rejects a NULL as_of
+    order_total numeric;
+    margin numeric;
+BEGIN
+    window_start := as_of - interval '30 days';
+    SELECT count(*), sum(o.total), round(avg(o.total), 2)
+      INTO valid_orders_30d, order_total, average_cart_value_30d
+      FROM cartwatch.orders AS o
+     WHERE o.placed_at > window_start AND o.placed_at <= as_of
+       AND cartwatch.order_is_valid(o.status);
+
+    SELECT count(DISTINCT coalesce('c' || v.customer_id, 'i' || host(v.ip), 'v' || v.visit_id))
+      INTO visitors_30d
+      FROM cartwatch.visits AS v
+     WHERE v.started_at > window_start AND v.started_at <= as_of;
+
+    SELECT coalesce(sum((i.unit_price - coalesce(p.cost_price, i.unit_price)) * i.quantity), 0)
+      INTO margin
+      FROM cartwatch.orders AS o
+      JOIN cartwatch.cart_items AS i ON i.cart_id = o.cart_id
+      LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
+     WHERE o.placed_at > window_start AND o.placed_at <= as_of
+       AND cartwatch.order_is_valid(o.status);
+
+    SELECT count(*) INTO abandoned_carts_today
+      FROM cartwatch.carts AS k
+     WHERE k.created_at >= date_trunc('day', as_of) AND k.created_at <= as_of
+       AND k.order_id IS NULL AND k.item_quantity > 0 AND k.last_activity_at <= cutoff;
+
+    conversion_rate_pct := round(100.0 * valid_orders_30d / nullif(visitors_30d, 0), 2);
+    net_margin_per_visitor_30d := round(margin / nullif(visitors_30d, 0), 2);
+
+    IF to_regclass('cartwatch.reminders') IS NOT NULL THEN
+        -- Dynamic: the outbox is installed separately, and this function must exist without it.
+        EXECUTE $sql$
+            SELECT count(*), count(*) FILTER (WHERE o.order_id IS NOT NULL)
+              FROM (SELECT r.cart_id, min(r.sent_at) AS first_sent_at
+                      FROM cartwatch.reminders AS r
+                     WHERE r.sent_at > $1 AND r.sent_at <= $2
+                     GROUP BY r.cart_id) AS reminded
+              JOIN cartwatch.carts AS k ON k.cart_id = reminded.cart_id
+              LEFT JOIN cartwatch.orders AS o
+                ON o.order_id = k.order_id AND o.placed_at >= reminded.first_sent_at
+               AND NOT cartwatch.order_is_cancelled(o.status)
+        $sql$ INTO reminded_carts_30d, recovered_carts_30d USING window_start, as_of;
+        reminder_recovery_rate_pct :=
+            round(100.0 * recovered_carts_30d / nullif(reminded_carts_30d, 0), 2);
+    END IF;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.shop_kpis(timestamptz) IS
+    'PrestaShop''s cart KPIs at as_of: conversion rate, abandoned carts today, average cart value, net margin per visitor, reminder recovery rate (30 days).';
+
+-- section: customer search
+
+-- No pinned search_path: an index expression that runs no SQL (and must stay inlinable).
+CREATE FUNCTION cartwatch.customer_search_text(first_name text, last_name text, email text,
+                                               company text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.lower(coalesce(first_name, '') OPERATOR(pg_catalog.||) ' '
+                        OPERATOR(pg_catalog.||) coalesce(last_name, '') OPERATOR(pg_catalog.||) ' '
+                        OPERATOR(pg_catalog.||) coalesce(email, '') OPERATOR(pg_catalog.||) ' '
+                        OPERATOR(pg_catalog.||) coalesce(company, ''));
+COMMENT ON FUNCTION cartwatch.customer_search_text(text, text, text, text) IS
+    'The lower-case text search_customers() matches: first and last name, e-mail, company.';
+
+-- gin_trgm_ops comes from pg_trgm, whose schema is on the search_path while this script runs.
+CREATE INDEX customers_search_idx ON cartwatch.customers
+    USING gin (cartwatch.customer_search_text(first_name, last_name, email, company) gin_trgm_ops);
+-- inet <<= (contained in a network) uses a btree on the address: one index serves both an
+-- exact IP and a network such as 192.0.2.0/24.
+CREATE INDEX visits_ip_idx ON cartwatch.visits (ip) WHERE customer_id IS NOT NULL;
+CREATE INDEX carts_ip_idx ON cartwatch.carts (ip) WHERE customer_id IS NOT NULL;
+
+-- The network a search term names: an address or CIDR network, or the complete leading octets
+-- of an IPv4 address ("192.168." or "192.168.1"); NULL when the term is not one.
+CREATE FUNCTION cartwatch.search_network(term text) RETURNS inet
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    octets text[];
+BEGIN
+    IF term ~ '^[0-9]{1,3}(\.[0-9]{1,3}){0,2}\.?$' THEN
+        octets := string_to_array(rtrim(term, '.'), '.');
+        IF 255 < ANY (octets::int[]) THEN
+            RETURN NULL;
+        END IF;
+        IF cardinality(octets) = 1 AND right(term, 1) <> '.' THEN
+            RETURN NULL;   -- a lone number is a customer id, not a network
+        END IF;
+        RETURN (array_to_string(octets || array_fill('0'::text, ARRAY[4 - cardinality(octets)]), '.')
+                || '/' || 8 * cardinality(octets))::inet;
+    END IF;
+    IF term ~ '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' AND term ~ '[.:]' THEN
+        BEGIN
+            RETURN term::inet;
+        EXCEPTION WHEN invalid_text_representation THEN
+            RETURN NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.search_network(text) IS
+    'The network a customer search term names (an IP, a CIDR network or leading IPv4 octets), else NULL.';
+
+CREATE FUNCTION cartwatch.search_customers(query text, max_rows integer DEFAULT 50)
+RETURNS TABLE (customer_id bigint, title text, first_name text, last_name text, email text,
+               company text, birthday date, registered_at timestamptz, valid_orders bigint,
+               enabled boolean, matched_on text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    term text := btrim(query);
+    words text[];
+    main_pattern text;
+    other_patterns text[];
+    network inet := cartwatch.search_network(btrim(query));
+    wanted_id bigint;
+BEGIN
+    IF term IS NULL OR term = '' THEN
+        RAISE EXCEPTION 'search query must not be empty'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Search by name, e-mail, company, IP address or customer id.';
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'max_rows must be between 1 and 10000, not %', coalesce(max_rows::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF term ~ '^[0-9]{1,18}$' THEN
+        wanted_id := term::bigint;
+    END IF;
+    -- Every word must occur; the longest one drives the trigram index, the others filter.
+    SELECT array_agg('%' || replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+                     ORDER BY length(w) DESC, w)
+      INTO words
+      FROM regexp_split_to_table(lower(term), '\s+') AS w
+     WHERE w <> '';
+    main_pattern := words[1];
+    other_patterns := coalesce(words[2:], '{}');
+
+    RETURN QUERY
+    WITH hits AS (
+        SELECT c.customer_id, 1 AS rank, 'id' AS matched_on
+          FROM cartwatch.customers AS c WHERE c.customer_id = wanted_id
+        UNION ALL
+        SELECT c.customer_id, 2, 'email'
+          FROM cartwatch.customers AS c WHERE lower(btrim(c.email)) = lower(term)
+        UNION ALL
+        SELECT ip_hits.customer_id, 3, 'ip'
+          FROM (SELECT v.customer_id FROM cartwatch.visits AS v
+                 WHERE v.ip <<= network AND v.customer_id IS NOT NULL
+                UNION
+                SELECT k.customer_id FROM cartwatch.carts AS k
+                 WHERE k.ip <<= network AND k.customer_id IS NOT NULL) AS ip_hits
+        UNION ALL
+        SELECT c.customer_id,
+               CASE WHEN lower(c.last_name) LIKE ltrim(main_pattern, '%')
+                      OR lower(c.first_name) LIKE ltrim(main_pattern, '%')
+                      OR lower(c.email) LIKE ltrim(main_pattern, '%')
+                      OR lower(c.company) LIKE ltrim(main_pattern, '%') THEN 4 ELSE 5 END,
+               'text'
+          FROM cartwatch.customers AS c
+         WHERE cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)
+                   LIKE main_pattern
+           AND cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)
+                   LIKE ALL (other_patterns)
+    ), best AS (
+        SELECT DISTINCT ON (h.customer_id) h.customer_id, h.rank, h.matched_on
+          FROM hits AS h ORDER BY h.customer_id, h.rank
+    )
+    SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email::text, c.company,
+           c.birthday, c.registered_at, coalesce(t.valid_orders, 0), c.enabled, b.matched_on
+      FROM best AS b
+      JOIN cartwatch.customers AS c ON c.customer_id = b.customer_id
+      LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id
+     ORDER BY b.rank, c.last_name, c.first_name, c.customer_id
+     LIMIT max_rows;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.search_customers(text, integer) IS
+    'Finds customers as PrestaShop''s admin search does: by name, e-mail, company (every word, anywhere), IP or network, or id.';

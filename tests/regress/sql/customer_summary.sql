@@ -1,0 +1,76 @@
+-- The customer summary: kept by the statement triggers, equal to a recount at every step.
+\ir tests/regress/setup.psql
+\ir tests/regress/fixtures/shop.psql
+
+\set figures 'customer_id, orders_count, valid_orders, invalid_orders, orders_value, paid_value, cancelled_value, carts_count, open_carts, visits_count, first_visit_at, last_visit_at, reminders_sent'
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- An order's life: pending (invalid, in no value), paid (valid), returned (cancelled value).
+INSERT INTO cartwatch.orders (order_id, customer_id, status, total, placed_at)
+VALUES (201, 2, 'pending', 79.00, '2026-11-20 11:30+00');
+SELECT :figures FROM cartwatch.customer_summary WHERE customer_id = 2;
+UPDATE cartwatch.orders SET status = 'paid', paid_at = '2026-11-20 11:35+00' WHERE order_id = 201;
+SELECT :figures FROM cartwatch.customer_summary WHERE customer_id = 2;
+UPDATE cartwatch.orders SET status = 'returned' WHERE order_id = 201;
+SELECT :figures FROM cartwatch.customer_summary WHERE customer_id = 2;
+-- A new total, and an order moved to another customer, recount both customers.
+UPDATE cartwatch.orders SET total = 100.00, customer_id = 3 WHERE order_id = 201;
+SELECT :figures FROM cartwatch.customer_summary WHERE customer_id IN (2, 3) ORDER BY 1;
+-- Several customers in one statement.
+INSERT INTO cartwatch.orders (customer_id, status, total, placed_at)
+SELECT 1 + n % 3, (ARRAY['paid','cancelled','pending','delivered'])[1 + n % 4], n, '2026-11-01'::timestamptz + n * interval '1 hour'
+  FROM generate_series(1, 12) AS n;
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+DELETE FROM cartwatch.orders WHERE total < 5;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- Visits give first and last visit; carts their counts.
+INSERT INTO cartwatch.visits (customer_id, ip, started_at, ended_at, page_views)
+VALUES (1, '192.0.2.10', '2026-11-18 08:00+00', '2026-11-18 08:20+00', 7),
+       (1, '192.0.2.10', '2026-11-20 07:55+00', NULL, 4);
+SELECT :figures FROM cartwatch.customer_summary WHERE customer_id = 1;
+UPDATE cartwatch.visits SET customer_id = 2 WHERE started_at = '2026-11-18 08:00+00';
+INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
+VALUES (20, 3, '2026-11-20 09:00+00', '2026-11-20 09:00+00');
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (20, 1, 1, '2026-11-20 09:05+00');
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- Abandoned is decided at read time: an open cart idle long enough counts, a fresh one not.
+INSERT INTO cartwatch.carts (cart_id, customer_id) VALUES (21, 3);
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity) VALUES (21, 2, 1);
+SELECT open_carts, abandoned_carts FROM cartwatch.customer_summary WHERE customer_id = 3;
+-- The cart that becomes an order leaves the open carts.
+INSERT INTO cartwatch.orders (customer_id, cart_id, status, total) VALUES (3, 21, 'paid', 79.00);
+SELECT open_carts, abandoned_carts, valid_orders FROM cartwatch.customer_summary WHERE customer_id = 3;
+
+-- Deletions: a cart, then a customer (orders and visits keep their rows without a customer).
+DELETE FROM cartwatch.carts WHERE cart_id = 20;
+SELECT carts_count, open_carts FROM cartwatch.customer_summary WHERE customer_id = 3;
+DELETE FROM cartwatch.customers WHERE customer_id = 3;
+SELECT customer_id FROM cartwatch.customer_totals ORDER BY 1;
+SELECT * FROM cartwatch.check_customer_summary();
+-- TRUNCATE recomputes everything.
+TRUNCATE cartwatch.visits;
+SELECT customer_id, visits_count, first_visit_at FROM cartwatch.customer_summary ORDER BY 1;
+
+-- A damaged summary is reported field by field and repaired by rebuild_customer_summary().
+UPDATE cartwatch.customer_totals SET paid_value = 1, orders_count = 99 WHERE customer_id = 1;
+DELETE FROM cartwatch.customer_totals WHERE customer_id = 2;
+SELECT * FROM cartwatch.check_customer_summary();
+SELECT cartwatch.rebuild_customer_summary() AS corrected;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- New customers get their row at once; the reminder outbox is not installed here.
+INSERT INTO cartwatch.customers (email) VALUES ('new@example.com');
+SELECT customer_type, orders_count, reminders_sent FROM cartwatch.customer_summary
+ WHERE email = 'new@example.com';
+SELECT cartwatch.attach_reminders_to_customer_summary() AS attached;
+
+-- The top customers by sales come from the summary's index.
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT customer_id FROM cartwatch.customer_summary ORDER BY paid_value DESC, customer_id LIMIT 100;
+RESET enable_seqscan;

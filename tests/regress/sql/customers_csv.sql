@@ -1,0 +1,82 @@
+-- PrestaShop customer CSV: export, import, round trip, bad files.
+\ir tests/regress/setup.psql
+\ir tests/regress/fixtures/shop.psql
+SET timezone = 'Europe/Warsaw';
+
+INSERT INTO cartwatch.visits (customer_id, started_at) VALUES (1, '2026-11-20 07:55+00');
+-- Hostile but legal values: the delimiter, quotes, a line break, blanks at the ends, seconds.
+UPDATE cartwatch.customers
+   SET company = E'Kowalska; "Sklep"\r\nS.A.', title = ' Pani ', registered_at = '2025-03-01 10:00:07.5+00'
+ WHERE customer_id = 1;
+UPDATE cartwatch.customers SET company = '' WHERE customer_id = 3;
+SELECT cartwatch.export_customers_csv();
+
+-- The round trip changes nothing: every row is unchanged, and a second export is identical.
+CREATE TEMP TABLE first_export AS SELECT cartwatch.export_customers_csv() AS csv;
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv((SELECT csv FROM first_export))
+ GROUP BY outcome;
+SELECT cartwatch.export_customers_csv() = csv AS identical FROM first_export;
+-- Into an empty shop: the same customers come back (sales and last visit are derived data).
+CREATE TEMP TABLE before AS
+SELECT customer_id, title, first_name, last_name, email, company, enabled, newsletter,
+       partner_offers, registered_at FROM cartwatch.customers;
+DELETE FROM cartwatch.orders;
+DELETE FROM cartwatch.carts;
+DELETE FROM cartwatch.visits;
+DELETE FROM cartwatch.customers;
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv((SELECT csv FROM first_export))
+ GROUP BY outcome;
+SELECT * FROM before
+EXCEPT
+SELECT customer_id, title, first_name, last_name, email, company, enabled, newsletter,
+       partner_offers, registered_at FROM cartwatch.customers;
+-- Imported ids moved the identity past them.
+INSERT INTO cartwatch.customers (email) VALUES ('next@example.com') RETURNING customer_id > 3 AS fresh_id;
+
+-- The seed's layout: a BOM, CRLF, ';' at the end, "191,20 zł", "01.11.2021 13:00", a row
+-- without an ID matched by e-mail, and bad rows each rejected with its line.
+SELECT * FROM cartwatch.import_customers_csv(
+    E'\xEF\xBB\xBFID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;\r\n'
+    '10;Pan;Paweł;Wąs;anonymous@psgdpr.com;;0;1;1;1;01.11.2021 13:00;;\r\n'
+    '11;Pan;John;DOE;pub@prestashop.com;"PrestaShop; SA";"1 191,20 zł";1;1;1;20.11.2021 13:01;20.11.2021 13:01;\r\n'
+    ';Pani;Anna;Kowalska-Nowak;ANNA.KOWALSKA@example.pl;;;;tak;nie;;;\r\n'
+    '\r\n'
+    '12;Pan;Short;Row;short@example.com;0;0;1;1;01.11.2021 13:00;\r\n'
+    '13;Pan;Bad;Amount;bad1@example.com;;12,3,4 zł;1;0;0;;;\r\n'
+    '14;Pan;Bad;Amount;bad2@example.com;;1.234;1;0;0;;;\r\n'
+    '15;Pan;Bad;Date;bad3@example.com;;;1;0;0;31.02.2021 10:00;;\r\n'
+    '16;Pan;Bad;Date;bad4@example.com;;;1;0;0;20.11.2021 13:0120.11.2021 13:01;;\r\n'
+    '17;Pan;Bad;Mail;not-an-email;;;1;0;0;;;\r\n'
+    '18;Pan;No;Mail;;;;1;0;0;;;\r\n'
+    '19;Pan;Bad;Flag;flag@example.com;;;maybe;0;0;;;\r\n'
+    'x1;Pan;Bad;Id;id@example.com;;;1;0;0;;;\r\n'
+    '20;Pan;Bad;"Quote"x;q@example.com;;;1;0;0;;;\r\n'
+    '21;Pan;Extra;Field;extra@example.com;;;1;0;0;;;surplus\r\n'
+    '22;Pan;Last;Line;last@example.com;;;1;0;0;01.11.2021;;');
+SELECT customer_id, title, first_name, last_name, email, company, newsletter, partner_offers,
+       registered_at FROM cartwatch.customers WHERE customer_id IN (1, 10, 11, 22) ORDER BY 1;
+
+-- English headers in another order are the same file; an unterminated quote ends the file.
+SELECT * FROM cartwatch.import_customers_csv(
+    E'Email;ID;Social title;First name;Last name;Company;Sales;Enabled;Newsletter;Partner offers;Registration;Last visit\n'
+    'en@example.com;;Mr;Eng;Lish;;"191.20";yes;no;no;2021-11-01 13:00:00;\n'
+    'open@example.com;;Mr;"Open;quote;;;1;0;0;;\n');
+
+-- Files that are not customer lists at all.
+SELECT * FROM cartwatch.import_customers_csv('');
+SELECT * FROM cartwatch.import_customers_csv(E'ID;Imię;Nazwisko;Adres e-mail\r\n1;A;B;a@b.pl\r\n');
+SELECT * FROM cartwatch.import_customers_csv(E'ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;Hasło\r\n');
+SELECT * FROM cartwatch.import_customers_csv(NULL);
+
+-- 10,000 rows, every 1,000th broken: 9,990 inserted, 10 rejected with their lines.
+SELECT outcome, count(*), min(line_number), max(line_number)
+  FROM cartwatch.import_customers_csv(
+       'ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;'
+       || E'\r\n' ||
+       (SELECT string_agg(format('%s;Pan;Jan%s;Nowak;jan%s@example.com;;%s;1;0;0;%s;;',
+                                 100000 + n, n, n,
+                                 CASE WHEN n % 1000 = 0 THEN 'abc' ELSE '0,00 zł' END,
+                                 '01.11.2021 13:00'), E'\r\n' ORDER BY n)
+          FROM generate_series(1, 10000) AS n))
+ GROUP BY outcome ORDER BY outcome;
+SELECT * FROM cartwatch.check_customer_summary();

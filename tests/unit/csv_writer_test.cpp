@@ -1,0 +1,46 @@
+#include "csv_writer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartwatch {
+namespace {
+
+TEST(CsvWriter, PlainFieldsAreWrittenAsTheyAreWithCrlf) {
+    CsvWriter csv;
+    csv.AddRow({"cart_id", "email"});
+    csv.AddRow({"10", "anna@example.pl"});
+    EXPECT_EQ(csv.Text(), "cart_id,email\r\n10,anna@example.pl\r\n");
+}
+
+TEST(CsvWriter, QuotesFieldsWithDelimiterQuoteOrLineBreak) {
+    CsvWriter csv;
+    csv.AddRow({"a,b", "say \"hi\"", "two\r\nlines", "lf\nonly"});
+    EXPECT_EQ(csv.Text(), "\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\",\"lf\nonly\"\r\n");
+}
+
+TEST(CsvWriter, NullIsEmptyAndEmptyStringIsQuoted) {
+    CsvWriter csv;
+    csv.AddRow({std::nullopt, "", "x"});
+    EXPECT_EQ(csv.Text(), ",\"\",x\r\n");
+}
+
+TEST(CsvWriter, KeepsSurroundingBlanksByQuoting) {
+    CsvWriter csv;
+    csv.AddRow({" padded ", "inner space"});
+    EXPECT_EQ(csv.Text(), "\" padded \",inner space\r\n");
+}
+
+TEST(CsvWriter, OtherDelimiterQuotesItAndNotTheComma) {
+    CsvWriter csv(';');
+    csv.AddRow({"191,20 zł", "a;b", "Kowalska"});
+    EXPECT_EQ(csv.Text(), "191,20 zł;\"a;b\";Kowalska\r\n");
+}
+
+TEST(CsvWriter, Utf8PassesThroughUntouched) {
+    CsvWriter csv;
+    csv.AddRow({"Zażółć gęślą jaźń", "Müller", "🛒"});
+    EXPECT_EQ(csv.Text(), "Zażółć gęślą jaźń,Müller,🛒\r\n");
+}
+
+} // namespace
+} // namespace cartwatch

@@ -1,0 +1,91 @@
+#include "quoted_printable.hpp"
+#include "reference_decoders.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace cartwatch {
+namespace {
+
+std::string Decode(const std::string& encoded) {
+    return decoders::DecodeQuotedPrintable(encoded).value_or("<malformed>");
+}
+
+void ExpectWellFormed(const std::string& encoded) {
+    std::istringstream lines(encoded);
+    std::string line;
+    while (std::getline(lines, line)) {
+        ASSERT_FALSE(line.empty());
+        ASSERT_EQ('\r', line.back()) << "line without CRLF";
+        line.pop_back();
+        EXPECT_LE(line.size(), 76u) << line;
+        if (!line.empty()) {
+            EXPECT_NE(' ', line.back()) << "unprotected trailing space";
+            EXPECT_NE('\t', line.back());
+            EXPECT_NE('.', line.front());
+            EXPECT_NE(0u, line.rfind("From ", 0));
+        }
+    }
+    for (const unsigned char c : encoded) {
+        EXPECT_LT(c, 0x80);
+    }
+}
+
+TEST(QuotedPrintableTest, EncodesUtf8AndEquals) {
+    EXPECT_EQ("Gr=C3=B6=C3=9Fe a=3Db\r\n", EncodeQuotedPrintable("Größe a=b"));
+}
+
+TEST(QuotedPrintableTest, NormalisesLineBreaksToCrlf) {
+    EXPECT_EQ("a\r\nb\r\nc\r\n\r\n", EncodeQuotedPrintable("a\nb\r\nc\r\n\n"));
+    EXPECT_EQ("a\r\nb\r\n", EncodeQuotedPrintable("a\rb"));
+}
+
+TEST(QuotedPrintableTest, ProtectsTrailingWhitespace) {
+    EXPECT_EQ("--=20\r\nx=09\r\n", EncodeQuotedPrintable("-- \nx\t"));
+}
+
+TEST(QuotedPrintableTest, ProtectsDotAndFromAtLineStart) {
+    EXPECT_EQ("=2E\r\n=46rom here\r\nsay From x\r\n",
+              EncodeQuotedPrintable(".\nFrom here\nsay From x"));
+}
+
+TEST(QuotedPrintableTest, SoftBreaksLongLinesWithoutSplittingEscapes) {
+    std::string text;
+    for (int i = 0; i < 300; ++i) {
+        text += (i % 7 == 0) ? "ż" : "a ";
+    }
+    const std::string encoded = EncodeQuotedPrintable(text);
+    ExpectWellFormed(encoded);
+    EXPECT_EQ(text + "\n", Decode(encoded));
+}
+
+TEST(QuotedPrintableTest, ExactlySeventySixCharactersStayOnOneLine) {
+    const std::string line(76, 'x');
+    EXPECT_EQ(line + "\r\n", EncodeQuotedPrintable(line));
+    const std::string longer(77, 'x');
+    EXPECT_EQ(std::string(75, 'x') + "=\r\nxx\r\n", EncodeQuotedPrintable(longer));
+}
+
+TEST(QuotedPrintableTest, DotAfterSoftBreakIsProtected) {
+    const std::string text = std::string(75, 'x') + ".....";
+    const std::string encoded = EncodeQuotedPrintable(text);
+    ExpectWellFormed(encoded);
+    EXPECT_EQ(text + "\n", Decode(encoded));
+}
+
+TEST(QuotedPrintableTest, RoundTripsEveryByte) {
+    std::string text;
+    for (int c = 0; c < 256; ++c) {
+        if (c != '\r' && c != '\n') {
+            text.push_back(static_cast<char>(c));
+        }
+    }
+    text += " \t ";
+    const std::string encoded = EncodeQuotedPrintable(text);
+    ExpectWellFormed(encoded);
+    EXPECT_EQ(text + "\n", Decode(encoded));
+}
+
+} // namespace
+} // namespace cartwatch

@@ -1,0 +1,112 @@
+#include "reminder_row.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartwatch {
+namespace {
+
+ReminderRow SampleRow() {
+    ReminderRow row;
+    row.reminder_id = 42;
+    row.step = "second";
+    row.attempt = 1;
+    row.cart_id = 7;
+    row.email = "zofia@example.pl";
+    row.display_name = "Zofia";
+    row.locale = "pl_PL";
+    row.currency = "PLN";
+    // As PostgreSQL's jsonb output writes numerics: scale is preserved.
+    row.items_json = R"([{"product_id": 1, "name": "Kubek „Żółw”", "quantity": 2,
+                          "unit_price": 24.90, "line_total": 49.80},
+                         {"product_id": 2, "name": "Koc", "quantity": "1",
+                          "unit_price": "141.40", "line_total": 141.4}])";
+    row.total = "191.20";
+    row.recovery_token = "rt/4f 9a";
+    row.unsubscribe_token = "ut_77";
+    return row;
+}
+
+const ShopIdentity kShop{"Żółta Półka", "ul. Długa 12, Gdańsk", "sklep@zoltapolka.example",
+                         "Żółta Półka"};
+const LinkSettings kLinks{"https://zoltapolka.example/cart/", "https://zoltapolka.example/u/",
+                          "unsubscribe@zoltapolka.example"};
+
+TEST(ParseCartItemsTest, KeepsNumericTextExactly) {
+    const auto items = ParseCartItems(SampleRow().items_json);
+    ASSERT_TRUE(items.ok()) << items.error();
+    ASSERT_EQ(2u, items->size());
+    EXPECT_EQ("Kubek „Żółw”", (*items)[0].name);
+    EXPECT_EQ(2, (*items)[0].quantity);
+    EXPECT_EQ("24.90", (*items)[0].unit_price);
+    EXPECT_EQ("49.80", (*items)[0].line_total);
+    EXPECT_EQ(1, (*items)[1].quantity);
+    EXPECT_EQ("141.40", (*items)[1].unit_price);
+    EXPECT_EQ("141.4", (*items)[1].line_total);
+}
+
+TEST(ParseCartItemsTest, KeepsDigitsADoubleWouldLose) {
+    const auto items = ParseCartItems(
+        R"([{"name":"x","quantity":1,"unit_price":0.1,"line_total":12345678901234567.89}])");
+    ASSERT_TRUE(items.ok());
+    EXPECT_EQ("0.1", (*items)[0].unit_price);
+    EXPECT_EQ("12345678901234567.89", (*items)[0].line_total);
+}
+
+TEST(ParseCartItemsTest, RefusesMalformedItems) {
+    EXPECT_FALSE(ParseCartItems("not json").ok());
+    EXPECT_FALSE(ParseCartItems("{}").ok());
+    EXPECT_FALSE(ParseCartItems(R"([{"quantity":1,"unit_price":1,"line_total":1}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1.5,"unit_price":1,"line_total":1}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":-1,"unit_price":1,"line_total":1}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":true,"line_total":1}])").ok());
+    EXPECT_FALSE(ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1}])").ok());
+    EXPECT_FALSE(ParseCartItems(R"([1])").ok());
+    EXPECT_TRUE(ParseCartItems("[]").ok());
+}
+
+TEST(ReminderFromRowTest, BuildsLinksAndFields) {
+    Voucher voucher{"WRACAM10", "10.00", "2024-12-01"};
+    const auto message = ReminderFromRow(SampleRow(), kShop, kLinks, voucher);
+    ASSERT_TRUE(message.ok()) << message.error();
+    EXPECT_EQ(ReminderStep::kSecond, message->step);
+    EXPECT_EQ("pl_PL", message->locale);
+    EXPECT_EQ("Zofia", message->customer_name);
+    EXPECT_EQ("https://zoltapolka.example/cart/rt%2F4f%209a", message->recovery_url);
+    EXPECT_EQ("https://zoltapolka.example/u/ut_77", message->unsubscribe_url);
+    EXPECT_EQ("mailto:unsubscribe@zoltapolka.example?subject=unsubscribe%20ut_77",
+              message->unsubscribe_mailto);
+    EXPECT_EQ("191.20", message->total);
+    ASSERT_TRUE(message->voucher.has_value());
+    EXPECT_EQ("sklep@zoltapolka.example", message->shop.from_address);
+}
+
+TEST(ReminderFromRowTest, NullDisplayNameIsAGuest) {
+    ReminderRow row = SampleRow();
+    row.display_name.reset();
+    row.step = "first";
+    const auto message = ReminderFromRow(row, kShop, kLinks);
+    ASSERT_TRUE(message.ok());
+    EXPECT_EQ("", message->customer_name);
+    EXPECT_EQ(ReminderStep::kFirst, message->step);
+}
+
+TEST(ReminderFromRowTest, RefusesBadRows) {
+    ReminderRow row = SampleRow();
+    row.step = "third";
+    EXPECT_FALSE(ReminderFromRow(row, kShop, kLinks).ok());
+    row = SampleRow();
+    row.recovery_token.clear();
+    EXPECT_FALSE(ReminderFromRow(row, kShop, kLinks).ok());
+    LinkSettings http = kLinks;
+    http.recovery_url_prefix = "http://zoltapolka.example/";
+    EXPECT_FALSE(ReminderFromRow(SampleRow(), kShop, http).ok());
+    row = SampleRow();
+    row.items_json = "[";
+    EXPECT_FALSE(ReminderFromRow(row, kShop, kLinks).ok());
+}
+
+} // namespace
+} // namespace cartwatch
