@@ -58,6 +58,9 @@ VALUES ('abandoned_carts', 'carts', '{last_activity_at}', 'order_id IS NULL AND 
        ('retention_runs', 'retention_runs', '{started_at}', 'status <> ''running''', '90 days',
         '1 day', 'The history of retention runs itself.');
 
+-- finished_reminders reads the outbox's finished rows oldest first, through the outbox's own
+-- reminders_finished_idx (finished_at < cutoff implies its finished_at IS NOT NULL).
+
 -- Carts that became orders match neither cart predicate: no cart policy can ever remove them.
 CREATE INDEX carts_empty_created_idx ON cartwatch.carts (created_at)
     WHERE order_id IS NULL AND item_quantity = 0;

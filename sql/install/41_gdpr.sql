@@ -9,7 +9,7 @@
 --  * personal_data_rules says what erasure does to a table's rows; a table without a rule
 --    has its person's rows deleted. Rules exist only where a row must outlive its person:
 --    orders keep their money figures, carts that became orders stay with their orders,
---    suppressions stay as hashes so an opt-out outlives the erasure.
+--    suppressions stay, keyed by the address's hash, so an opt-out outlives the erasure.
 -- The person ("subject") is one or more customer ids and e-mail addresses, widened once: the
 -- addresses the customers used (account, guest carts, orders) and the accounts with those
 -- addresses (a guest account of a registered customer is the same person).
@@ -19,7 +19,6 @@ CREATE TABLE cartwatch.personal_data_rules (
     erase_order       integer NOT NULL,
     delete_when       text,
     anonymise         text[] NOT NULL DEFAULT '{}',
-    keeps_suppression boolean NOT NULL DEFAULT false,
     description       text NOT NULL
 );
 COMMENT ON TABLE cartwatch.personal_data_rules IS
@@ -32,46 +31,18 @@ COMMENT ON COLUMN cartwatch.personal_data_rules.delete_when IS
     'SQL condition on the table''s columns: the person''s rows meeting it are deleted (true = all of them); NULL = none is.';
 COMMENT ON COLUMN cartwatch.personal_data_rules.anonymise IS
     'Columns set to NULL in the person''s rows that are not deleted.';
-COMMENT ON COLUMN cartwatch.personal_data_rules.keeps_suppression IS
-    'The rows are reminder suppressions: before they go, their addresses are kept as hashes in erased_suppressions.';
 
 INSERT INTO cartwatch.personal_data_rules
-       (table_name, erase_order, delete_when, anonymise, keeps_suppression, description)
-VALUES ('cart_items', 10, NULL, '{}', false,
+       (table_name, erase_order, delete_when, anonymise, description)
+VALUES ('cart_items', 10, NULL, '{}',
         'Cart lines hold no personal data; they go with their carts (ON DELETE CASCADE).'),
-       ('carts', 20, 'order_id IS NULL', '{customer_id,guest_email,ip}', false,
+       ('carts', 20, 'order_id IS NULL', '{customer_id,guest_email,ip}',
         'Carts never ordered are deleted; carts that became orders stay without customer, e-mail or IP.'),
-       ('orders', 30, NULL, '{customer_id,email}', false,
+       ('orders', 30, NULL, '{customer_id,email}',
         'Orders keep their money figures, status and dates; customer and e-mail are removed.'),
-       ('suppressions', 40, 'true', '{}', true,
-        'Opt-outs: the row goes, the address stays suppressed as a SHA-256 hash.'),
-       ('customers', 90, 'true', '{}', false, 'The customer account is deleted.');
-
-CREATE TABLE cartwatch.erased_suppressions (
-    email_hash bytea PRIMARY KEY CHECK (octet_length(email_hash) = 32),
-    reason     text NOT NULL,
-    erased_at  timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE cartwatch.erased_suppressions IS
-    'Addresses erased on request that must still get no reminder: SHA-256 of the normalised address, never the address.';
-COMMENT ON COLUMN cartwatch.erased_suppressions.reason IS
-    'The reason of the suppression the address had (unsubscribed, hard_bounce, ...), or erased: suppressed by the erasure itself.';
-SELECT pg_catalog.pg_extension_config_dump('cartwatch.erased_suppressions', '');
-
-CREATE FUNCTION cartwatch.email_hash(email text) RETURNS bytea
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN sha256(convert_to(lower(btrim(email)), 'UTF8'));
-COMMENT ON FUNCTION cartwatch.email_hash(text) IS
-    'SHA-256 of an e-mail address, ignoring case and surrounding blanks, as erased_suppressions keeps it.';
-
-CREATE FUNCTION cartwatch.erased_address_suppressed(email text) RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-RETURN EXISTS (SELECT 1 FROM cartwatch.erased_suppressions AS s
-                WHERE s.email_hash = cartwatch.email_hash(email));
-COMMENT ON FUNCTION cartwatch.erased_address_suppressed(text) IS
-    'Whether reminders to this address stay suppressed because its owner was erased; part of every suppression check.';
+       ('suppressions', 40, NULL, '{email}',
+        'Opt-outs stay, keyed by the address''s SHA-256 (email_hash); the readable address is cleared.'),
+       ('customers', 90, 'true', '{}', 'The customer account is deleted.');
 
 CREATE VIEW cartwatch.personal_data AS
 WITH columns AS (
@@ -102,15 +73,14 @@ SELECT col.table_name,
        r.table_name IS NOT NULL AS has_rule,
        CASE WHEN r.table_name IS NULL THEN 'true' ELSE r.delete_when END AS delete_when,
        coalesce(r.anonymise, '{}') AS anonymise,
-       coalesce(r.keeps_suppression, false) AS keeps_suppression,
        coalesce(r.erase_order, 0) AS erase_order,
        coalesce(r.description,
                 'No rule: the person''s rows are deleted, their IP addresses cleared.') AS description
   FROM columns AS col
   LEFT JOIN cartwatch.personal_data_rules AS r ON r.table_name OPERATOR(pg_catalog.=) col.table_name
  WHERE col.role IS NOT NULL
- GROUP BY col.table_name, r.table_name, r.delete_when, r.anonymise, r.keeps_suppression,
-          r.erase_order, r.description;
+ GROUP BY col.table_name, r.table_name, r.delete_when, r.anonymise, r.erase_order,
+          r.description;
 COMMENT ON VIEW cartwatch.personal_data IS
     'Every table of schema cartwatch that holds personal data: the columns tying a row to a person, and what erasure does.';
 
@@ -204,18 +174,6 @@ BEGIN
                 ORDER BY p.erase_order, p.table_name LOOP
         condition := cartwatch.personal_data_condition(tab.customer_columns, tab.cart_columns,
                                                        tab.email_columns);
-        IF tab.keeps_suppression THEN
-            FOREACH col IN ARRAY tab.email_columns LOOP
-                EXECUTE format('INSERT INTO cartwatch.erased_suppressions (email_hash, reason)'
-                               ' SELECT DISTINCT ON (1) cartwatch.email_hash(t.%1$I::text),'
-                               '        coalesce(to_jsonb(t) ->> ''reason'', ''unsubscribed'')'
-                               '   FROM cartwatch.%2$I AS t WHERE t.%1$I IS NOT NULL AND (%3$s)'
-                               ' ON CONFLICT (email_hash) DO NOTHING', col, tab.table_name, condition)
-                  USING subject.customer_ids, subject.cart_ids, subject.emails;
-                GET DIAGNOSTICS n = ROW_COUNT;
-                done := done || jsonb_build_array(jsonb_build_array('erased_suppressions', 'kept as hash', n));
-            END LOOP;
-        END IF;
         IF tab.delete_when IS NOT NULL THEN
             EXECUTE format('DELETE FROM cartwatch.%I AS t WHERE (%s) AND (%s)',
                            tab.table_name, condition, tab.delete_when)
@@ -248,13 +206,15 @@ BEGIN
         END LOOP;
     END IF;
 
-    -- 4. The erasure itself opts the person out, unless the caller says otherwise.
+    -- 4. The erasure itself opts the person out, unless the caller says otherwise: a
+    --    suppression by hash alone (an earlier opt-out keeps its own reason).
     IF suppress_reminders THEN
-        INSERT INTO cartwatch.erased_suppressions (email_hash, reason)
-        SELECT cartwatch.email_hash(e), 'erased' FROM unnest(subject.emails) AS e
+        INSERT INTO cartwatch.suppressions AS s (email_hash, email, reason, source)
+        SELECT cartwatch.email_hash(e), NULL, 'manual', 'erasure request'
+          FROM unnest(subject.emails) AS e
         ON CONFLICT (email_hash) DO NOTHING;
         GET DIAGNOSTICS n = ROW_COUNT;
-        done := done || jsonb_build_array(jsonb_build_array('erased_suppressions', 'kept as hash', n));
+        done := done || jsonb_build_array(jsonb_build_array('suppressions', 'suppressed by hash', n));
     END IF;
 
     RETURN QUERY
@@ -302,9 +262,9 @@ BEGIN
     RETURN jsonb_build_object('exported_at', now(),
                               'customer_ids', to_jsonb(subject.customer_ids),
                               'emails', to_jsonb(subject.emails),
-                              'reminders_suppressed_after_erasure',
-                              (SELECT bool_or(cartwatch.erased_address_suppressed(e))
-                                 FROM unnest(subject.emails) AS e),
+                              'reminders_suppressed',
+                              coalesce((SELECT bool_or(cartwatch.is_suppressed(e))
+                                          FROM unnest(subject.emails) AS e), false),
                               'tables', tables);
 END
 $$;

@@ -66,7 +66,7 @@ sleep 2
 sql >/dev/null <<'SQL'
 BEGIN;
 SET client_min_messages = warning;
-CREATE EXTENSION cartwatch;
+CREATE EXTENSION cartwatch CASCADE;
 SELECT cartwatch.remove_retention_policy(target, if_exists => true)
   FROM cartwatch.retention_targets;
 SELECT cartwatch.add_retention_policy('visits', keep => '30 days', schedule_interval => '2 seconds');
