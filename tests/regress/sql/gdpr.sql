@@ -11,7 +11,7 @@ SELECT table_name, customer_columns, cart_columns, email_columns, ip_columns, ha
 -- Right of access: everything held about Anna, the guest account, cart and order included.
 -- (Times the fixture did not set, which have fractions of a second, are masked.)
 SELECT jsonb_pretty(regexp_replace((cartwatch.export_customer(1) - 'exported_at')::text,
-                                   '"(created_at|updated_at)": "[^"]*\.[0-9]+[^"]*"', '"\1": "(now)"', 'g')::jsonb);
+                                   '"(created_at|updated_at|suppressed_at)": "[^"]*\.[0-9]+[^"]*"', '"\1": "(now)"', 'g')::jsonb);
 
 -- Every column of every table in schema cartwatch that still holds one of Anna's traces.
 -- Catalog-driven: a table added later is searched too. Columns of every type are read as text.
