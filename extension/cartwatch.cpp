@@ -8,6 +8,13 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
-// Nothing to register yet: cartwatch keeps its configuration in cartwatch.settings (a table,
-// so it is transactional, dumped and visible to the daemon) rather than in GUCs.
-void _PG_init(void) {}
+#include "guc.hpp"
+#include "retention_worker.hpp"
+
+// One Init per subsystem. Shop-level knobs are rows of cartwatch.settings (transactional,
+// dumped, visible to the daemon); GUCs are kept for what the server needs before any database
+// is open.
+void _PG_init(void) {
+    cartwatch::GucInit();
+    cartwatch::RetentionWorkerInit();
+}

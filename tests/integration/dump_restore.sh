@@ -26,6 +26,11 @@ VALUES (1, 3, '2026-11-20 07:58+00');
 SELECT cartwatch.set_setting('abandon_after', '3 hours');
 -- ids handed out by the identity columns, to check the sequences survive
 INSERT INTO cartwatch.customers (email) VALUES ('next@example.com');
+-- retention: a changed policy, a removed default one, a run; an erasure
+SELECT cartwatch.alter_retention_policy('visits', keep => '30 days');
+SELECT cartwatch.remove_retention_policy('empty_carts');
+CALL cartwatch.run_retention('2026-11-20 12:00+00', target => 'visits');
+SELECT count(*) FROM cartwatch.forget_email('forgotten@example.com');
 SQL
 
 pg_dump -Fc -d "$source_db" -f "$work/shop.dump"
@@ -43,6 +48,8 @@ SELECT 'visits', count(*), md5(string_agg(t::text, '|' ORDER BY visit_id)) FROM 
 SELECT 'product_views', count(*), md5(string_agg(t::text, '|' ORDER BY view_id)) FROM cartwatch.product_views t;
 SELECT 'settings', count(*), string_agg(name || '=' || value, ',' ORDER BY name) FROM cartwatch.settings WHERE changed;
 SELECT 'abandoned', count(*), string_agg(cart_id::text, ',' ORDER BY cart_id) FROM cartwatch.abandoned_carts('2026-11-20 12:00+00');
+SELECT 'retention_policies', count(*), string_agg(target || '=' || keep || '/' || schedule_interval, ',' ORDER BY target) FROM cartwatch.retention_policies;
+SELECT 'retention_runs', count(*), md5(string_agg(t::text, '|' ORDER BY run_id)) FROM cartwatch.retention_runs t;
 SQL
 }
 snapshot "$source_db" >"$work/source.txt"
@@ -54,10 +61,19 @@ fi
 grep -q '^carts|6|' "$work/target.txt" || { echo "FAIL: carts were not restored" >&2; exit 1; }
 grep -q '^settings|1|abandon_after=03:00:00' "$work/target.txt" ||
     { echo "FAIL: the changed setting was not restored" >&2; cat "$work/target.txt"; exit 1; }
+grep -q '^retention_policies|5|.*visits=30 days/01:00:00' "$work/target.txt" &&
+    ! grep -q 'empty_carts=' "$work/target.txt" &&
+    grep -q '^retention_runs|1|' "$work/target.txt" ||
+    { echo "FAIL: the retention policies or runs were not restored" >&2
+      cat "$work/target.txt"; exit 1; }
 
 # The identity sequences came along: the next customer does not collide with a restored one.
 next_id=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$target_db" \
     -c "INSERT INTO cartwatch.customers (email) VALUES ('after@example.com') RETURNING customer_id")
 max_before=$(psql -X -q -At -d "$source_db" -c "SELECT max(customer_id) FROM cartwatch.customers")
 [ "$next_id" -gt "$max_before" ] || { echo "FAIL: sequence restarted: got id $next_id" >&2; exit 1; }
+psql -X -q -v ON_ERROR_STOP=1 -d "$target_db" \
+    -c "CALL cartwatch.run_retention('2026-11-20 12:00+00', target => 'visits')" 2>/dev/null
+[ "$(psql -X -q -At -d "$target_db" -c "SELECT max(run_id) FROM cartwatch.retention_runs")" -gt 1 ] ||
+    { echo "FAIL: the retention run sequence restarted" >&2; exit 1; }
 echo "dump and restore kept every table, the settings and the sequences"
