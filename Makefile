@@ -50,10 +50,13 @@ installcheck: | build/regress build/isolation
 build/regress build/isolation:
 	mkdir -p $@
 
-.PHONY: test deps format daemon
+.PHONY: test demo deps format daemon
 # Everything a clean Debian machine needs, then every test; see scripts/test.sh.
 test:
 	scripts/test.sh
+# The whole flow on embedded defaults, from carts to reminders in the inbox; see scripts/demo.sh.
+demo:
+	scripts/demo.sh
 deps:
 	scripts/install-deps.sh
 daemon:

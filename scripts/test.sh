@@ -32,8 +32,10 @@ cleanup() {
     [ "${KEEP_TEST_CLUSTER:-}" = 1 ] || rm -rf "$run_dir"
 }
 trap cleanup EXIT
-scripts/pg-cluster.sh start "$run_dir"
+# 9>&-: nothing started from here may inherit the install lock, or a server left behind by a
+# killed run would hold it for good.
+scripts/pg-cluster.sh start "$run_dir" 9>&-
 # shellcheck source=/dev/null
 . "$run_dir/env"
 
-ctest --test-dir build --output-on-failure -j2 ${CTEST_ARGS:-}
+ctest --test-dir build --output-on-failure -j2 ${CTEST_ARGS:-} 9>&-

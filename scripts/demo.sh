@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# `make demo`: the whole flow from carts to reminders in the inbox, on embedded defaults.
+#
+# Installs what is missing, builds the extension and cartwatchd, starts a private PostgreSQL and
+# a local SMTP capture server on loopback, creates the extension, loads a demo shop, runs
+# cartwatchd until the due reminders are sent, prints what happened, and stops everything it
+# started, on success and on failure. The captured messages stay in demo-out/mail/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out=$root/demo-out
+seed=${DEMO_SEED:-42}
+customers=${DEMO_CUSTOMERS:-300}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "Installing what is missing"
+scripts/install-deps.sh
+
+say "Building the extension and cartwatchd"
+exec 9>/tmp/cartwatch-install.lock
+flock 9
+make -s -j2
+if [ -w "$(pg_config --pkglibdir)" ]; then
+    make -s install >/dev/null
+else
+    sudo -n make -s install >/dev/null
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target cartwatchd -j2 | grep -v '^\[' || true
+daemon=$root/build/cartwatchd
+
+run_dir=$(mktemp -d /tmp/cartwatch-demo.XXXXXX)
+chmod 755 "$run_dir"
+smtp_pid=
+daemon_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null
+    scripts/pg-cluster.sh stop "$run_dir/pg" >/dev/null 2>&1 || true
+    rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((30000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    echo "no free port" >&2
+    return 1
+}
+
+say "Starting a private PostgreSQL and an SMTP capture server on loopback"
+# 9>&-: the servers must not inherit the install lock, or one left behind would hold it.
+scripts/pg-cluster.sh start "$run_dir/pg" 9>&-
+# shellcheck source=/dev/null
+. "$run_dir/pg/env"
+rm -rf "$out"
+mkdir -p "$out/mail"
+smtp_port=$(free_port)
+PYTHONPATH=$root/tests/smtp /usr/bin/aiosmtpd -n -l "127.0.0.1:$smtp_port" \
+    -c cartwatch_test_smtp.Handler "$out/mail" >"$run_dir/smtp.log" 2>&1 9>&- &
+smtp_pid=$!
+echo "SMTP capture server on 127.0.0.1:$smtp_port, messages in $out/mail"
+
+say "Creating the extension and loading a demo shop ($customers customers, seed $seed)"
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+createdb shop
+psql -d shop -c "CREATE EXTENSION cartwatch CASCADE"
+psql -d shop -v seed="$seed" -v customers="$customers" -v as_of="now()" -f scripts/demo-shop.sql >/dev/null
+psql -d shop <<'SQL'
+-- The daemon logs in as a role of its own that can run the outbox and nothing else.
+CREATE ROLE cartwatchd LOGIN;
+SELECT cartwatch.grant_daemon('cartwatchd');
+-- A shop that has run cartwatch before: the first reminders for carts abandoned two days ago
+-- went out yesterday, so their second reminders are due now (these are not sent again).
+SELECT cartwatch.schedule_reminders(now() - interval '30 hours') AS yesterday_scheduled;
+SELECT count(*) AS yesterday_sent
+  FROM cartwatch.claim_reminders('yesterday', 10000, '5 minutes', now() - interval '30 hours') AS c,
+       LATERAL cartwatch.complete_reminder(c.reminder_id, 'yesterday', '<demo-' || c.reminder_id || '@demo.example>',
+                                           '250 2.0.0 OK', 'yesterday', 'first_reminder', now() - interval '30 hours');
+SQL
+
+metrics_port=$(free_port)
+unsubscribe_port=$(free_port)
+cat >"$run_dir/cartwatchd.toml" <<TOML
+[database]
+url = "postgresql://cartwatchd@127.0.0.1:$PGPORT/shop"
+
+[smtp]
+url = "smtp://127.0.0.1:$smtp_port"
+from = "Sklep Żółta Półka <sklep@zoltapolka.example>"
+starttls = "off"
+concurrency = 2
+rate_per_second = 50
+
+[shop]
+name = "Żółta Półka"
+address = "ul. Długa 12/3, 80-827 Gdańsk"
+recovery_url = "https://zoltapolka.example/cart/recover/{token}"
+# The shop's reverse proxy forwards this to the [unsubscribe] listener below.
+unsubscribe_url = "https://zoltapolka.example/unsubscribe/{token}"
+
+[templates]
+dir = "$root/mail_templates"
+
+[daemon]
+poll_interval = "2s"
+batch_size = 50
+metrics_listen = "127.0.0.1:$metrics_port"
+
+[unsubscribe]
+listen = "127.0.0.1:$unsubscribe_port"
+TOML
+
+say "Running cartwatchd until the due reminders are sent"
+"$daemon" --config "$run_dir/cartwatchd.toml" check-config >"$run_dir/check-config.log" 2>&1 ||
+    { cat "$run_dir/check-config.log"; exit 1; }
+"$daemon" --config "$run_dir/cartwatchd.toml" run >"$run_dir/cartwatchd.log" 2>&1 9>&- &
+daemon_pid=$!
+due() {
+    psql -d shop -At -c "SELECT count(*) FROM cartwatch.reminders WHERE state IN ('pending', 'claimed', 'failed') AND due_at <= now()"
+}
+for _ in $(seq 1 120); do
+    sleep 1
+    kill -0 "$daemon_pid" 2>/dev/null || { cat "$run_dir/cartwatchd.log"; echo "cartwatchd stopped early" >&2; exit 1; }
+    [ "$(due)" = 0 ] && [ "$(psql -d shop -At -c "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent' AND scheduled_at > now() - interval '1 hour'")" != 0 ] && break
+done
+curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -E '^cartwatchd?_reminders_(sent|failed|unknown)|^cartwatch_reminders_due' | sed 's/^/  metric: /' || true
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || true
+daemon_pid=
+tail -n 5 "$run_dir/cartwatchd.log" | sed 's/^/  log: /'
+
+say "Abandoned carts (cartwatch.cart_overview)"
+psql -d shop -c "SELECT cart_id, customer_name, email, item_count, value, currency,
+                        date_trunc('minute', idle_for) AS idle
+                   FROM cartwatch.cart_overview WHERE status = 'abandoned'
+                  ORDER BY idle_for LIMIT 12"
+psql -d shop -At -c "SELECT count(*) || ' abandoned carts in all' FROM cartwatch.abandoned_carts()"
+
+say "Shop KPIs (cartwatch.shop_kpis())"
+psql -d shop -x -c "SELECT * FROM cartwatch.shop_kpis()"
+
+say "Reminders sent by this run, per step and language"
+psql -d shop -c "SELECT r.step, coalesce(c.locale, 'en') AS language, count(*) AS sent
+                   FROM cartwatch.reminders AS r JOIN cartwatch.carts AS c USING (cart_id)
+                  WHERE r.state = 'sent' AND r.claimed_by IS DISTINCT FROM 'yesterday'
+                  GROUP BY 1, 2 ORDER BY 1, 2"
+
+# Name the captured files by language and step so that `ls` tells them apart.
+/usr/bin/python3 - "$out/mail" <<'PY'
+import email, email.policy, os, sys
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    if not name.endswith(".eml"):
+        continue
+    path = os.path.join(folder, name)
+    with open(path, "rb") as f:
+        message = email.message_from_bytes(f.read(), policy=email.policy.default)
+    language = message.get("Content-Language", "xx")
+    number, rest = name.split("-", 1)
+    os.rename(path, os.path.join(folder, f"{number}-{language}-{rest}"))
+PY
+
+say "One of the captured e-mails, as the customer reads it"
+sample=$(ls "$out/mail"/*-pl-*.eml 2>/dev/null | head -1)
+[ -n "$sample" ] || sample=$(ls "$out/mail"/*.eml | head -1)
+/usr/bin/python3 - "$sample" <<'PY'
+import email, email.policy, sys
+with open(sys.argv[1], "rb") as f:
+    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+for h in ("From", "To", "Subject", "Date", "List-Unsubscribe"):
+    print(f"{h}: {m[h]}")
+print()
+print(m.get_body(("plain",)).get_content())
+PY
+
+say "All captured messages"
+ls "$out/mail" | grep -c '\.eml$' | sed 's/$/ messages in '"${out//\//\\/}"'\/mail:/'
+ls "$out/mail" | grep '\.eml$' | awk -F- '{print "  " $2}' | sort | uniq -c | sed 's/^/ /'
+echo "  e.g. ls $out/mail | head"
+echo
+echo "Everything the demo started is stopped; the messages stay in $out/mail."
