@@ -35,10 +35,13 @@ chmod 755 "$run_dir"
 smtp_pid=
 daemon_pid=
 cleanup() {
-    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-    [ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null
+    local status=$?
+    # A TERM'd child makes `wait` return 143: that is the expected end, not the demo's status.
+    [ -n "$daemon_pid" ] && { kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null || true; }
+    [ -n "$smtp_pid" ] && { kill "$smtp_pid" 2>/dev/null; wait "$smtp_pid" 2>/dev/null || true; }
     scripts/pg-cluster.sh stop "$run_dir/pg" >/dev/null 2>&1 || true
     rm -rf "$run_dir"
+    exit "$status"
 }
 trap cleanup EXIT
 
