@@ -2,7 +2,7 @@
 -- "-- example: cartwatch.<object>". scripts/sql-reference.sh puts each block under its object;
 -- tests/integration/sql_reference.sh runs every block against the demo shop
 -- (scripts/demo-shop.sql, seed 42, 300 customers, as of now), each in a transaction it rolls
--- back, and fails when one errors or when a function or view has none.
+-- back, and fails when one errors or when a documented object has none.
 
 -- example: cartwatch.email_address
 -- The domain refuses what cannot be an address (and header-injection attempts):

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # docs/SQL.md is true and its examples work:
 #   1. regenerating the reference from the installed extension gives docs/SQL.md exactly;
-#   2. every function and view of the schema has an example, and every example names an object
-#      that exists;
+#   2. every function, view, table and domain of the schema has an example, and every example
+#      names an object that exists;
 #   3. every example runs against the demo shop (scripts/demo-shop.sql, seed 42, 300 customers,
 #      as of now), each in a transaction of its own that is rolled back.
 set -euo pipefail
@@ -40,19 +40,21 @@ if sort "$work/examples.txt" | uniq -d | grep .; then
     echo "FAIL: the objects above have more than one example block" >&2
     failed=1
 fi
-# Every object of the schema, with whether it needs an example (functions and views do).
+# Every object of the schema, with whether docs/SQL.md documents it (and so needs an example):
+# functions, tables, views and domains do; indexes, sequences and row types do not.
 psql -X -q -At -F $'\t' -v ON_ERROR_STOP=1 -d "$database" >"$work/objects.tsv" <<'SQL'
 SELECT 'cartwatch.' || p.proname, true FROM pg_proc AS p WHERE p.pronamespace = 'cartwatch'::regnamespace
 UNION
-SELECT 'cartwatch.' || c.relname, c.relkind = 'v' FROM pg_class AS c
+SELECT 'cartwatch.' || c.relname, c.relkind IN ('r', 'v') FROM pg_class AS c
  WHERE c.relnamespace = 'cartwatch'::regnamespace
 UNION
-SELECT 'cartwatch.' || t.typname, false FROM pg_type AS t WHERE t.typnamespace = 'cartwatch'::regnamespace;
+SELECT 'cartwatch.' || t.typname, t.typtype = 'd' FROM pg_type AS t
+ WHERE t.typnamespace = 'cartwatch'::regnamespace;
 SQL
 missing=$(comm -23 <(awk -F'\t' '$2 == "t" {print $1}' "$work/objects.tsv" | sort -u) \
                <(sort -u "$work/examples.txt"))
 if [ -n "$missing" ]; then
-    echo "FAIL: functions and views without an example in docs/sql-examples.sql:" >&2
+    echo "FAIL: objects without an example in docs/sql-examples.sql:" >&2
     echo "$missing" >&2
     failed=1
 fi
