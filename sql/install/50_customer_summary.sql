@@ -110,14 +110,21 @@ CREATE TABLE cartwatch.customer_totals (
     first_visit_at             timestamptz,
     last_visit_at              timestamptz,
     reminders_sent             bigint NOT NULL DEFAULT 0
-);
+)
+-- Every write to the shop rewrites its customer's row here, so the row must be cheap to
+-- rewrite: the only index is the primary key, which never changes, so each update can be HOT
+-- (no index entry written) when the page has room for the new version; the free fifth of each
+-- page is that room. An index on a figure (paid_value, for "top customers") would make every
+-- paid order's update write two index entries and cost checkout about a tenth of its speed;
+-- the top-customers list reads this narrow table whole instead (a sequential scan and a top-N
+-- sort: milliseconds at 100,000 customers, see docs/BENCHMARKS.md).
+WITH (fillfactor = 80);
 -- Not registered with pg_extension_config_dump, deliberately: the rows are derived. A restore
 -- replays customers, carts, orders and visits through the triggers, which rebuild every row;
 -- a dumped copy would collide with those rows. After a data-only restore with
 -- --disable-triggers, run cartwatch.rebuild_customer_summary().
 COMMENT ON TABLE cartwatch.customer_totals IS
     'Figures per customer kept current by triggers; read cartwatch.customer_summary. Derived data: not dumped, rebuilt on restore.';
-CREATE INDEX customer_totals_paid_idx ON cartwatch.customer_totals (paid_value DESC, customer_id);
 
 CREATE VIEW cartwatch.customer_totals_live AS
 SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders_value,
