@@ -139,8 +139,12 @@ SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders
 COMMENT ON VIEW cartwatch.customer_totals_live IS
     'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
 
+-- A LEFT JOIN although every summary row has its customer (the foreign key, ON DELETE
+-- CASCADE): a query that reads figures only (the top customers by sales, one customer's
+-- counts) then never touches cartwatch.customers, since PostgreSQL drops a left join to a
+-- unique key whose columns nobody reads.
 CREATE VIEW cartwatch.customer_summary AS
-SELECT c.customer_id,
+SELECT t.customer_id,
        c.email::text AS email,
        cartwatch.display_name(c.first_name, c.last_name) AS customer_name,
        CASE WHEN c.registered_at IS NOT NULL THEN 'registered' ELSE 'guest' END AS customer_type,
@@ -175,8 +179,8 @@ SELECT c.customer_id,
        c.newsletter,
        c.partner_offers,
        c.reminder_consent
-  FROM cartwatch.customers AS c
-  JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id;
+  FROM cartwatch.customer_totals AS t
+  LEFT JOIN cartwatch.customers AS c ON c.customer_id = t.customer_id;
 COMMENT ON VIEW cartwatch.customer_summary IS
     'One row per customer: account state, orders (valid/invalid, paid and cancelled value), visits, carts (abandoned now), reminders, loyalty points, consents.';
 
