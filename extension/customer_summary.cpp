@@ -3,26 +3,33 @@
 // Design: one statement-level AFTER trigger per table and event, with transition tables, so a
 // statement that touches 10,000 orders costs a handful of queries, not 10,000 upserts. The
 // trigger argument names the source table: customers, orders, carts, visits or reminders.
+//
+// The general path, a recount:
 //  1. Collect the customer ids the statement touched, from the old and the new rows (an order
-//     moved to another customer changes both). Reminders name a cart: its customer is looked up.
+//     moved to another customer changes both). An UPDATE only counts the rows in which a column
+//     the figures read changed: a reminder being claimed, an order getting its paid_at or a
+//     cart its IP changes no figure and costs no query. Reminders name a cart: its customer is
+//     looked up.
 //  2. Make sure each customer has a summary row, then lock those rows in customer_id order,
 //     so that two statements touching the same customers queue instead of deadlocking.
 //  3. Recompute the source's figures for those customers from the customer_*_figures views and
-//     upsert them (INSERT ... ON CONFLICT DO UPDATE), leaving rows that are already right
-//     untouched. The recount is absolute, not a delta: pg_restore replays the base rows through
-//     these triggers in whatever order the dump has, a delta would count twice what another
-//     trigger already counted, and a recount needs no reasoning about UPDATEs that change
-//     status, amount and customer at once. Step 2's lock makes the recount see every change a
-//     concurrent transaction committed for these customers, since under READ COMMITTED each
-//     SPI query takes a fresh snapshot; a transaction that commits later recounts after us.
+//     upsert them, leaving rows that are already right untouched. The recount is absolute, not
+//     a delta: it needs no reasoning about UPDATEs that change status, amount and customer at
+//     once. Step 2's lock makes the recount see every change a concurrent transaction committed
+//     for these customers, since under READ COMMITTED each SPI query takes a fresh snapshot; a
+//     transaction that commits later recounts after us.
 // TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()).
 //
-// One exception, for the hottest path: an INSERT into orders adds the new orders' figures to
-// the rows in a single upsert read from the transition table (counts and values added, first
-// and last order by least/greatest). Adding is exact here because the summary is never dumped:
-// a restore starts from the zero rows the customers' trigger creates and adds each order once.
-// The upsert locks each row it changes, so a concurrent recount (which locks first and reads
-// after) either sees the committed orders or runs before the addition is applied.
+// The exception, for the checkout's hot path: an INSERT into orders adds the new orders'
+// figures to the customers' rows instead of recounting them (counts and values added, first
+// and last order by least/greatest). A one-order statement (a checkout) costs one UPDATE of one
+// row by primary key, with the order's own values as parameters: no transition-table scan, no
+// aggregate, no speculative insertion. Adding is exact because the row already holds the
+// customer's other orders: the customers' trigger creates it with zeros before any order can
+// name the customer (a restore replays customers first), and a customer without a row (history
+// loaded with triggers off) is recounted instead. The UPDATE locks the row, so a concurrent
+// recount (which locks first and reads after) either sees the committed order or runs before
+// the addition is applied.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -30,12 +37,15 @@ extern "C" {
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 }
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -47,18 +57,28 @@ namespace {
 
 enum class Source { Customers, Orders, Carts, Visits, Reminders };
 
-Source ParseSource(const char* name) {
-    static const struct {
-        const char* name;
-        Source source;
-    } kSources[] = {{"customers", Source::Customers},
-                    {"orders", Source::Orders},
-                    {"carts", Source::Carts},
-                    {"visits", Source::Visits},
-                    {"reminders", Source::Reminders}};
-    for (const auto& entry : kSources) {
-        if (std::strcmp(entry.name, name) == 0) {
-            return entry.source;
+// What the figures read from a source table's rows.
+struct SourceColumns {
+    Source source;
+    const char* name;        // the trigger argument
+    const char* key;         // whose figures: customer_id, or cart_id for reminders
+    const char* primary_key; // pairs an UPDATE's old and new rows
+    std::array<const char*, 3> figures; // the other columns the figures depend on
+};
+
+constexpr std::array<SourceColumns, 5> kSources = {{
+    {Source::Customers, "customers", "customer_id", "customer_id", {}},
+    {Source::Orders, "orders", "customer_id", "order_id", {"status", "total", "placed_at"}},
+    {Source::Carts, "carts", "customer_id", "cart_id",
+     {"order_id", "item_quantity", "last_activity_at"}},
+    {Source::Visits, "visits", "customer_id", "visit_id", {"started_at"}},
+    {Source::Reminders, "reminders", "cart_id", "reminder_id", {"sent_at"}},
+}};
+
+const SourceColumns& ParseSource(const char* name) {
+    for (const SourceColumns& source : kSources) {
+        if (std::strcmp(source.name, name) == 0) {
+            return source;
         }
     }
     throw UserError(ErrorKind::InvalidParameter,
@@ -66,14 +86,20 @@ Source ParseSource(const char* name) {
                     "The trigger argument is one of customers, orders, carts, visits, reminders.");
 }
 
-// Reads one bigint column of every row of a transition table. PostgreSQL calls and POD locals
-// only, since it runs inside PgCall.
-void CollectKeys(Tuplestorestate* rows, TupleDesc descriptor, const char* column,
-                 std::vector<int64_t>* keys) {
+// The attribute number of a column the summary reads. PostgreSQL calls only (runs in PgCall).
+int Attribute(TupleDesc descriptor, const char* column) {
     const int attribute = SPI_fnumber(descriptor, column);
     if (attribute <= 0) {
         elog(ERROR, "transition table has no %s column", column);
     }
+    return attribute;
+}
+
+// Reads one bigint column of every row of a transition table. PostgreSQL calls and POD locals
+// only, since it runs inside PgCall.
+void CollectKeys(Tuplestorestate* rows, TupleDesc descriptor, const char* column,
+                 std::vector<int64_t>* keys) {
+    const int attribute = Attribute(descriptor, column);
     TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
     tuplestore_rescan(rows);
     while (tuplestore_gettupleslot(rows, true, false, slot)) {
@@ -84,6 +110,64 @@ void CollectKeys(Tuplestorestate* rows, TupleDesc descriptor, const char* column
         }
     }
     ExecDropSingleTupleTableSlot(slot);
+}
+
+// True when column `attribute` holds the same value in both slots. Binary equality: a value
+// written differently but equal (1.0 and 1.00) counts as changed, which only costs a recount.
+bool SameValue(TupleTableSlot* old_slot, TupleTableSlot* new_slot, int attribute) {
+    bool old_null = false;
+    bool new_null = false;
+    const Datum old_value = slot_getattr(old_slot, attribute, &old_null);
+    const Datum new_value = slot_getattr(new_slot, attribute, &new_null);
+    if (old_null || new_null) {
+        return old_null == new_null;
+    }
+    const Form_pg_attribute form = TupleDescAttr(old_slot->tts_tupleDescriptor, attribute - 1);
+    return datum_image_eq(old_value, new_value, form->attbyval, form->attlen);
+}
+
+// For an UPDATE: the old and new keys of the rows in which a column the figures read changed.
+// PostgreSQL fills the old and new transition tables pairwise, row by row; each pair is
+// checked by primary key all the same, and a table that does not pair up counts as changed.
+void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows,
+                        TupleDesc descriptor, const SourceColumns* columns,
+                        std::vector<int64_t>* keys) {
+    int compared[5] = {Attribute(descriptor, columns->key),
+                       Attribute(descriptor, columns->primary_key)};
+    int compared_count = 2;
+    for (const char* figure : columns->figures) {
+        if (figure != nullptr) {
+            compared[compared_count++] = Attribute(descriptor, figure);
+        }
+    }
+    if (tuplestore_tuple_count(old_rows) != tuplestore_tuple_count(new_rows)) {
+        CollectKeys(old_rows, descriptor, columns->key, keys);
+        CollectKeys(new_rows, descriptor, columns->key, keys);
+        return;
+    }
+    TupleTableSlot* old_slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    TupleTableSlot* new_slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    tuplestore_rescan(old_rows);
+    tuplestore_rescan(new_rows);
+    while (tuplestore_gettupleslot(old_rows, true, false, old_slot) &&
+           tuplestore_gettupleslot(new_rows, true, false, new_slot)) {
+        bool unchanged = true;
+        for (int at = 0; at < compared_count && unchanged; ++at) {
+            unchanged = SameValue(old_slot, new_slot, compared[at]);
+        }
+        if (unchanged) {
+            continue;
+        }
+        for (TupleTableSlot* slot : {old_slot, new_slot}) {
+            bool is_null = false;
+            const Datum key = slot_getattr(slot, compared[0], &is_null);
+            if (!is_null) {
+                keys->push_back(DatumGetInt64(key)); // bad_alloc is parked by PgCall
+            }
+        }
+    }
+    ExecDropSingleTupleTableSlot(old_slot);
+    ExecDropSingleTupleTableSlot(new_slot);
 }
 
 // "INSERT ... SELECT the figures ... ON CONFLICT DO UPDATE" for one group of summary columns;
@@ -143,29 +227,50 @@ spi::KeptPlan customers_of_carts(
 
 spi::KeptPlan rebuild_all("SELECT cartwatch.rebuild_customer_summary()", {});
 
-// Reads the statement's new orders through the transition table registered as new_rows.
+// One new order ($1 customer, $2 status, $3 total, $4 placed_at) added to its customer's row.
+// A figure the order does not move keeps its very datum, so that an order that changes no
+// indexed figure (a pending one: paid_value stays) leaves the update HOT.
+spi::KeptPlan add_one_order(
+    "UPDATE cartwatch.customer_totals AS t"
+    "   SET orders_count = t.orders_count + 1,"
+    "       valid_orders = t.valid_orders"
+    "                      + CASE WHEN cartwatch.order_is_valid($2) THEN 1 ELSE 0 END,"
+    "       invalid_orders = t.invalid_orders"
+    "                        + CASE WHEN cartwatch.order_is_valid($2) THEN 0 ELSE 1 END,"
+    "       orders_value = t.orders_value + $3,"
+    "       paid_value = CASE WHEN cartwatch.order_is_valid($2) THEN t.paid_value + $3"
+    "                         ELSE t.paid_value END,"
+    "       cancelled_value = CASE WHEN cartwatch.order_is_cancelled($2)"
+    "                              THEN t.cancelled_value + $3 ELSE t.cancelled_value END,"
+    "       first_order_at = least(t.first_order_at, $4),"
+    "       last_order_at = greatest(t.last_order_at, $4)"
+    " WHERE t.customer_id = $1",
+    {INT8OID, TEXTOID, NUMERICOID, TIMESTAMPTZOID});
+
+// A statement's new orders (the transition table registered as new_rows) added to their
+// customers' rows, which the caller has locked in order; returns the customers it updated.
 spi::KeptPlan add_inserted_orders(
-    "INSERT INTO cartwatch.customer_totals AS t"
-    "       (customer_id, orders_count, valid_orders, invalid_orders, orders_value, paid_value,"
-    "        cancelled_value, first_order_at, last_order_at)"
-    " SELECT o.customer_id, count(*),"
-    "        count(*) FILTER (WHERE cartwatch.order_is_valid(o.status)),"
-    "        count(*) FILTER (WHERE NOT cartwatch.order_is_valid(o.status)),"
-    "        sum(o.total),"
-    "        coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_valid(o.status)), 0),"
-    "        coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_cancelled(o.status)), 0),"
-    "        min(o.placed_at), max(o.placed_at)"
-    "   FROM new_rows AS o WHERE o.customer_id IS NOT NULL"
-    "  GROUP BY o.customer_id ORDER BY o.customer_id"
-    " ON CONFLICT (customer_id) DO UPDATE"
-    "    SET orders_count = t.orders_count + EXCLUDED.orders_count,"
-    "        valid_orders = t.valid_orders + EXCLUDED.valid_orders,"
-    "        invalid_orders = t.invalid_orders + EXCLUDED.invalid_orders,"
-    "        orders_value = t.orders_value + EXCLUDED.orders_value,"
-    "        paid_value = t.paid_value + EXCLUDED.paid_value,"
-    "        cancelled_value = t.cancelled_value + EXCLUDED.cancelled_value,"
-    "        first_order_at = least(t.first_order_at, EXCLUDED.first_order_at),"
-    "        last_order_at = greatest(t.last_order_at, EXCLUDED.last_order_at)",
+    "UPDATE cartwatch.customer_totals AS t"
+    "   SET orders_count = t.orders_count + n.orders_count,"
+    "       valid_orders = t.valid_orders + n.valid_orders,"
+    "       invalid_orders = t.invalid_orders + n.orders_count - n.valid_orders,"
+    "       orders_value = t.orders_value + n.orders_value,"
+    "       paid_value = t.paid_value + n.paid_value,"
+    "       cancelled_value = t.cancelled_value + n.cancelled_value,"
+    "       first_order_at = least(t.first_order_at, n.first_order_at),"
+    "       last_order_at = greatest(t.last_order_at, n.last_order_at)"
+    "  FROM (SELECT o.customer_id, count(*) AS orders_count,"
+    "               count(*) FILTER (WHERE cartwatch.order_is_valid(o.status)) AS valid_orders,"
+    "               sum(o.total) AS orders_value,"
+    "               coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_valid(o.status)), 0)"
+    "                   AS paid_value,"
+    "               coalesce(sum(o.total) FILTER (WHERE cartwatch.order_is_cancelled(o.status)),"
+    "                        0) AS cancelled_value,"
+    "               min(o.placed_at) AS first_order_at, max(o.placed_at) AS last_order_at"
+    "          FROM new_rows AS o WHERE o.customer_id IS NOT NULL"
+    "         GROUP BY o.customer_id) AS n"
+    " WHERE t.customer_id = n.customer_id"
+    " RETURNING t.customer_id",
     {});
 
 spi::KeptPlan& RecountPlan(Source source) {
@@ -183,15 +288,19 @@ spi::KeptPlan& RecountPlan(Source source) {
     return recount_reminders;
 }
 
-std::vector<Datum> SortedUnique(std::vector<int64_t> keys) {
+std::vector<int64_t> SortedUnique(std::vector<int64_t> keys) {
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+}
+
+spi::Param KeyArray(const std::vector<int64_t>& sorted_keys) {
     std::vector<Datum> datums;
-    datums.reserve(keys.size());
-    for (int64_t key : keys) {
+    datums.reserve(sorted_keys.size());
+    for (int64_t key : sorted_keys) {
         datums.push_back(Int64GetDatum(key));
     }
-    return datums;
+    return {INT8ARRAYOID, spi::MakeArray(datums, INT8OID), false};
 }
 
 // Reads the first column (bigint) of every row of the last SPI result.
@@ -210,26 +319,98 @@ std::vector<int64_t> ResultKeys(uint64_t count) {
     return keys;
 }
 
-void Maintain(Source source, std::vector<int64_t> keys) {
+// Steps 2 and 3 of the recount, for `keys` (customer ids, or cart ids for reminders), in an
+// open SPI session.
+void Recount(Source source, std::vector<int64_t> keys) {
+    if (source == Source::Reminders && !keys.empty()) {
+        const uint64_t found = customers_of_carts.Execute({KeyArray(SortedUnique(std::move(keys)))},
+                                                          true, SPI_OK_SELECT);
+        keys = ResultKeys(found);
+    }
     if (keys.empty()) {
         return;
     }
-    spi::Session session;
-    if (source == Source::Reminders) {
-        const Datum carts = spi::MakeArray(SortedUnique(std::move(keys)), INT8OID);
-        const uint64_t found =
-            customers_of_carts.Execute({{INT8ARRAYOID, carts, false}}, true, SPI_OK_SELECT);
-        keys = ResultKeys(found);
+    const std::vector<spi::Param> customers = {KeyArray(SortedUnique(std::move(keys)))};
+    ensure_rows.Execute(customers, false, SPI_OK_INSERT);
+    if (source != Source::Customers) {
+        lock_rows.Execute(customers, false, SPI_OK_SELECT);
+        RecountPlan(source).Execute(customers, false, SPI_OK_INSERT);
     }
-    if (!keys.empty()) {
-        const std::vector<spi::Param> customers = {
-            {INT8ARRAYOID, spi::MakeArray(SortedUnique(std::move(keys)), INT8OID), false}};
-        ensure_rows.Execute(customers, false, SPI_OK_INSERT);
-        if (source != Source::Customers) {
-            lock_rows.Execute(customers, false, SPI_OK_SELECT);
-            RecountPlan(source).Execute(customers, false, SPI_OK_INSERT);
+}
+
+// The new order of a one-order INSERT, copied out of the transition table.
+struct NewOrder {
+    bool single = false; // false: the statement inserted several orders (or none)
+    bool has_customer = false;
+    std::array<Datum, 4> values{}; // customer_id, status, total, placed_at
+};
+
+NewOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
+    NewOrder order;
+    if (tuplestore_tuple_count(rows) != 1) {
+        return order;
+    }
+    order.single = true;
+    const std::array<const char*, 4> columns = {"customer_id", "status", "total", "placed_at"};
+    TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    tuplestore_rescan(rows);
+    if (tuplestore_gettupleslot(rows, true, false, slot)) {
+        bool customer_null = true;
+        for (size_t at = 0; at < columns.size(); ++at) {
+            const int attribute = Attribute(descriptor, columns[at]);
+            bool is_null = false;
+            const Datum value = slot_getattr(slot, attribute, &is_null);
+            if (at == 0) {
+                customer_null = is_null;
+            }
+            if (!is_null) {
+                const Form_pg_attribute form = TupleDescAttr(descriptor, attribute - 1);
+                order.values[at] = datumCopy(value, form->attbyval, form->attlen);
+            }
+        }
+        order.has_customer = !customer_null; // status, total, placed_at are NOT NULL
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    return order;
+}
+
+void AddInsertedOrders(TriggerData* trigger_data) {
+    TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
+    Tuplestorestate* rows = trigger_data->tg_newtable;
+    const NewOrder order = PgCall([=] { return ReadSingleOrder(rows, descriptor); });
+    if (order.single && !order.has_customer) {
+        return; // a guest order: no customer's figures move, and no query is needed
+    }
+    spi::Session session;
+    std::vector<int64_t> missing;
+    if (order.single) {
+        const uint64_t updated = add_one_order.Execute({{INT8OID, order.values[0], false},
+                                                        {TEXTOID, order.values[1], false},
+                                                        {NUMERICOID, order.values[2], false},
+                                                        {TIMESTAMPTZOID, order.values[3], false}},
+                                                       false, SPI_OK_UPDATE);
+        if (updated == 0) {
+            missing.push_back(DatumGetInt64(order.values[0]));
+        }
+    } else {
+        std::vector<int64_t> keys;
+        std::vector<int64_t>* sink = &keys;
+        PgCall([=] { CollectKeys(rows, descriptor, "customer_id", sink); });
+        keys = SortedUnique(std::move(keys));
+        if (!keys.empty()) {
+            lock_rows.Execute({KeyArray(keys)}, false, SPI_OK_SELECT);
+            const int registered =
+                PgCall([=] { return SPI_register_trigger_data(trigger_data); });
+            if (registered != SPI_OK_TD_REGISTER) {
+                throw UserError(ErrorKind::Internal, "could not register the transition tables");
+            }
+            const uint64_t count = add_inserted_orders.Execute({}, false, SPI_OK_UPDATE_RETURNING);
+            const std::vector<int64_t> updated = SortedUnique(ResultKeys(count));
+            std::set_difference(keys.begin(), keys.end(), updated.begin(), updated.end(),
+                                std::back_inserter(missing));
         }
     }
+    Recount(Source::Orders, std::move(missing));
     session.Finish();
 }
 
@@ -252,7 +433,7 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
                         "cartwatch_customer_summary_maintain() must fire AFTER ... FOR EACH "
                         "STATEMENT with one argument");
     }
-    const Source source = ParseSource(trigger->tgargs[0]);
+    const SourceColumns& columns = ParseSource(trigger->tgargs[0]);
 
     if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
         spi::Session session;
@@ -260,27 +441,31 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
         session.Finish();
         return PointerGetDatum(nullptr);
     }
-
-    if (source == Source::Orders && TRIGGER_FIRED_BY_INSERT(event)) {
-        spi::Session session;
-        const int registered = PgCall([=] { return SPI_register_trigger_data(trigger_data); });
-        if (registered != SPI_OK_TD_REGISTER) {
-            throw UserError(ErrorKind::Internal, "could not register the transition tables");
-        }
-        add_inserted_orders.Execute({}, false, SPI_OK_INSERT);
-        session.Finish();
+    if (columns.source == Source::Orders && TRIGGER_FIRED_BY_INSERT(event)) {
+        AddInsertedOrders(trigger_data);
         return PointerGetDatum(nullptr);
     }
 
-    const char* key_column = source == Source::Reminders ? "cart_id" : "customer_id";
     TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
+    Tuplestorestate* old_rows = trigger_data->tg_oldtable;
+    Tuplestorestate* new_rows = trigger_data->tg_newtable;
     std::vector<int64_t> keys;
     std::vector<int64_t>* sink = &keys;
-    for (Tuplestorestate* rows : {trigger_data->tg_oldtable, trigger_data->tg_newtable}) {
-        if (rows != nullptr) {
-            PgCall([=] { CollectKeys(rows, descriptor, key_column, sink); });
+    const SourceColumns* source = &columns;
+    if (TRIGGER_FIRED_BY_UPDATE(event) && old_rows != nullptr && new_rows != nullptr) {
+        PgCall([=] { CollectChangedKeys(old_rows, new_rows, descriptor, source, sink); });
+    } else {
+        for (Tuplestorestate* rows : {old_rows, new_rows}) {
+            if (rows != nullptr) {
+                PgCall([=] { CollectKeys(rows, descriptor, source->key, sink); });
+            }
         }
     }
-    Maintain(source, std::move(keys));
+    if (keys.empty()) {
+        return PointerGetDatum(nullptr);
+    }
+    spi::Session session;
+    Recount(columns.source, std::move(keys));
+    session.Finish();
     return PointerGetDatum(nullptr);
 }

@@ -104,6 +104,9 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
         return {std::nullopt, invalid};
     }
     std::string_view currency = TrimBlanks(text.substr(end));
+    if (!currency.empty() && (currency.front() == ',' || currency.front() == '.')) {
+        return {std::nullopt, invalid}; // "191," is a number cut short, not a currency
+    }
     static constexpr std::array<std::string_view, 9> kCurrencies = {
         "", "zł", "zl", "pln", "eur", "€", "usd", "$", "gbp"};
     bool known_currency = false;

@@ -110,14 +110,21 @@ CREATE TABLE cartwatch.customer_totals (
     first_visit_at             timestamptz,
     last_visit_at              timestamptz,
     reminders_sent             bigint NOT NULL DEFAULT 0
-);
+)
+-- Every write to the shop rewrites its customer's row here, so the row must be cheap to
+-- rewrite: the only index is the primary key, which never changes, so each update can be HOT
+-- (no index entry written) when the page has room for the new version; the free fifth of each
+-- page is that room. An index on a figure (paid_value, for "top customers") would make every
+-- paid order's update write two index entries and cost checkout about a tenth of its speed;
+-- the top-customers list reads this narrow table whole instead (a sequential scan and a top-N
+-- sort: milliseconds at 100,000 customers, see docs/BENCHMARKS.md).
+WITH (fillfactor = 80);
 -- Not registered with pg_extension_config_dump, deliberately: the rows are derived. A restore
 -- replays customers, carts, orders and visits through the triggers, which rebuild every row;
 -- a dumped copy would collide with those rows. After a data-only restore with
 -- --disable-triggers, run cartwatch.rebuild_customer_summary().
 COMMENT ON TABLE cartwatch.customer_totals IS
     'Figures per customer kept current by triggers; read cartwatch.customer_summary. Derived data: not dumped, rebuilt on restore.';
-CREATE INDEX customer_totals_paid_idx ON cartwatch.customer_totals (paid_value DESC, customer_id);
 
 CREATE VIEW cartwatch.customer_totals_live AS
 SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders_value,
@@ -132,8 +139,12 @@ SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders
 COMMENT ON VIEW cartwatch.customer_totals_live IS
     'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
 
+-- A LEFT JOIN although every summary row has its customer (the foreign key, ON DELETE
+-- CASCADE): a query that reads figures only (the top customers by sales, one customer's
+-- counts) then never touches cartwatch.customers, since PostgreSQL drops a left join to a
+-- unique key whose columns nobody reads.
 CREATE VIEW cartwatch.customer_summary AS
-SELECT c.customer_id,
+SELECT t.customer_id,
        c.email::text AS email,
        cartwatch.display_name(c.first_name, c.last_name) AS customer_name,
        CASE WHEN c.registered_at IS NOT NULL THEN 'registered' ELSE 'guest' END AS customer_type,
@@ -168,8 +179,8 @@ SELECT c.customer_id,
        c.newsletter,
        c.partner_offers,
        c.reminder_consent
-  FROM cartwatch.customers AS c
-  JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id;
+  FROM cartwatch.customer_totals AS t
+  LEFT JOIN cartwatch.customers AS c ON c.customer_id = t.customer_id;
 COMMENT ON VIEW cartwatch.customer_summary IS
     'One row per customer: account state, orders (valid/invalid, paid and cancelled value), visits, carts (abandoned now), reminders, loyalty points, consents.';
 

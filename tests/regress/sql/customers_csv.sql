@@ -80,3 +80,39 @@ SELECT outcome, count(*), min(line_number), max(line_number)
           FROM generate_series(1, 10000) AS n))
  GROUP BY outcome ORDER BY outcome;
 SELECT * FROM cartwatch.check_customer_summary();
+
+-- The same 10,000 customers again, all valid this time: the ten rejected above go in, the
+-- others are unchanged. With one bad e-mail among them the file goes row by row, and only that
+-- row is rejected.
+\set header '''ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;'''
+CREATE TEMP TABLE big_file AS
+SELECT :header || E'\r\n' ||
+       string_agg(format('%s;Pan;Jan%s;Nowak;jan%s@example.com;;0,00 zł;1;0;0;01.11.2021 13:00;;',
+                         100000 + n, n, n), E'\r\n' ORDER BY n) AS csv
+  FROM generate_series(1, 10000) AS n;
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv((SELECT csv FROM big_file))
+ GROUP BY outcome ORDER BY outcome;
+SELECT outcome, count(*), min(line_number), max(line_number), min(reason)
+  FROM cartwatch.import_customers_csv((SELECT replace(csv, 'jan777@example.com', 'jan777@') FROM big_file))
+ GROUP BY outcome ORDER BY outcome;
+
+-- Rows that see each other's work are applied one after the other, in line order: a second
+-- row with the same e-mail updates the customer the first one created; a row without an ID
+-- whose e-mail names the customer another row updates by ID sees that row's change.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E';Pan;Twin;One;twin@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Twin;Two;TWIN@example.com;;;1;1;0;;;\r\n'
+    '100001;Pan;Jan;Renamed;jan1.new@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Jan;Second;jan1@example.com;;;1;0;0;;;\r\n');
+SELECT customer_id, first_name, last_name, email, newsletter FROM cartwatch.customers
+ WHERE email IN ('twin@example.com', 'TWIN@example.com', 'jan1.new@example.com', 'jan1@example.com')
+ ORDER BY customer_id;
+-- A new customer's ID that the identity is about to hand out to another row of the file:
+-- row by row, the row without an ID takes it first and the row with it updates that customer.
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
+  FROM cartwatch.customers_customer_id_seq \gset
+SELECT line_number, outcome, customer_id = :next_id AS next_id, reason
+  FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+       E';Pan;Early;Bird;early@example.com;;;1;0;0;;;\r\n' ||
+       format(E'%s;Pan;Late;Comer;late@example.com;;;1;0;0;;;\r\n', :next_id));
+SELECT * FROM cartwatch.check_customer_summary();
