@@ -442,3 +442,138 @@ SELECT * FROM cartwatch.import_customers_csv(
     E'ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;\r\n'
     ';Pan;Paweł;Wąs;pawel.was@poczta.example;;0;1;1;0;01.11.2021 13:00;;\r\n'
     ';Pani;Ewa;Bąk;not an address;;0;1;0;0;;;\r\n');
+
+-- example: cartwatch.reminder_outcome_unknown
+-- The daemon got no reply after the message body: maybe delivered. Recorded per the
+-- lost_lease setting (unknown by default: never sent twice).
+SELECT r.reminder_id, cartwatch.reminder_outcome_unknown(r.reminder_id, 'docs-worker',
+                                                          'no reply after the final dot')
+  FROM cartwatch.claim_reminders('docs-worker', 1) AS r;
+
+-- example: cartwatch.retention_policies
+SELECT target, keep, schedule_interval, last_run_finished, last_status, last_rows_removed, next_run
+  FROM cartwatch.retention_policies;
+
+-- example: cartwatch.retention_runs
+SELECT * FROM cartwatch.retention_runs ORDER BY 1 DESC LIMIT 10;
+
+-- example: cartwatch.retention_targets
+SELECT * FROM cartwatch.retention_targets;
+
+-- example: cartwatch.retention_policy_values
+-- What the shop changed from the defaults (the rows pg_dump keeps).
+SELECT * FROM cartwatch.retention_policy_values;
+
+-- example: cartwatch.add_retention_policy
+SELECT cartwatch.remove_retention_policy('visits');
+SELECT cartwatch.add_retention_policy('visits', '180 days', '1 day');
+
+-- example: cartwatch.alter_retention_policy
+SELECT target, keep, schedule_interval
+  FROM cartwatch.alter_retention_policy('abandoned_carts', keep => '60 days');
+
+-- example: cartwatch.remove_retention_policy
+SELECT cartwatch.remove_retention_policy('product_views', if_exists => true);
+
+-- example: cartwatch.run_retention
+-- A procedure that commits between batches, so it runs outside a transaction block:
+--   CALL cartwatch.run_retention();                          -- every policy, now
+--   CALL cartwatch.run_retention(due_only => true);          -- only the policies that are due
+--   CALL cartwatch.run_retention(target => 'empty_carts', batch_size => 1000);
+-- What it would do next:
+SELECT target, next_run FROM cartwatch.retention_policies ORDER BY next_run;
+
+-- example: cartwatch.retention_next_due
+SELECT cartwatch.retention_next_due() AS next_policy_due;
+
+-- example: cartwatch.retention_worker_pid
+-- The retention worker's process, when cartwatch is in shared_preload_libraries.
+SELECT cartwatch.retention_worker_pid();
+
+-- example: cartwatch.check_retention_intervals
+-- Internal: the check add/alter_retention_policy run on their intervals.
+SELECT cartwatch.check_retention_intervals('90 days', '1 hour');
+
+-- example: cartwatch.store_retention_policy
+-- Internal to add/alter_retention_policy: stores a policy's values.
+SELECT cartwatch.store_retention_policy('visits', '400 days', '1 hour');
+
+-- example: cartwatch.lock_retention_policy
+-- Internal: run_retention takes a policy's lock (an advisory lock) with this.
+SELECT target FROM cartwatch.lock_retention_policy('visits');
+SELECT cartwatch.retention_unlock('visits');
+
+-- example: cartwatch.retention_unlock
+SELECT cartwatch.retention_unlock('visits');
+
+-- example: cartwatch.retention_lock_class
+-- Internal: the first key of the advisory locks retention runs take.
+SELECT cartwatch.retention_lock_class();
+
+-- example: cartwatch.retention_target
+SELECT * FROM cartwatch.retention_target('empty_carts');
+
+-- example: cartwatch.retention_pause
+-- Internal: the pause between batches (the retention_batch_pause setting).
+SELECT cartwatch.retention_pause();
+
+-- example: cartwatch.retention_prepare_run
+-- Internal to run_retention: the targets a run would take on (and locks them).
+SELECT cartwatch.retention_prepare_run(now(), 5000, NULL, false);
+
+-- example: cartwatch.retention_start_run
+-- Internal to run_retention: opens a row of retention_runs.
+SELECT cartwatch.retention_start_run('visits', now(), false);
+
+-- example: cartwatch.retention_run_batch
+-- Internal to run_retention: one batch of one run (run id, batch size).
+SELECT cartwatch.retention_run_batch(cartwatch.retention_start_run('visits', now(), false), 100);
+
+-- example: cartwatch.retention_finish_run
+SELECT cartwatch.retention_finish_run(cartwatch.retention_start_run('visits', now(), false),
+                                      'succeeded', NULL);
+
+-- example: cartwatch.personal_data
+-- Where cartwatch holds personal data, and what erasure does with each place.
+SELECT * FROM cartwatch.personal_data;
+
+-- example: cartwatch.personal_data_rules
+SELECT * FROM cartwatch.personal_data_rules;
+
+-- example: cartwatch.forget_customer
+-- Right to be forgotten: erases what cartwatch holds on customer 5, keeps the orders' money
+-- figures anonymised and the opt-out as a hash; returns what was done per table.
+SELECT * FROM cartwatch.forget_customer(5);
+
+-- example: cartwatch.forget_email
+SELECT * FROM cartwatch.forget_email('gosc.224@poczta.example');
+
+-- example: cartwatch.export_customer
+-- Right of access: everything held about customer 5.
+SELECT jsonb_pretty(cartwatch.export_customer(5));
+
+-- example: cartwatch.export_email
+SELECT jsonb_object_keys(cartwatch.export_email('gosc.224@poczta.example'));
+
+-- example: cartwatch.export_personal_data
+-- Internal to export_customer/export_email: by customer ids and addresses.
+SELECT jsonb_typeof(cartwatch.export_personal_data(ARRAY[5::bigint], ARRAY[]::text[]));
+
+-- example: cartwatch.erase_personal_data
+-- Internal to forget_customer/forget_email: by customer ids and addresses.
+SELECT * FROM cartwatch.erase_personal_data(ARRAY[6::bigint], ARRAY[]::text[], true);
+
+-- example: cartwatch.check_subject_customer
+-- Internal: refuses an unknown or NULL customer before an erasure or export.
+SELECT cartwatch.check_subject_customer(5);
+
+-- example: cartwatch.check_subject_email
+SELECT cartwatch.check_subject_email('  Gosc.224@Poczta.Example ');
+
+-- example: cartwatch.personal_data_subject
+-- Internal: the customers and addresses that belong to one person.
+SELECT * FROM cartwatch.personal_data_subject(ARRAY[5::bigint], ARRAY[]::text[]);
+
+-- example: cartwatch.personal_data_condition
+-- Internal: the WHERE clause erasure builds for a table from its columns.
+SELECT cartwatch.personal_data_condition(ARRAY['customer_id'], ARRAY[]::text[], ARRAY[]::text[]);
