@@ -43,7 +43,8 @@ cleanup() {
     rm -rf "$run_dir"
     exit "$status"
 }
-trap cleanup EXIT
+# INT and TERM too: a demo stopped with Ctrl-C must not leave its servers behind.
+trap cleanup EXIT INT TERM
 
 free_port() {
     local port
