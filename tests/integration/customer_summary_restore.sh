@@ -2,20 +2,8 @@
 # The customer summary is derived data and is not dumped: pg_restore replays customers, carts,
 # items, orders and visits through the summary triggers, which must rebuild it exactly. Notes
 # and wishlists are user data and come back from the dump.
-set -euo pipefail
-cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
-
-source_db=cw_summary_source_$$
-target_db=cw_summary_target_$$
-work=$(mktemp -d)
-cleanup() {
-    dropdb --if-exists "$source_db" 2>/dev/null || true
-    dropdb --if-exists "$target_db" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-createdb "$source_db"
+# shellcheck source=lib/dump_restore.sh
+. "$(dirname "$0")/lib/dump_restore.sh" summary
 psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;

@@ -1,20 +1,8 @@
 #!/usr/bin/env bash
 # pg_dump keeps a shop: dump a database with cartwatch and its data, restore it into a new
 # database, and compare every user-data table, the changed settings and the identity sequences.
-set -euo pipefail
-cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
-
-source_db=cw_dump_source_$$
-target_db=cw_dump_target_$$
-work=$(mktemp -d)
-cleanup() {
-    dropdb --if-exists "$source_db" 2>/dev/null || true
-    dropdb --if-exists "$target_db" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-createdb "$source_db"
+# shellcheck source=lib/dump_restore.sh
+. "$(dirname "$0")/lib/dump_restore.sh" dump
 psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;

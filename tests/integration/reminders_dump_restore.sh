@@ -2,20 +2,8 @@
 # pg_dump keeps the reminder outbox: reminders, suppressions and the link keys survive a dump and
 # restore, so links in e-mails already sent keep working in the restored shop, while new links
 # are signed with the key the restore's own CREATE EXTENSION generated.
-set -euo pipefail
-cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
-
-source_db=cw_reminder_dump_source_$$
-target_db=cw_reminder_dump_target_$$
-work=$(mktemp -d)
-cleanup() {
-    dropdb --if-exists "$source_db" 2>/dev/null || true
-    dropdb --if-exists "$target_db" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-createdb "$source_db"
+# shellcheck source=lib/dump_restore.sh
+. "$(dirname "$0")/lib/dump_restore.sh" reminder_dump
 psql -X -q -v ON_ERROR_STOP=1 -d "$source_db" <<'SQL' >/dev/null
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;
