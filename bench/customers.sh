@@ -273,6 +273,23 @@ lookup_script() { # customer-id-expression source
     echo "       first_visit_at, last_visit_at FROM $2 WHERE customer_id = :id;"
 }
 
+# Rounds of a pgbench script with and without one summary trigger, alternating, so that a burst
+# of other work on the machine lands in one pair rather than deciding the result; the median
+# pair's ratio is the figure.
+with_and_without() { # label trigger script rounds
+    local pairs=() with_triggers without_triggers pair_ratio
+    for round in $(seq 1 "$4"); do
+        with_triggers=$(tps "$3")
+        psql -c "ALTER TABLE cartwatch.orders DISABLE TRIGGER $2"
+        without_triggers=$(tps "$3")
+        psql -c "ALTER TABLE cartwatch.orders ENABLE TRIGGER $2"
+        pair_ratio=$(ratio "$with_triggers" "$without_triggers")
+        pairs+=("$pair_ratio")
+        echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
+    done
+    echo "$1: median ratio $(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$((($4 + 1) / 2))p")"
+}
+
 measure_all() {
     uptime
     measure
@@ -292,24 +309,39 @@ measure_all() {
 
     printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
         "$customers" >"$work/insert.sql"
-    # Rounds of with and without, alternating, so that a burst of other work on the machine lands
-    # in one pair rather than deciding the result; the median pair's ratio is the figure.
-    pairs=()
-    for round in $(seq 1 "$pairs_count"); do
-        with_triggers=$(tps "$work/insert.sql")
-        psql -c "ALTER TABLE cartwatch.orders DISABLE TRIGGER orders_summary_inserted"
-        without_triggers=$(tps "$work/insert.sql")
-        psql -c "ALTER TABLE cartwatch.orders ENABLE TRIGGER orders_summary_inserted"
-        pair_ratio=$(ratio "$with_triggers" "$without_triggers")
-        pairs+=("$pair_ratio")
-        echo "order inserts, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
+    with_and_without "order inserts" orders_summary_inserted "$work/insert.sql" "$pairs_count"
+    for pool in random heaviest; do
+        size=$(psql -At -c "SELECT count(*) FROM public.status_pool WHERE pool = '$pool'")
+        printf '%s\n' "\\set n random(1, $size)" \
+            "UPDATE cartwatch.orders SET status = CASE status WHEN 'returned' THEN 'paid' ELSE 'returned' END" \
+            " WHERE order_id = (SELECT order_id FROM public.status_pool WHERE pool = '$pool' AND n = :n);" \
+            >"$work/status.sql"
+        with_and_without "order status changes ($pool, $size orders)" orders_summary_updated \
+            "$work/status.sql" 3
     done
-    echo "order inserts: median ratio $(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$(((pairs_count + 1) / 2))p")"
     uptime
 }
 
-# The inserts below add orders; they are taken out again afterwards (triggers off, the touched
-# summary rows put back as they were), so that a kept cluster measures the same data next time.
+# The orders whose status the benchmark changes: 10,000 random ones, and the heaviest customer's.
+psql <<'SQL'
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS public.status_pool;
+CREATE TABLE public.status_pool AS
+SELECT 'random' AS pool, row_number() OVER (ORDER BY o.order_id) AS n, o.order_id, o.customer_id, o.status
+  FROM cartwatch.orders AS o
+ WHERE o.order_id IN (SELECT 1 + floor(random() * (SELECT max(order_id) FROM cartwatch.orders))::bigint
+                        FROM generate_series(1, 10000))
+UNION ALL
+SELECT 'heaviest', row_number() OVER (ORDER BY o.order_id), o.order_id, o.customer_id, o.status
+  FROM cartwatch.orders AS o
+ WHERE o.customer_id = (SELECT customer_id FROM cartwatch.customer_totals
+                         ORDER BY orders_count DESC, customer_id LIMIT 1);
+CREATE INDEX ON public.status_pool (pool, n);
+ANALYZE public.status_pool;
+SQL
+# The measurements add orders and change statuses; all of it is undone afterwards (triggers off,
+# the touched summary rows put back as they were), so that a kept cluster measures the same
+# data next time.
 psql -c "SET client_min_messages = warning" \
      -c "DROP TABLE IF EXISTS public.totals_before" \
      -c "CREATE TABLE public.totals_before AS TABLE cartwatch.customer_totals"
@@ -318,11 +350,14 @@ with_install_lock measure_all
 psql <<SQL
 SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS
-SELECT DISTINCT customer_id FROM cartwatch.orders WHERE order_id > $last_order;
+SELECT customer_id FROM cartwatch.orders WHERE order_id > $last_order
+UNION SELECT customer_id FROM public.status_pool;
 DELETE FROM cartwatch.orders WHERE order_id > $last_order;
+UPDATE cartwatch.orders AS o SET status = p.status
+  FROM public.status_pool AS p WHERE o.order_id = p.order_id AND o.status <> p.status;
 DELETE FROM cartwatch.customer_totals WHERE customer_id IN (SELECT customer_id FROM touched);
 INSERT INTO cartwatch.customer_totals
 SELECT b.* FROM public.totals_before AS b WHERE b.customer_id IN (SELECT customer_id FROM touched);
-DROP TABLE public.totals_before;
+DROP TABLE public.totals_before, public.status_pool;
 VACUUM ANALYZE cartwatch.orders, cartwatch.customer_totals;
 SQL

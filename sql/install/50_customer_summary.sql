@@ -186,12 +186,18 @@ COMMENT ON VIEW cartwatch.customer_summary IS
 
 -- section: customer summary maintenance
 
+-- SECURITY DEFINER: the shop's roles that write orders, carts and visits need no right on
+-- customer_totals, carts or reminders for the summary to follow. EXECUTE is closed, so that no
+-- other role can put it on a table of its own, and the function checks that it fires on the
+-- table its argument names.
 CREATE FUNCTION cartwatch.customer_summary_maintain() RETURNS trigger
 AS 'MODULE_PATHNAME', 'cartwatch_customer_summary_maintain'
 LANGUAGE C
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.customer_summary_maintain() IS
     'Statement trigger (C++): recomputes the summary rows of the customers a statement touched. Argument: customers, orders, carts, visits or reminders.';
+REVOKE ALL ON FUNCTION cartwatch.customer_summary_maintain() FROM PUBLIC;
 
 CREATE TRIGGER customers_summary_inserted AFTER INSERT ON cartwatch.customers
     REFERENCING NEW TABLE AS new_rows
