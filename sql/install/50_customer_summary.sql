@@ -8,7 +8,10 @@
 -- zeros when there is nothing). The triggers recompute a touched customer's row from these
 -- views; customer_totals_live joins them for check_customer_summary() and
 -- rebuild_customer_summary(). Recomputing instead of adding deltas keeps the row right however
--- the base rows arrive, in particular when pg_restore replays them through the triggers.
+-- the base rows arrive, in particular when pg_restore replays them through the triggers. Two
+-- writes add their difference instead, where it is exact and a recount would be costly: new
+-- orders, and orders that change status or total but keep their customer and placed_at
+-- (extension/customer_summary.cpp).
 --
 -- Order statuses, in PrestaShop's sense of a "valid" order (payment accepted):
 --   valid    paid, shipped, delivered                 -> paid_value
@@ -196,7 +199,7 @@ LANGUAGE C
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.customer_summary_maintain() IS
-    'Statement trigger (C++): recomputes the summary rows of the customers a statement touched. Argument: customers, orders, carts, visits or reminders.';
+    'Statement trigger (C++): keeps the summary rows of the customers a statement touched current, adding the difference of inserted orders and of status or total changes, recounting otherwise. Argument: customers, orders, carts, visits or reminders.';
 REVOKE ALL ON FUNCTION cartwatch.customer_summary_maintain() FROM PUBLIC;
 
 CREATE TRIGGER customers_summary_inserted AFTER INSERT ON cartwatch.customers
