@@ -53,10 +53,10 @@ build/regress build/isolation:
 .PHONY: test demo deps format daemon
 # Everything a clean Debian machine needs, then every test; see scripts/test.sh.
 test:
-	scripts/test.sh
+	@scripts/test.sh
 # The whole flow on embedded defaults, from carts to reminders in the inbox; see scripts/demo.sh.
 demo:
-	scripts/demo.sh
+	@scripts/demo.sh
 deps:
 	scripts/install-deps.sh
 daemon:

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh test
 
 # One install of the extension at a time on this machine: two checkouts testing at once must not
 # swap each other's cartwatch.so mid-run, so the lock is held until the tests end.
@@ -23,7 +23,8 @@ else
     }
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Tests ON explicitly: `make demo` configures the same tree without them.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARTWATCH_BUILD_TESTS=ON >/dev/null
 cmake --build build -j2
 
 run_dir=$(mktemp -d /tmp/cartwatch-test.XXXXXX)
