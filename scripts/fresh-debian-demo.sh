@@ -173,6 +173,11 @@ stamp() {
 
 failed=0
 summary=()
+# A fresh Debian has no make: the README's Quick start installs it first, as timed here.
+echo "== apt-get install make (the README's first step)"
+t0=$(now)
+in_chroot "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make >/dev/null" </dev/null
+summary+=("apt-get install make: $(seconds_since "$t0") s")
 for target in "${targets[@]}"; do
     echo "== make $target (inside the chroot, as root, CI=true)"
     : >"$log_dir/$target.out"
@@ -197,7 +202,7 @@ for target in "${targets[@]}"; do
         listening=$(ss -ltnpH 2>/dev/null | grep -E "pid=($(echo "$leftover" | paste -sd'|'))," || true)
     fi
     load=$(awk '{ n++; s += $1; if ($1 > max) max = $1 } END { if (n) printf "mean %.2f, max %.2f over %d samples", s / n, max, n }' "$log_dir/load")
-    : >"$log_dir/load"
+    tail -n 1 "$log_dir/load" >"$log_dir/load.last" && mv "$log_dir/load.last" "$log_dir/load"
     summary+=("make $target: exit $status, ${total} s (load average $load)")
     summary+=("$breakdown")
     if [ -n "$leftover" ]; then
