@@ -41,10 +41,10 @@ constexpr std::string_view kLayoutWordsPrefix = "layout.";
 
 // Every name a template may use; see BuildView for where each comes from.
 const std::set<std::string, std::less<>> kViewNames{
-    "shop_name",       "shop_address", "customer_name", "first_name", "items", "name",
+    "shop_name",       "shop_address", "customer_name", "items", "name",
     "quantity",        "unit_price",   "line_total",    "total", "recovery_url",
     "unsubscribe_url", "voucher",      "code",          "value", "expiry",
-    "subject",         "locale",
+    "subject",         "locale",       "first_name",
 };
 
 std::string ReadFile(const fs::path& path) {
