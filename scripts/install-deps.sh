@@ -5,8 +5,8 @@
 #
 #   demo   what `make demo` needs: the compilers, PostgreSQL 15 with its server headers, the
 #          daemon's libraries and the SMTP capture server;
-#   test   all of that, plus what only `make test` uses: GoogleTest, clang's fuzzing runtime,
-#          postfix's smtp-sink and smtp-source, and the openssl tool.
+#   test   all of that, plus what only `make test` uses: GoogleTest, clang's fuzzing runtime
+#          and postfix's smtp-sink and smtp-source.
 #
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
@@ -31,8 +31,6 @@ test_packages=(
     libgtest-dev libgmock-dev
     # clang++ and its libFuzzer/sanitizer runtime build the fuzz targets (tests/fuzz).
     clang libclang-rt-14-dev
-    # DKIM test keys are made with the openssl tool.
-    openssl
     # postfix is wanted for its smtp-sink and smtp-source tools only: no local mail system.
     postfix
 )
