@@ -54,6 +54,7 @@ command -v debootstrap >/dev/null || [ -n "$base" ] || {
 }
 
 root=$(mktemp -d /var/tmp/cartwatch-fresh.XXXXXX)
+chmod 755 "$root" # it becomes /: mktemp's 0700 would lock out _apt, postgres and every other user
 log_dir=$(mktemp -d /tmp/cartwatch-fresh-log.XXXXXX)
 sampler_pid=
 mounted=()
