@@ -54,7 +54,6 @@ command -v debootstrap >/dev/null || [ -n "$base" ] || {
 }
 
 root=$(mktemp -d /var/tmp/cartwatch-fresh.XXXXXX)
-chmod 755 "$root" # it becomes /: mktemp's 0700 would lock out _apt, postgres and every other user
 log_dir=$(mktemp -d /tmp/cartwatch-fresh-log.XXXXXX)
 sampler_pid=
 mounted=()
@@ -130,6 +129,8 @@ else
         echo "   pristine copy kept in $save_base (use --base $save_base next time)"
     fi
 fi
+# It becomes /: mktemp's 0700 (or a copy of it) would lock out _apt, postgres and every other user.
+chmod 755 "$root"
 echo "   root ready in $(seconds_since "$started") s"
 # A chroot has no init system: without this, installing postgresql-15 would start Debian's own
 # "main" cluster on the host's network, where nothing would ever stop it. (On a real machine
