@@ -90,8 +90,8 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
     // A transaction of its own: the carts of the returned rows stay share-locked until commit.
     pqxx::work tx(*connection_);
     const pqxx::result rows = tx.exec_params(
-        "SELECT reminder_id, step, attempt, cart_id, email, display_name, locale, currency, "
-        "items::text, total::text, recovery_token, unsubscribe_token, message_key "
+        "SELECT reminder_id, step, attempt, cart_id, email, display_name, first_name, locale, "
+        "currency, items::text, total::text, recovery_token, unsubscribe_token, message_key "
         "FROM cartwatch.claim_reminders($1, $2, make_interval(secs => $3))",
         worker_, max_count, static_cast<double>(lease.count()) / 1000.0);
     tx.commit();
@@ -106,6 +106,9 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
         r.email = row["email"].as<std::string>("");
         if (!row["display_name"].is_null()) {
             r.display_name = row["display_name"].as<std::string>();
+        }
+        if (!row["first_name"].is_null()) {
+            r.first_name = row["first_name"].as<std::string>();
         }
         r.locale = row["locale"].as<std::string>("en");
         r.currency = row["currency"].as<std::string>("");
@@ -204,7 +207,7 @@ ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& ste
     pqxx::nontransaction tx(*connection_);
     const pqxx::result rows =
         tx.exec_params("SELECT f.email, f.display_name, coalesce($2, f.locale), f.currency, "
-                       "content.items::text, content.total::text, f.veto "
+                       "content.items::text, content.total::text, f.veto, f.first_name "
                        "FROM cartwatch.cart_reminder_facts(ARRAY[$1]::bigint[], now()) AS f "
                        "CROSS JOIN LATERAL cartwatch.cart_content($1) AS content",
                        cart_id, locale);
@@ -219,6 +222,9 @@ ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& ste
     r.email = row[0].as<std::string>("");
     if (!row[1].is_null()) {
         r.display_name = row[1].as<std::string>();
+    }
+    if (!row[7].is_null()) {
+        r.first_name = row[7].as<std::string>();
     }
     r.locale = row[2].as<std::string>("en");
     r.currency = row[3].as<std::string>("");

@@ -44,7 +44,7 @@ const std::set<std::string, std::less<>> kViewNames{
     "shop_name",       "shop_address", "customer_name", "items", "name",
     "quantity",        "unit_price",   "line_total",    "total", "recovery_url",
     "unsubscribe_url", "voucher",      "code",          "value", "expiry",
-    "subject",         "locale",
+    "subject",         "locale",       "first_name",
 };
 
 std::string ReadFile(const fs::path& path) {
@@ -350,6 +350,9 @@ Result<data> TemplateSet::Impl::BuildView(const ReminderMessage& message,
     // false (not "") so templates can branch with {{#customer_name}} and
     // {{^customer_name}}: an empty string is truthy in kainjow's Mustache.
     view.set("customer_name", customer.empty() ? data(false) : data(customer));
+    // The greeting's name; false likewise, so each language words its nameless greeting.
+    const std::string first_name = SanitizeSingleLine(message.first_name);
+    view.set("first_name", first_name.empty() ? data(false) : data(first_name));
     view.set("recovery_url", message.recovery_url);
     view.set("unsubscribe_url", message.unsubscribe_url);
 

@@ -59,10 +59,11 @@ TEST(TemplateSetTest, RendersEveryStepInEveryLanguageCompletely) {
             ExpectNoLeftoverTags(*content);
             EXPECT_EQ(language, content->locale);
             EXPECT_EQ(language + "/" + std::string(StepTemplateName(step)), content->template_name);
-            // Every value must reach both bodies.
+            // Every value must reach both bodies; the greeting uses the first name only.
             const std::string total = *FormatMoney(message.total, message.currency, language);
             for (const std::string* body : {&content->text, &content->html}) {
-                EXPECT_THAT(*body, HasSubstr(message.customer_name));
+                EXPECT_THAT(*body, HasSubstr(message.first_name));
+                EXPECT_THAT(*body, Not(HasSubstr(message.customer_name)));
                 EXPECT_THAT(*body, HasSubstr(total));
                 EXPECT_THAT(*body, HasSubstr(message.shop.address));
                 EXPECT_THAT(*body, HasSubstr(message.recovery_url));
@@ -104,15 +105,39 @@ TEST(TemplateSetTest, ShowsWordsInTheRightLanguage) {
     EXPECT_THAT(fr->text, HasSubstr("1\u202f234,50\u00a0€"));
 }
 
-TEST(TemplateSetTest, GuestsGetAPoliteGreeting) {
+TEST(TemplateSetTest, GreetsByFirstName) {
+    const std::map<std::string, std::string> greetings{{"en", "Hi Emma,"},
+                                                       {"pl", "Cześć Zofia!"},
+                                                       {"de", "Hallo Jürgen,"},
+                                                       {"fr", "Bonjour Hélène,"}};
+    for (const auto& [language, greeting] : greetings) {
+        for (const ReminderStep step : {ReminderStep::kFirst, ReminderStep::kSecond}) {
+            const auto content = Templates().Render(samples::Typical(language, step));
+            ASSERT_TRUE(content.ok());
+            EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+            EXPECT_THAT(content->html, HasSubstr(">" + greeting + "</p>"));
+        }
+    }
+}
+
+TEST(TemplateSetTest, GuestsAndCustomersWithoutAFirstNameGetAPoliteGreeting) {
     const std::map<std::string, std::string> greetings{
         {"en", "Hello,"}, {"pl", "Dzień dobry!"}, {"de", "Guten Tag,"}, {"fr", "Bonjour,"}};
     for (const auto& [language, greeting] : greetings) {
-        ReminderMessage message = samples::Typical(language, ReminderStep::kFirst);
-        message.customer_name = " \r\n";
-        const auto content = Templates().Render(message);
-        ASSERT_TRUE(content.ok());
-        EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+        ReminderMessage guest = samples::Typical(language, ReminderStep::kFirst);
+        guest.customer_name = " \r\n";
+        guest.first_name = " \r\n";
+        // A shop that only knows the surname: "Hi Kowalska," would be worse than no name.
+        ReminderMessage surname_only = samples::Typical(language, ReminderStep::kSecond);
+        surname_only.customer_name = "Kowalska";
+        surname_only.first_name.clear();
+        for (const ReminderMessage* message : {&guest, &surname_only}) {
+            const auto content = Templates().Render(*message);
+            ASSERT_TRUE(content.ok());
+            EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+            EXPECT_THAT(content->html, HasSubstr(">" + greeting + "</p>"));
+            EXPECT_THAT(content->text, Not(HasSubstr("Kowalska")));
+        }
     }
 }
 
@@ -136,7 +161,7 @@ TEST(TemplateSetTest, VoucherOnlyInSecondReminder) {
 TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
     ReminderMessage message = samples::Typical("en", ReminderStep::kSecond);
     message.items[0].name = "<script>alert('x')</script> & \"more\"";
-    message.customer_name = "<b>Emma</b>";
+    message.first_name = "<b>Emma</b>";
     message.shop.name = "A&B <Shop>";
     message.shop.address = "<i>street</i>";
     message.voucher->code = "<CODE>";
@@ -144,6 +169,7 @@ TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
     ASSERT_TRUE(content.ok());
     EXPECT_THAT(content->html, Not(HasSubstr("<script")));
     EXPECT_THAT(content->html, Not(HasSubstr("<b>Emma")));
+    EXPECT_THAT(content->html, HasSubstr("Hi &lt;b&gt;Emma&lt;/b&gt;,"));
     EXPECT_THAT(content->html, Not(HasSubstr("<Shop>")));
     EXPECT_THAT(content->html, Not(HasSubstr("<i>street")));
     EXPECT_THAT(content->html, Not(HasSubstr("<CODE>")));
@@ -159,7 +185,7 @@ TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
 TEST(TemplateSetTest, StripsControlsAndInvalidUtf8FromValues) {
     ReminderMessage message = samples::Typical("pl", ReminderStep::kFirst);
     message.items[0].name = "Kubek\r\n\x01\xFF";
-    message.customer_name = "Zofia\x1B[31m";
+    message.first_name = "Zofia\x1B[31m";
     const auto content = Templates().Render(message);
     ASSERT_TRUE(content.ok());
     EXPECT_THAT(content->text, HasSubstr("- Kubek \xEF\xBF\xBD\n"));
