@@ -4,7 +4,8 @@
 #             smtp-sink on loopback over CONCURRENCY connections kept open (-d): pure SMTP.
 #   cartwatchd: the same number of due reminders, the same sink, the same concurrency; each
 #             one claimed, rendered (templates, MIME), sent and completed in the database.
-# Prints both rates, their ratio, and cartwatchd's peak resident memory (VmHWM).
+# Prints both rates, their ratio, cartwatchd's peak resident memory (VmHWM), and where the CPU
+# went: milliseconds per reminder in the daemon and in its PostgreSQL backend.
 #
 #   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
 #                                                 installed, and the CMake build in build/)
@@ -34,6 +35,10 @@ free_port() {
     done
 }
 now() { date +%s.%N; }
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
 
 # The sink: accepts everything, keeps nothing (no -d), answers at once.
 port=$(free_port)
@@ -104,6 +109,11 @@ done
 daemon_seconds=$(psql -c "SELECT extract(epoch FROM max(finished_at) - min(claimed_at))
                             FROM cartwatch.reminders")
 peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
+daemon_cpu=$(cpu_seconds "$daemon_pid")
+backend_pid=$(psql -c "SELECT pid FROM pg_stat_activity
+                        WHERE datname = current_database() AND application_name = 'cartwatchd'
+                         ORDER BY backend_start LIMIT 1")
+backend_cpu=$(cpu_seconds "$backend_pid")
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || true
 daemon_pid=
@@ -115,3 +125,5 @@ printf 'smtp-source (baseline): %8.1f messages/s  (%.2f s)\n' "$baseline_rate" "
 printf 'cartwatchd:             %8.1f reminders/s (%.2f s)\n' "$daemon_rate" "$daemon_seconds"
 printf 'ratio cartwatchd/smtp-source: %.0f%%\n' "$(echo "100 * $daemon_rate / $baseline_rate" | bc -l)"
 printf 'cartwatchd peak RSS: %.1f MB\n' "$(echo "$peak_kb / 1024" | bc -l)"
+printf 'CPU per reminder: cartwatchd %.3f ms, its PostgreSQL backend %.3f ms\n' \
+    "$(echo "1000 * $daemon_cpu / $messages" | bc -l)" "$(echo "1000 * $backend_cpu / $messages" | bc -l)"
