@@ -5,7 +5,8 @@
 #   cartwatchd: the same number of due reminders, the same sink, the same concurrency; each
 #             one claimed, rendered (templates, MIME), sent and completed in the database.
 # Prints both rates, their ratio, cartwatchd's peak resident memory (VmHWM), and where the CPU
-# went: milliseconds per reminder in the daemon and in its PostgreSQL backend.
+# went, in milliseconds per message: smtp-source and the sink for the baseline; the daemon, its
+# PostgreSQL backend and the sink for cartwatchd.
 #
 #   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
 #                                                 installed, and the CMake build in build/)
@@ -34,7 +35,6 @@ free_port() {
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }
-now() { date +%s.%N; }
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() {
     awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
@@ -94,10 +94,14 @@ TOML
 cart=$(psql -c "SELECT min(cart_id) FROM cartwatch.carts")
 size=$("$daemon" --config "$work/cartwatchd.toml" preview --cart "$cart" | wc -c)
 
-start=$(now)
-/usr/sbin/smtp-source -d -s "$concurrency" -m "$messages" -l "$size" \
-    -f sklep@shop.example -t customer@example.com 127.0.0.1:"$port"
-baseline_seconds=$(echo "$(now) - $start" | bc)
+sink_cpu_start=$(cpu_seconds "$sink_pid")
+# The shell's `time` reports smtp-source's elapsed, user and system seconds on the last line.
+source_times=$( { TIMEFORMAT='%3R %3U %3S'; time /usr/sbin/smtp-source -d -s "$concurrency" \
+    -m "$messages" -l "$size" -f sklep@shop.example -t customer@example.com \
+    127.0.0.1:"$port" >/dev/null; } 2>&1 | tail -n 1)
+baseline_seconds=$(echo "$source_times" | awk '{ print $1 }')
+source_cpu=$(echo "$source_times" | awk '{ print $2 + $3 }')
+sink_cpu_baseline=$(cpu_seconds "$sink_pid")
 
 "$daemon" --config "$work/cartwatchd.toml" run >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
@@ -114,6 +118,7 @@ backend_pid=$(psql -c "SELECT pid FROM pg_stat_activity
                         WHERE datname = current_database() AND application_name = 'cartwatchd'
                          ORDER BY backend_start LIMIT 1")
 backend_cpu=$(cpu_seconds "$backend_pid")
+sink_cpu_daemon=$(cpu_seconds "$sink_pid")
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || true
 daemon_pid=
@@ -125,5 +130,9 @@ printf 'smtp-source (baseline): %8.1f messages/s  (%.2f s)\n' "$baseline_rate" "
 printf 'cartwatchd:             %8.1f reminders/s (%.2f s)\n' "$daemon_rate" "$daemon_seconds"
 printf 'ratio cartwatchd/smtp-source: %.0f%%\n' "$(echo "100 * $daemon_rate / $baseline_rate" | bc -l)"
 printf 'cartwatchd peak RSS: %.1f MB\n' "$(echo "$peak_kb / 1024" | bc -l)"
-printf 'CPU per reminder: cartwatchd %.3f ms, its PostgreSQL backend %.3f ms\n' \
-    "$(echo "1000 * $daemon_cpu / $messages" | bc -l)" "$(echo "1000 * $backend_cpu / $messages" | bc -l)"
+per_message() { echo "1000 * ($1) / $messages" | bc -l; }
+printf 'CPU per message, baseline: smtp-source %.3f ms, smtp-sink %.3f ms\n' \
+    "$(per_message "$source_cpu")" "$(per_message "$sink_cpu_baseline - $sink_cpu_start")"
+printf 'CPU per reminder, cartwatchd: daemon %.3f ms, its PostgreSQL backend %.3f ms, smtp-sink %.3f ms\n' \
+    "$(per_message "$daemon_cpu")" "$(per_message "$backend_cpu")" \
+    "$(per_message "$sink_cpu_daemon - $sink_cpu_baseline")"
