@@ -185,6 +185,11 @@ SELECT step, state, cancel_reason, count(*)
 -- example: cartwatch.cart_content
 SELECT jsonb_pretty(items), total FROM cartwatch.cart_content(1);
 
+-- example: cartwatch.cart_contents
+-- A whole claim's carts at once; an empty cart (or an unknown id) has no lines and total 0.
+SELECT cart_id, jsonb_array_length(items) AS lines, total
+  FROM cartwatch.cart_contents(ARRAY[1, 2, 3, 999999]);
+
 -- example: cartwatch.claim_reminders
 -- What cartwatchd does in a transaction of its own: claim, render, send, report.
 SELECT cartwatch.schedule_reminders();
@@ -205,6 +210,23 @@ SELECT cartwatch.complete_reminder(c.reminder_id, 'mailer-1',
                                    subject => 'You left something in your cart',
                                    template => c.locale || '/' || c.step || '_reminder')
   FROM cartwatch.claim_reminders('mailer-1', 1) AS c;
+
+-- example: cartwatch.complete_reminders
+-- What cartwatchd does: the outcomes of many sends in one statement; refused ones come back.
+SELECT cartwatch.schedule_reminders();
+WITH claimed AS (
+    SELECT * FROM cartwatch.claim_reminders('mailer-1', 10)
+), sent AS (
+    SELECT coalesce(array_agg(reminder_id), '{}') AS ids,
+           coalesce(array_agg('<' || message_key || '@shop.example>'), '{}') AS message_ids,
+           coalesce(array_agg('250 2.0.0 Ok: queued'::text), '{}') AS replies,
+           coalesce(array_agg('You left something in your cart'::text), '{}') AS subjects,
+           coalesce(array_agg(locale || '/' || step || '_reminder'), '{}') AS templates
+      FROM claimed
+)
+SELECT refused.*
+  FROM sent, cartwatch.complete_reminders('mailer-1', sent.ids, sent.message_ids, sent.replies,
+                                          sent.subjects, sent.templates) AS refused;
 
 -- example: cartwatch.fail_reminder
 -- A 4xx reply: retried after a backoff. A 5.1.1 reply would pass permanent and suppress.

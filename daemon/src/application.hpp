@@ -87,6 +87,7 @@ private:
     void OnSendResult(SendResult result);
     void FlushReports();
     void RequestFlush();
+    void FlushSoon();
     OutboxReport ToOutboxReport(const PendingReport& report) const;
     void ReleaseHeldWhenIdle();
     void EnterPause(const SmtpVerdict& verdict);
@@ -121,6 +122,7 @@ private:
     boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer retention_timer_;
+    boost::asio::steady_timer flush_timer_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> database_socket_;
 
     Outbox outbox_;
@@ -142,6 +144,7 @@ private:
     bool cycle_posted_ = false;
     bool full_cycle_wanted_ = false;
     bool flush_posted_ = false;
+    bool flush_timer_armed_ = false;
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
     bool retention_available_ = true;

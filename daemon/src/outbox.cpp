@@ -7,6 +7,17 @@
 #include <utility>
 
 namespace cartwatch {
+namespace {
+
+std::string Join(const std::vector<std::string>& values) {
+    std::string joined;
+    for (const std::string& value : values) {
+        joined += (joined.empty() ? "" : ",") + value;
+    }
+    return joined;
+}
+
+} // namespace
 
 struct Outbox::Listener final : pqxx::notification_receiver {
     Listener(pqxx::connection_base& connection)
@@ -122,32 +133,68 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
     return claimed;
 }
 
-void Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
+std::string TextArrayLiteral(const std::vector<std::string>& values) {
+    std::string literal = "{";
+    for (const std::string& value : values) {
+        if (literal.size() > 1) {
+            literal += ',';
+        }
+        // Quoted, every element: inside quotes only " and \ need a backslash.
+        literal += '"';
+        for (const char c : value) {
+            if (c == '"' || c == '\\') {
+                literal += '\\';
+            }
+            literal += c;
+        }
+        literal += '"';
+    }
+    return literal + "}";
+}
+
+std::vector<RefusedReport> Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
     pqxx::work tx(*connection_);
     const std::string worker = tx.quote(worker_);
-    std::string sql;
+    std::vector<std::string> ids, message_ids, replies, subjects, templates;
+    std::string failures;
     for (const OutboxReport& r : reports) {
         const std::string id = std::to_string(r.reminder_id);
         switch (r.kind) {
         case OutboxReport::Kind::kComplete:
-            sql += "SELECT cartwatch.complete_reminder(" + id + ", " + worker + ", " +
-                   tx.quote(r.message_id) + ", " + tx.quote(r.detail) + ", " + tx.quote(r.subject) +
-                   ", " + tx.quote(r.template_name) + ");\n";
+            ids.push_back(id);
+            message_ids.push_back(r.message_id);
+            replies.push_back(r.detail);
+            subjects.push_back(r.subject);
+            templates.push_back(r.template_name);
             break;
         case OutboxReport::Kind::kFail:
-            sql += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
-                   tx.quote(r.detail) + ", " + (r.permanent ? "true" : "false") + ", " +
-                   (r.suppress ? "true" : "false") + ");\n";
+            failures += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
+                        tx.quote(r.detail) + ", " + (r.permanent ? "true" : "false") + ", " +
+                        (r.suppress ? "true" : "false") + ");\n";
             break;
         case OutboxReport::Kind::kUnknown:
-            sql += "SELECT cartwatch.reminder_outcome_unknown(" + id + ", " + worker + ", " +
-                   tx.quote(r.detail) + ");\n";
+            failures += "SELECT cartwatch.reminder_outcome_unknown(" + id + ", " + worker + ", " +
+                        tx.quote(r.detail) + ");\n";
             break;
         }
     }
-    // Values are quoted by libpq (tx.quote), so one simple-protocol string carries them all.
-    tx.exec(sql);
+    std::vector<RefusedReport> refused;
+    if (!ids.empty()) {
+        const pqxx::result rows = tx.exec_params(
+            "SELECT reminder_id, refusal FROM cartwatch.complete_reminders($1, $2::bigint[], "
+            "$3::text[], $4::text[], $5::text[], $6::text[])",
+            worker_, "{" + Join(ids) + "}", TextArrayLiteral(message_ids),
+            TextArrayLiteral(replies), TextArrayLiteral(subjects), TextArrayLiteral(templates));
+        for (const pqxx::row& row : rows) {
+            refused.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>("")});
+        }
+    }
+    if (!failures.empty()) {
+        // Values are quoted by libpq (tx.quote), so one simple-protocol string carries them all.
+        tx.exec(failures);
+    }
     tx.commit();
+    return refused;
 }
 
 int Outbox::Release() {

@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace cartwatch {
 namespace {
@@ -313,6 +314,79 @@ TEST_F(BrokenTemplatesTest, LayoutWordMissingInOneLanguage) {
 TEST_F(BrokenTemplatesTest, NoEnglishFallback) {
     fs::remove_all(root_ / "en");
     EXPECT_THAT(LoadError(), HasSubstr("fallback"));
+}
+
+// Partials are pasted into the templates at load: a cycle would never end.
+TEST_F(BrokenTemplatesTest, PartialThatIncludesItself) {
+    Write("_layout/footer.txt", "{{shop_name}}\n{{> text_footer}}\n");
+    EXPECT_THAT(LoadError(), HasSubstr("partial text_footer includes itself"));
+    Write("_layout/footer.txt", "{{shop_name}}\n{{> text_items}}\n");
+    Write("_layout/items.txt", "{{#items}}{{name}}{{/items}}\n{{>text_footer}}\n");
+    EXPECT_THAT(LoadError(), HasSubstr("includes itself"));
+}
+
+// The same fixture for sets that load: an edited copy of the real templates.
+class EditedTemplatesTest : public BrokenTemplatesTest {};
+
+TEST_F(EditedTemplatesTest, PartialsInsidePartialsRender) {
+    Write("_layout/footer.txt", "{{> text_items}}\nFooter of {{ shop_name }}\n");
+    const TemplateSet templates(root_);
+    const ReminderMessage message = samples::Typical("en", ReminderStep::kFirst);
+    const auto content = templates.Render(message);
+    ASSERT_TRUE(content.ok()) << content.error();
+    EXPECT_THAT(content->text, HasSubstr("Footer of " + message.shop.name));
+    // The items list now shows twice: in the body and in the footer.
+    const std::string& first_item = message.items.front().name;
+    const std::size_t once = content->text.find(first_item);
+    ASSERT_NE(std::string::npos, once);
+    EXPECT_NE(std::string::npos, content->text.find(first_item, once + 1));
+}
+
+// Each thread renders with its own copy of the parsed templates; a new set
+// (a reload) must replace that copy, and the old set must still render as it
+// did for whoever holds it.
+TEST_F(EditedTemplatesTest, AThreadRendersWithTheSetItIsGiven) {
+    const ReminderMessage message = samples::Typical("de", ReminderStep::kFirst);
+    const TemplateSet before(root_);
+    const auto old_content = before.Render(message);
+    ASSERT_TRUE(old_content.ok()) << old_content.error();
+    Write("de/first_reminder.subject", "Neu: {{shop_name}}\n");
+    const TemplateSet after(root_);
+    const auto new_content = after.Render(message);
+    ASSERT_TRUE(new_content.ok()) << new_content.error();
+    EXPECT_EQ("Neu: " + message.shop.name, new_content->subject);
+    const auto old_again = before.Render(message);
+    ASSERT_TRUE(old_again.ok()) << old_again.error();
+    EXPECT_EQ(old_content->subject, old_again->subject);
+    EXPECT_NE(old_content->subject, new_content->subject);
+}
+
+TEST(TemplateSetTest, ThreadsRenderTheSameBytesAtOnce) {
+    const std::vector<samples::Sample> samples = samples::GoldenSamples();
+    std::vector<RenderedContent> expected;
+    for (const samples::Sample& sample : samples) {
+        expected.push_back(*Templates().Render(sample.message));
+    }
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < mismatches.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 50; ++round) {
+                for (std::size_t i = 0; i < samples.size(); ++i) {
+                    const auto content = Templates().Render(samples[i].message);
+                    if (!content.ok() || content->html != expected[i].html ||
+                        content->text != expected[i].text ||
+                        content->subject != expected[i].subject) {
+                        mismatches[t]++;
+                    }
+                }
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(std::vector<int>(4, 0), mismatches);
 }
 
 } // namespace
