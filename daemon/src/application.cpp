@@ -725,6 +725,14 @@ void Application::Reload() {
     render_config_ = std::make_shared<const Config>(config_);
     spdlog::info("configuration reloaded ({} language(s) of templates)",
                  templates_->Locales().size());
+    if (metrics_.sending_paused && !metrics_.draining) {
+        // The new settings may be the fix (a password, a CA file): try them now rather than
+        // at the end of the backoff. A held reminder is still released before it is retried.
+        resume_timer_.cancel();
+        smtp_backoff_.Reset();
+        metrics_.sending_paused = false;
+        spdlog::info("sending resumes with the new SMTP settings");
+    }
     // Rendered messages keep what they were rendered with; the next claim uses the new set.
     RequestCycle();
 }
