@@ -723,7 +723,10 @@ void Application::Reload() {
     templates_ = std::move(templates);
     config_ = std::move(fresh);
     render_config_ = std::make_shared<const Config>(config_);
-    spdlog::info("configuration reloaded ({} language(s) of templates)",
+    spdlog::info("configuration reloaded: {}, {} language(s) of templates",
+                 config_.smtp.rate_per_second > 0
+                     ? fmt::format("at most {} per second", config_.smtp.rate_per_second)
+                     : std::string("no rate limit"),
                  templates_->Locales().size());
     if (metrics_.sending_paused && !metrics_.draining) {
         // The new settings may be the fix (a password, a CA file): try them now rather than
