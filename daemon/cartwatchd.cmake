@@ -38,6 +38,7 @@ add_library(cartwatchd_core STATIC
     ${cartwatchd_dir}/src/rate_limiter.cpp
     ${cartwatchd_dir}/src/reminder_job.cpp
     ${cartwatchd_dir}/src/reminder_rendering.cpp
+    ${cartwatchd_dir}/src/retention_runner.cpp
     ${cartwatchd_dir}/src/sender_pool.cpp
     ${cartwatchd_dir}/src/smtp_reply.cpp
     ${cartwatchd_dir}/src/smtp_sender.cpp

@@ -20,6 +20,7 @@
 #include "outbox.hpp"
 #include "rate_limiter.hpp"
 #include "reminder_job.hpp"
+#include "retention_runner.hpp"
 #include "sender_pool.hpp"
 #include "template_renderer.hpp"
 
@@ -144,9 +145,9 @@ private:
     bool flush_posted_ = false;
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
-    bool retention_available_ = true;
     bool finished_ = false;
     std::chrono::steady_clock::time_point last_retention_{};
+    std::optional<RetentionStatus> retention_status_; // what the last check found
     std::string pause_reason_;
     int exit_code_ = 0;
 
