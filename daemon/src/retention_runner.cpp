@@ -51,9 +51,9 @@ RetentionOutcome RetentionRunner::RunDue() {
     tx.exec("SET statement_timeout = 0");
     // retention_runner_status() came with the retention roles; a cartwatch that has
     // run_retention but not it is treated as not granted (its steps ran as the caller).
-    const pqxx::row found = tx.exec1(
-        "SELECT current_user, to_regproc('cartwatch.run_retention') IS NOT NULL, "
-        "to_regproc('cartwatch.retention_runner_status') IS NOT NULL");
+    const pqxx::row found =
+        tx.exec1("SELECT current_user, to_regproc('cartwatch.run_retention') IS NOT NULL, "
+                 "to_regproc('cartwatch.retention_runner_status') IS NOT NULL");
     outcome.role = found[0].as<std::string>();
     if (!found[1].as<bool>()) {
         outcome.status = RetentionStatus::kNoRetention;

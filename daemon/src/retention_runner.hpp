@@ -11,10 +11,10 @@
 namespace cartwatch {
 
 enum class RetentionStatus {
-    kRan,          // the due policies ran (perhaps none was due)
-    kNoRetention,  // this cartwatch has no retention policies
-    kWorker,       // the background worker runs them in this database
-    kNotGranted,   // this role may not: the extension's owner has to grant_retention() it
+    kRan,         // the due policies ran (perhaps none was due)
+    kNoRetention, // this cartwatch has no retention policies
+    kWorker,      // the background worker runs them in this database
+    kNotGranted,  // this role may not: the extension's owner has to grant_retention() it
 };
 
 // One line run_retention reported: a policy's result, or a warning when it failed.
@@ -25,7 +25,7 @@ struct RetentionNotice {
 
 struct RetentionOutcome {
     RetentionStatus status = RetentionStatus::kRan;
-    std::string role;                 // the role the daemon connects as
+    std::string role;                     // the role the daemon connects as
     std::vector<RetentionNotice> notices; // what run_retention reported, a line per policy run
 };
 

@@ -41,8 +41,8 @@ struct SmtpTransport::Impl {
     const std::string* payload = nullptr;
     std::size_t offset = 0;
     SmtpTranscript* transcript = nullptr;
-    std::string pending_line; // a reply line split across debug callbacks
-    bool quitting = false;    // QUIT was sent: what follows is not about the message
+    std::string pending_line;      // a reply line split across debug callbacks
+    bool quitting = false;         // QUIT was sent: what follows is not about the message
     bool in_sasl_exchange = false; // a 334 came: the next line out is an AUTH response
 
     static std::size_t Read(char* buffer, std::size_t size, std::size_t count, void* user) {

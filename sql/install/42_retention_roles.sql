@@ -18,6 +18,9 @@ ALTER FUNCTION cartwatch.retention_run_batch(bigint, integer) SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_finish_run(bigint, text, text) SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_pause() SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_unlock(text) SECURITY DEFINER;
+-- pg_stat_activity hides other roles' backend types from a role without pg_read_all_stats,
+-- so cartwatchd's role would never see the worker: the pid is no secret, ask as the owner.
+ALTER FUNCTION cartwatch.retention_worker_pid() SECURITY DEFINER;
 
 CREATE FUNCTION cartwatch.retention_functions() RETURNS regprocedure[]
 LANGUAGE sql IMMUTABLE

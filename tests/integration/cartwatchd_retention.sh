@@ -37,10 +37,7 @@ cw_write_config
 # 1. Not granted: one clear line, nothing removed, no crash loop.
 cw_start_daemon plain
 cw_wait_for 20 sent "SELECT state FROM cartwatch.reminders WHERE email = 'anna@example.com'"
-for _ in $(seq 1 100); do
-    grep -q "retention policies not run" "$CW_WORK/plain.log" && break
-    sleep 0.1
-done
+cw_wait_for_log 10 plain.log "retention policies not run" || true
 grep -q "retention policies not run: role $CW_ROLE may not run them. As the extension's owner, run SELECT cartwatch.grant_retention('$CW_ROLE')" \
     "$CW_WORK/plain.log" || cw_fail "no clear line about the missing grant"
 sleep 2
@@ -66,10 +63,7 @@ cw_wait_for 30 "succeeded:2 succeeded:5" \
 [ "$(cw_sql -c "SELECT count(*) FROM cartwatch.cart_items AS i
                  WHERE NOT EXISTS (SELECT 1 FROM cartwatch.carts AS c WHERE c.cart_id = i.cart_id)")" = 0 ] ||
     cw_fail "cart items outlived their carts"
-for _ in $(seq 1 50); do
-    grep -q "retention visits: removed 5 rows" "$CW_WORK/granted.log" && break
-    sleep 0.1
-done
+cw_wait_for_log 5 granted.log "retention visits: removed 5 rows" || true
 grep -q "retention visits: removed 5 rows older than" "$CW_WORK/granted.log" ||
     cw_fail "the log does not say what retention removed"
 grep -q "retention abandoned_carts: removed 2 rows" "$CW_WORK/granted.log" ||

@@ -87,10 +87,7 @@ metrics_port=$(cw_free_port)
 smtp_config "smtp://127.0.0.1:$CW_SMTP_PORT" "ca_file = \"$tls/ca.pem\"" \
     "metrics_listen = \"127.0.0.1:$metrics_port\""
 cw_start_daemon main
-for _ in $(seq 1 100); do
-    grep -q "SMTP server unusable" "$CW_WORK/main.log" && break
-    sleep 0.1
-done
+cw_wait_for_log 10 main.log "SMTP server unusable" || true
 grep -q "SMTP server unusable (config_fault: 535 5.7.8 .*the server refused the login: check smtp.username" \
     "$CW_WORK/main.log" || cw_fail "the log does not say the login was refused"
 grep -q "shop PLAIN tls=TLSv1.[23] denied" "$CW_WORK/smtp/auth.log" ||

@@ -267,8 +267,7 @@ TEST_F(ConfigTest, ACaFileThatCannotBeReadIsAnErrorAtStart) {
     std::string text = kMinimal;
     text.replace(text.find("[shop]"), 6, "ca_file = \"" + missing + "\"\n\n[shop]");
     const std::string with_ca = Write("ca.toml", text);
-    EXPECT_EQ(ErrorOf(Sources(with_ca)),
-              with_ca + " line 8: smtp.ca_file: cannot read " + missing);
+    EXPECT_EQ(ErrorOf(Sources(with_ca)), with_ca + " line 8: smtp.ca_file: cannot read " + missing);
     // A dry run or a preview talks to no SMTP server: the file does not matter there.
     auto preview = Sources(with_ca);
     preview.purpose = ConfigPurpose::kPreview;

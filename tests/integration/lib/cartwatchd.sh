@@ -66,10 +66,11 @@ cw_free_port() {
 
 cw_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$CW_DB" "$@"; }
 
-# A cluster of this test's own (for tests that restart PostgreSQL); sets PGHOST/PGPORT.
+# A cluster of this test's own (for tests that restart PostgreSQL, or need settings of their
+# own: cw_own_cluster "shared_preload_libraries = 'cartwatch'" ...); sets PGHOST/PGPORT.
 cw_own_cluster() {
     CW_CLUSTER_DIR=$CW_WORK/cluster
-    "$CW_SOURCE/scripts/pg-cluster.sh" start "$CW_CLUSTER_DIR" >/dev/null
+    "$CW_SOURCE/scripts/pg-cluster.sh" start "$CW_CLUSTER_DIR" "$@" >/dev/null
     # shellcheck source=/dev/null
     . "$CW_CLUSTER_DIR/env"
 }
@@ -265,6 +266,17 @@ cw_wait_for() {
         sleep 0.2
     done
     cw_fail "waited ${seconds}s for [$query] to be [$expected], last [$got]"
+}
+
+# Waits (bounded) until a log of the test says something: cw_wait_for_log SECONDS LOG PATTERN.
+# Returns 1 on time-out, so that the caller's own check fails with its own message.
+cw_wait_for_log() {
+    local deadline=$((SECONDS + $1))
+    while [ $SECONDS -lt $deadline ]; do
+        grep -q -- "$3" "$CW_WORK/$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # The reminders by state: "sent=3 unknown=1".
