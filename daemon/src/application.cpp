@@ -94,9 +94,7 @@ Application::~Application() {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
 }
 
 int Application::Run() {
@@ -682,9 +680,7 @@ void Application::Finish(int exit_code) {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
     outbox_.Disconnect();
     io_.stop();
 }

@@ -93,6 +93,7 @@ private:
     void EnterPause(const SmtpVerdict& verdict);
     void RefreshQueueMetrics();
     void MaybeRunRetention();
+    void StopRetention(); // cancels a run in progress and waits for its thread
 
     // Lifecycle.
     void WaitForSignals();
@@ -153,6 +154,7 @@ private:
 
     // Retention runs on a thread and connection of its own: a long run must not stall sends.
     std::thread retention_thread_;
+    std::shared_ptr<RetentionRunner> retention_runner_; // the run on that thread, to cancel it
 };
 
 } // namespace cartwatch

@@ -26,11 +26,12 @@ void Application::MaybeRunRetention() {
         return; // the last run is still going; it is joined when it posts back
     }
     last_retention_ = Clock::now();
-    retention_thread_ = std::thread([this, connection = DatabaseConnectionString(config_)] {
+    retention_runner_ = std::make_shared<RetentionRunner>(DatabaseConnectionString(config_));
+    retention_thread_ = std::thread([this, runner = retention_runner_] {
         RetentionOutcome outcome;
         std::string failure;
         try {
-            outcome = RetentionRunner(connection).RunDue();
+            outcome = runner->RunDue();
         } catch (const std::exception& error) {
             failure = error.what();
         }
@@ -58,6 +59,15 @@ void Application::MaybeRunRetention() {
             retention_status_ = outcome.status;
         });
     });
+}
+
+void Application::StopRetention() {
+    if (!retention_thread_.joinable()) {
+        return;
+    }
+    // A run may take minutes (a backlog, paced batches); its committed batches stay done.
+    retention_runner_->Cancel();
+    retention_thread_.join();
 }
 
 void Application::StartEndpoints() {

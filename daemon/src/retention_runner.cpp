@@ -4,6 +4,8 @@
 #include <pqxx/errorhandler>
 #include <pqxx/nontransaction>
 
+#include <stdexcept>
+
 namespace cartwatch {
 namespace {
 
@@ -40,11 +42,39 @@ private:
     std::vector<RetentionNotice>& lines_;
 };
 
+// Publishes the connection to Cancel() for as long as RunDue uses it.
+class ActiveConnection {
+public:
+    ActiveConnection(std::mutex& mutex, pqxx::connection_base*& active,
+                     pqxx::connection_base& connection)
+        : mutex_(mutex), active_(active) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        active_ = &connection;
+    }
+    ~ActiveConnection() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        active_ = nullptr;
+    }
+    ActiveConnection(const ActiveConnection&) = delete;
+    ActiveConnection& operator=(const ActiveConnection&) = delete;
+
+private:
+    std::mutex& mutex_;
+    pqxx::connection_base*& active_;
+};
+
 } // namespace
 
 RetentionOutcome RetentionRunner::RunDue() {
     RetentionOutcome outcome;
     pqxx::connection connection(connection_string_);
+    const ActiveConnection published(mutex_, active_, connection);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (cancelled_) {
+            throw std::runtime_error("retention cancelled: cartwatchd is stopping");
+        }
+    }
     NoticeCollector notices(connection, outcome.notices);
     pqxx::nontransaction tx(connection);
     tx.exec("SET application_name = 'cartwatchd retention'");
@@ -74,6 +104,19 @@ RetentionOutcome RetentionRunner::RunDue() {
     // A procedure that commits between its batches: it must not run inside a transaction.
     tx.exec("CALL cartwatch.run_retention(due_only => true)");
     return outcome;
+}
+
+void RetentionRunner::Cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    if (active_) {
+        try {
+            // PQcancel over a new socket: safe while the other thread waits in a query.
+            active_->cancel_query();
+        } catch (const std::exception&) {
+            // The connection is going away anyway.
+        }
+    }
 }
 
 std::string DescribeRetentionStatus(const RetentionOutcome& outcome) {

@@ -5,8 +5,13 @@
 // connection, and nothing here holds a statement timeout over it.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
+
+namespace pqxx {
+class connection_base;
+}
 
 namespace cartwatch {
 
@@ -34,12 +39,23 @@ public:
     explicit RetentionRunner(std::string connection_string)
         : connection_string_(std::move(connection_string)) {}
 
+    RetentionRunner(const RetentionRunner&) = delete;
+    RetentionRunner& operator=(const RetentionRunner&) = delete;
+
     // Connects, asks whether to run, runs the due policies, disconnects. Throws the database's
     // errors (a failed run is recorded in cartwatch.retention_runs as well).
     RetentionOutcome RunDue();
 
+    // From another thread: cancels the statement RunDue is in, so that a shutdown does not
+    // wait for a long run. The batches committed so far stay done; the run shows as
+    // interrupted and the next one carries on.
+    void Cancel();
+
 private:
     std::string connection_string_;
+    std::mutex mutex_;
+    pqxx::connection_base* active_ = nullptr; // RunDue's connection while it has one
+    bool cancelled_ = false;
 };
 
 // The log line for a status that keeps cartwatchd from running retention; empty for kRan.

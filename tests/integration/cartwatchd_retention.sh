@@ -6,7 +6,8 @@
 #      (with their items, through the cascades and the customer-summary triggers) go, recent
 #      rows stay, cartwatch.retention_runs records the runs and the log says what was removed;
 #      the role still cannot DELETE a row itself;
-#   3. revoke_retention() takes the right back and leaves the daemon's own rights alone.
+#   3. a SIGTERM during a long run stops the daemon at once; the batches committed stay done;
+#   4. revoke_retention() takes the right back and leaves the daemon's own rights alone.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 cw_create_database
@@ -76,7 +77,26 @@ echo "$denied" | grep -q "permission denied" || cw_fail "the retention role may 
 cw_stop_daemon "$CW_PID_granted" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
 
-# 3. Revoked: no retention, the daemon's own rights intact.
+# 3. SIGTERM in the middle of a long run (a backlog, paced batches): the daemon stops at once,
+#    the batch it committed stays done, and the run is left for the next one to carry on.
+cw_sql >/dev/null <<'SQL'
+SELECT cartwatch.set_setting('retention_batch_pause', '10 seconds');
+SELECT cartwatch.alter_retention_policy('visits', schedule_interval => '1 second');
+UPDATE cartwatch.retention_runs SET due_at = due_at - interval '1 hour'; -- due now
+INSERT INTO cartwatch.visits (started_at, start_url)
+SELECT now() - interval '40 days', '/backlog/' || n FROM generate_series(1, 6000) AS n;
+SQL
+cw_start_daemon long
+cw_wait_for 30 t "SELECT EXISTS (SELECT 1 FROM cartwatch.retention_runs
+                   WHERE target = 'visits' AND status = 'running' AND batches >= 1)"
+cw_stop_daemon "$CW_PID_long" TERM 5 # well inside the 10-second pause before the next batch
+[ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT after SIGTERM during retention"
+[ "$(cw_sql -c "SELECT count(*) FROM cartwatch.visits WHERE start_url LIKE '/backlog/%'")" = 1000 ] ||
+    cw_fail "the committed batch of 5000 was not kept"
+[ "$(cw_sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cartwatchd retention'")" = 0 ] ||
+    cw_fail "the retention session outlived the daemon"
+
+# 4. Revoked: no retention, the daemon's own rights intact.
 cw_sql -c "SELECT cartwatch.revoke_retention('$CW_ROLE')" >/dev/null
 [ "$(cw_sql -c "SELECT has_function_privilege('$CW_ROLE', 'cartwatch.run_retention(timestamptz, integer, text, boolean)', 'EXECUTE'),
                        has_schema_privilege('$CW_ROLE', 'cartwatch', 'USAGE'),
@@ -85,4 +105,5 @@ cw_sql -c "SELECT cartwatch.revoke_retention('$CW_ROLE')" >/dev/null
 [ "$(psql -X -q -At -d "$CW_DB" -U "$CW_ROLE" -c "SELECT cartwatch.retention_runner_status()")" = not_granted ] ||
     cw_fail "the revoked role still looks granted"
 cw_log "without the grant: one clear line, nothing removed; with grant_retention: 5 visits and" \
-    "2 carts removed by cartwatchd, no table rights; revoke_retention takes it back"
+    "2 carts removed by cartwatchd, no table rights; SIGTERM cancels a long run, committed" \
+    "batches kept; revoke_retention takes it back"
