@@ -505,6 +505,25 @@ SELECT cartwatch.remove_retention_policy('product_views', if_exists => true);
 -- What it would do next:
 SELECT target, next_run FROM cartwatch.retention_policies ORDER BY next_run;
 
+-- example: cartwatch.retention_functions
+SELECT unnest(cartwatch.retention_functions());
+
+-- example: cartwatch.grant_retention
+CREATE ROLE retention_example LOGIN;
+SELECT cartwatch.grant_retention('retention_example');
+SELECT has_function_privilege('retention_example',
+                              'cartwatch.run_retention(timestamptz, integer, text, boolean)', 'EXECUTE') AS may_run,
+       has_table_privilege('retention_example', 'cartwatch.carts', 'DELETE') AS may_delete;
+
+-- example: cartwatch.revoke_retention
+CREATE ROLE retention_example LOGIN;
+SELECT cartwatch.grant_retention('retention_example');
+SELECT cartwatch.revoke_retention('retention_example');
+
+-- example: cartwatch.retention_runner_status
+-- What cartwatchd checks before it runs retention: worker, not_granted or ready.
+SELECT cartwatch.retention_runner_status();
+
 -- example: cartwatch.retention_next_due
 SELECT cartwatch.retention_next_due() AS next_policy_due;
 

@@ -95,9 +95,7 @@ Application::~Application() {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
 }
 
 int Application::Run() {
@@ -732,9 +730,7 @@ void Application::Finish(int exit_code) {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
     outbox_.Disconnect();
     io_.stop();
 }
@@ -773,8 +769,19 @@ void Application::Reload() {
     templates_ = std::move(templates);
     config_ = std::move(fresh);
     render_config_ = std::make_shared<const Config>(config_);
-    spdlog::info("configuration reloaded ({} language(s) of templates)",
+    spdlog::info("configuration reloaded: {}, {} language(s) of templates",
+                 config_.smtp.rate_per_second > 0
+                     ? fmt::format("at most {} per second", config_.smtp.rate_per_second)
+                     : std::string("no rate limit"),
                  templates_->Locales().size());
+    if (metrics_.sending_paused && !metrics_.draining) {
+        // The new settings may be the fix (a password, a CA file): try them now rather than
+        // at the end of the backoff. A held reminder is still released before it is retried.
+        resume_timer_.cancel();
+        smtp_backoff_.Reset();
+        metrics_.sending_paused = false;
+        spdlog::info("sending resumes with the new SMTP settings");
+    }
     // Rendered messages keep what they were rendered with; the next claim uses the new set.
     RequestCycle();
 }

@@ -20,6 +20,7 @@
 #include "outbox.hpp"
 #include "rate_limiter.hpp"
 #include "reminder_job.hpp"
+#include "retention_runner.hpp"
 #include "sender_pool.hpp"
 #include "template_renderer.hpp"
 
@@ -93,6 +94,7 @@ private:
     void EnterPause(const SmtpVerdict& verdict);
     void RefreshQueueMetrics();
     void MaybeRunRetention();
+    void StopRetention(); // cancels a run in progress and waits for its thread
 
     // Lifecycle.
     void WaitForSignals();
@@ -147,14 +149,15 @@ private:
     bool flush_timer_armed_ = false;
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
-    bool retention_available_ = true;
     bool finished_ = false;
     std::chrono::steady_clock::time_point last_retention_{};
+    std::optional<RetentionStatus> retention_status_; // what the last check found
     std::string pause_reason_;
     int exit_code_ = 0;
 
     // Retention runs on a thread and connection of its own: a long run must not stall sends.
     std::thread retention_thread_;
+    std::shared_ptr<RetentionRunner> retention_runner_; // the run on that thread, to cancel it
 };
 
 } // namespace cartwatch

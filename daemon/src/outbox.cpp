@@ -236,19 +236,6 @@ bool Outbox::Unsubscribe(const std::string& token) {
     return rows[0][0].as<bool>(false);
 }
 
-bool Outbox::RunDueRetention() {
-    pqxx::nontransaction tx(*connection_);
-    const pqxx::result found =
-        tx.exec("SELECT to_regproc('cartwatch.run_retention') IS NOT NULL "
-                "AND has_function_privilege(to_regproc('cartwatch.run_retention'), 'EXECUTE')");
-    if (!found[0][0].as<bool>(false)) {
-        return false;
-    }
-    // A procedure that commits between its batches: it must not run inside a transaction.
-    tx.exec("CALL cartwatch.run_retention(due_only => true)");
-    return true;
-}
-
 ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& step,
                                     const std::optional<std::string>& locale) {
     pqxx::nontransaction tx(*connection_);

@@ -73,10 +73,6 @@ public:
     QueueMetrics Metrics();
     bool Unsubscribe(const std::string& token);
 
-    // Runs the retention policies that are due when the extension has them and this role may;
-    // false when it has not (then the caller stops asking).
-    bool RunDueRetention();
-
     // A cart as a reminder would show it, without claiming anything (preview).
     ClaimedReminder PreviewCart(std::int64_t cart_id, const std::string& step,
                                 const std::optional<std::string>& locale);
