@@ -33,6 +33,9 @@ test_packages=(
     clang libclang-rt-14-dev
     # postfix is wanted for its smtp-sink and smtp-source tools only: no local mail system.
     postfix
+    # The integration tests make throwaway TLS certificates (openssl) and check which process
+    # listens on a port (ss, from iproute2).
+    openssl iproute2
 )
 
 case "$profile" in

@@ -149,6 +149,19 @@ SELECT cart_id, 1, 1, now() - interval '2 hours' FROM new_carts;
 SQL
 }
 
+# Waits until process PID listens on 127.0.0.1:PORT: cw_wait_listening PID PORT WHAT. A port
+# that merely answers is not enough: a test running beside this one may have drawn the same
+# "free" port a moment earlier, and then this server died on bind while the other one answers.
+cw_wait_listening() {
+    local pid=$1 port=$2 what=$3
+    for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || cw_fail "$what exited at start (port $port taken?)"
+        ss -Hltnp "sport = :$port" 2>/dev/null | grep -q "pid=$pid," && return 0
+        sleep 0.05
+    done
+    cw_fail "$what did not start listening on port $port"
+}
+
 # Starts the test SMTP server on a free port (CW_SMTP_PORT); messages land in $CW_WORK/smtp.
 cw_start_smtp() {
     CW_SMTP_PORT=${1:-${CW_SMTP_PORT:-$(cw_free_port)}}
@@ -156,11 +169,7 @@ cw_start_smtp() {
     PYTHONPATH="$CW_SOURCE/tests/smtp" /usr/bin/aiosmtpd -n -l "127.0.0.1:$CW_SMTP_PORT" \
         -c cartwatch_test_smtp.Handler "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
     CW_SMTP_PID=$!
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$CW_SMTP_PORT") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    cw_fail "the test SMTP server did not start"
+    cw_wait_listening "$CW_SMTP_PID" "$CW_SMTP_PORT" "the test SMTP server"
 }
 
 # A throwaway certificate authority and, signed by it, a server certificate for 127.0.0.1 and
@@ -193,11 +202,7 @@ cw_start_secure_smtp() {
     /usr/bin/python3 "$CW_SOURCE/tests/smtp/cartwatch_secure_smtp.py" \
         --listen "127.0.0.1:$CW_SMTP_PORT" "$@" "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
     CW_SMTP_PID=$!
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$CW_SMTP_PORT") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    cw_fail "the TLS test SMTP server did not start"
+    cw_wait_listening "$CW_SMTP_PID" "$CW_SMTP_PORT" "the TLS test SMTP server"
 }
 
 cw_stop_smtp() {
