@@ -43,8 +43,9 @@ COMMENT ON COLUMN cartwatch.retention_targets.default_keep IS
 
 -- Each predicate matches a partial index below (or an index on the age column), so a batch is
 -- an index range scan from the oldest row, however many rows the table keeps. That is a matter
--- of cost, not taste: a batch that sorts the whole backlog to find its oldest 5,000 rows costs
--- more with every row the backlog has (0.6 s of a core per batch at 1,000,000 carts, measured).
+-- of cost, not taste: a batch that sorts the whole backlog to find its oldest 5,000 rows gets
+-- slower with every row of backlog (about 1 s per batch at 1,000,000 carts under the
+-- benchmark's writers, against 0.1 to 0.3 s for the index scan; docs/BENCHMARKS.md).
 -- abandoned_carts reads the open-cart index (carts_open_activity_idx, 00_schema.sql), whose
 -- key is open_cart_activity(...): last_activity_at on exactly the rows its predicate covers.
 INSERT INTO cartwatch.retention_targets
@@ -498,8 +499,8 @@ COMMENT ON FUNCTION cartwatch.retention_start_run(text, timestamptz, boolean) IS
 --    finds the carts gone, and the customer summary recounts the batch's customers once
 --    (guest carts, most abandoned ones, cost it nothing);
 --  * what remains per row is PostgreSQL's own: the foreign keys' per-row triggers (the cascade
---    probe, and orders' and reminders' ON DELETE SET NULL), about 60% of a batch, and the
---    deletion itself.
+--    probe, and orders' and reminders' ON DELETE SET NULL), about half of a batch's time in a
+--    profile, and the deletion itself.
 CREATE FUNCTION cartwatch.retention_batch_sql(target text) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -685,9 +686,9 @@ BEGIN
         error_message := NULL;
         attempts := 0;
         LOOP
+            batch_started := pg_catalog.clock_timestamp();
             -- The exception block makes each batch a subtransaction; the COMMIT stays outside
             -- it, since PostgreSQL allows no COMMIT inside one.
-            batch_started := pg_catalog.clock_timestamp();
             BEGIN
                 removed := cartwatch.retention_run_batch(current_run, batch_size);
                 error_state := NULL;
