@@ -20,7 +20,9 @@
 //     transaction that commits later recounts after us.
 // TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()).
 //
-// The exception, for the checkout's hot path: an INSERT into orders adds the new orders'
+// Two exceptions add differences instead of recounting, where the difference is exact:
+//
+// 1. For the checkout's hot path: an INSERT into orders adds the new orders'
 // figures to the customers' rows instead of recounting them (counts and values added, first
 // and last order by least/greatest). A one-order statement (a checkout) costs one UPDATE of one
 // row by primary key, with the order's own values as parameters: no transition-table scan, no
@@ -30,6 +32,13 @@
 // loaded with triggers off) is recounted instead. The UPDATE locks the row, so a concurrent
 // recount (which locks first and reads after) either sees the committed order or runs before
 // the addition is applied.
+// 2. An UPDATE of orders that keeps every changed order with its customer and its placed_at (an
+// order paid, shipped, returned; a corrected total) moves only counts and values, which are
+// sums: each customer's row gets sum(new rows) - sum(old rows), one UPDATE for the statement,
+// whatever the customer's history (a recount of a customer with 100,000 orders reads them all).
+// first_order_at and last_order_at are a minimum and a maximum, which a difference cannot
+// follow: an order that moves to another customer or in time is recounted. The locking is the
+// insert's: rows locked in customer_id order, then updated.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -38,6 +47,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 }
@@ -64,15 +74,19 @@ struct SourceColumns {
     const char* key;         // whose figures: customer_id, or cart_id for reminders
     const char* primary_key; // pairs an UPDATE's old and new rows
     std::array<const char*, 3> figures; // the other columns the figures depend on
+    // The column whose minimum and maximum the figures keep, for an UPDATE applied as a
+    // difference (orders only): a changed value there needs a recount.
+    const char* extreme;
 };
 
 constexpr std::array<SourceColumns, 5> kSources = {{
-    {Source::Customers, "customers", "customer_id", "customer_id", {}},
-    {Source::Orders, "orders", "customer_id", "order_id", {"status", "total", "placed_at"}},
+    {Source::Customers, "customers", "customer_id", "customer_id", {}, nullptr},
+    {Source::Orders, "orders", "customer_id", "order_id", {"status", "total", "placed_at"},
+     "placed_at"},
     {Source::Carts, "carts", "customer_id", "cart_id",
-     {"order_id", "item_quantity", "last_activity_at"}},
-    {Source::Visits, "visits", "customer_id", "visit_id", {"started_at"}},
-    {Source::Reminders, "reminders", "cart_id", "reminder_id", {"sent_at"}},
+     {"order_id", "item_quantity", "last_activity_at"}, nullptr},
+    {Source::Visits, "visits", "customer_id", "visit_id", {"started_at"}, nullptr},
+    {Source::Reminders, "reminders", "cart_id", "reminder_id", {"sent_at"}, nullptr},
 }};
 
 const SourceColumns& ParseSource(const char* name) {
@@ -84,6 +98,16 @@ const SourceColumns& ParseSource(const char* name) {
     throw UserError(ErrorKind::InvalidParameter,
                     std::string("unknown customer summary source \"") + name + "\"", "",
                     "The trigger argument is one of customers, orders, carts, visits, reminders.");
+}
+
+// The trigger runs as the extension's owner (SECURITY DEFINER), so that the shop's roles need
+// rights only on the tables they write: it must fire on the table its argument names and no
+// other, or a trigger on a table of someone else's making could feed it rows. PostgreSQL calls
+// only (runs in PgCall).
+bool FiresOnItsTable(Relation relation, const SourceColumns& source) {
+    const char* schema = get_namespace_name(RelationGetNamespace(relation));
+    return schema != nullptr && std::strcmp(schema, "cartwatch") == 0 &&
+           std::strcmp(RelationGetRelationName(relation), source.name) == 0;
 }
 
 // The attribute number of a column the summary reads. PostgreSQL calls only (runs in PgCall).
@@ -129,9 +153,12 @@ bool SameValue(TupleTableSlot* old_slot, TupleTableSlot* new_slot, int attribute
 // For an UPDATE: the old and new keys of the rows in which a column the figures read changed.
 // PostgreSQL fills the old and new transition tables pairwise, row by row; each pair is
 // checked by primary key all the same, and a table that does not pair up counts as changed.
+// *in_place ends false when a changed row got another key, or (for a source with an extreme
+// column) another value there, or when the tables do not pair up: then only a recount is
+// right.
 void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows,
                         TupleDesc descriptor, const SourceColumns* columns,
-                        std::vector<int64_t>* keys) {
+                        std::vector<int64_t>* keys, bool* in_place) {
     int compared[5] = {Attribute(descriptor, columns->key),
                        Attribute(descriptor, columns->primary_key)};
     int compared_count = 2;
@@ -140,7 +167,10 @@ void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows,
             compared[compared_count++] = Attribute(descriptor, figure);
         }
     }
+    const int extreme = columns->extreme != nullptr ? Attribute(descriptor, columns->extreme) : 0;
+    *in_place = true;
     if (tuplestore_tuple_count(old_rows) != tuplestore_tuple_count(new_rows)) {
+        *in_place = false;
         CollectKeys(old_rows, descriptor, columns->key, keys);
         CollectKeys(new_rows, descriptor, columns->key, keys);
         return;
@@ -157,6 +187,12 @@ void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows,
         }
         if (unchanged) {
             continue;
+        }
+        // compared[0] and [1] are the key and the primary key.
+        if (!SameValue(old_slot, new_slot, compared[0]) ||
+            !SameValue(old_slot, new_slot, compared[1]) ||
+            (extreme != 0 && !SameValue(old_slot, new_slot, extreme))) {
+            *in_place = false;
         }
         for (TupleTableSlot* slot : {old_slot, new_slot}) {
             bool is_null = false;
@@ -273,6 +309,55 @@ spi::KeptPlan add_inserted_orders(
     " RETURNING t.customer_id",
     {});
 
+// The difference an UPDATE's orders (transition tables old_rows and new_rows) make to the counts
+// and values of customers $1, whose rows the caller has locked in order (or who are one);
+// returns the customers it updated. Orders of other customers in the statement changed no
+// figure, and unchanged orders of these customers add zero.
+spi::KeptPlan add_order_changes(
+    "UPDATE cartwatch.customer_totals AS t"
+    "   SET valid_orders = t.valid_orders + d.valid_orders,"
+    "       invalid_orders = t.invalid_orders - d.valid_orders,"
+    "       orders_value = t.orders_value + d.orders_value,"
+    "       paid_value = t.paid_value + d.paid_value,"
+    "       cancelled_value = t.cancelled_value + d.cancelled_value"
+    "  FROM (SELECT o.customer_id,"
+    "               sum(CASE WHEN cartwatch.order_is_valid(o.status) THEN o.sign ELSE 0 END)"
+    "                   AS valid_orders,"
+    "               sum(o.sign * o.total) AS orders_value,"
+    "               coalesce(sum(o.sign * o.total)"
+    "                        FILTER (WHERE cartwatch.order_is_valid(o.status)), 0) AS paid_value,"
+    "               coalesce(sum(o.sign * o.total)"
+    "                        FILTER (WHERE cartwatch.order_is_cancelled(o.status)), 0)"
+    "                   AS cancelled_value"
+    "          FROM (SELECT n.customer_id, n.status, n.total, 1 AS sign FROM new_rows AS n"
+    "                UNION ALL"
+    "                SELECT p.customer_id, p.status, p.total, -1 FROM old_rows AS p) AS o"
+    "         WHERE o.customer_id = ANY ($1)"
+    "         GROUP BY o.customer_id) AS d"
+    " WHERE t.customer_id = d.customer_id"
+    " RETURNING t.customer_id",
+    {INT8ARRAYOID});
+
+// One order's change in place ($1 customer; $2, $3 the old status and total; $4, $5 the new
+// ones) applied to its customer's row; returns the customer when the row exists.
+spi::KeptPlan change_one_order(
+    "UPDATE cartwatch.customer_totals AS t"
+    "   SET valid_orders = t.valid_orders + d.valid_orders,"
+    "       invalid_orders = t.invalid_orders - d.valid_orders,"
+    "       orders_value = t.orders_value + $5 - $3,"
+    "       paid_value = t.paid_value + d.paid_value,"
+    "       cancelled_value = t.cancelled_value + d.cancelled_value"
+    "  FROM (SELECT CASE WHEN cartwatch.order_is_valid($4) THEN 1 ELSE 0 END"
+    "               - CASE WHEN cartwatch.order_is_valid($2) THEN 1 ELSE 0 END AS valid_orders,"
+    "               CASE WHEN cartwatch.order_is_valid($4) THEN $5 ELSE 0 END"
+    "               - CASE WHEN cartwatch.order_is_valid($2) THEN $3 ELSE 0 END AS paid_value,"
+    "               CASE WHEN cartwatch.order_is_cancelled($4) THEN $5 ELSE 0 END"
+    "               - CASE WHEN cartwatch.order_is_cancelled($2) THEN $3 ELSE 0 END"
+    "                   AS cancelled_value) AS d"
+    " WHERE t.customer_id = $1"
+    " RETURNING t.customer_id",
+    {INT8OID, TEXTOID, NUMERICOID, TEXTOID, NUMERICOID});
+
 spi::KeptPlan& RecountPlan(Source source) {
     switch (source) {
     case Source::Orders:
@@ -319,6 +404,16 @@ std::vector<int64_t> ResultKeys(uint64_t count) {
     return keys;
 }
 
+// Which of `sorted_keys` are not among the customers the last query returned (`count` rows):
+// those without a summary row yet (history loaded with the triggers off), to be recounted.
+std::vector<int64_t> NotUpdated(const std::vector<int64_t>& sorted_keys, uint64_t count) {
+    const std::vector<int64_t> updated = SortedUnique(ResultKeys(count));
+    std::vector<int64_t> missing;
+    std::set_difference(sorted_keys.begin(), sorted_keys.end(), updated.begin(), updated.end(),
+                        std::back_inserter(missing));
+    return missing;
+}
+
 // Steps 2 and 3 of the recount, for `keys` (customer ids, or cart ids for reminders), in an
 // open SPI session.
 void Recount(Source source, std::vector<int64_t> keys) {
@@ -338,15 +433,15 @@ void Recount(Source source, std::vector<int64_t> keys) {
     }
 }
 
-// The new order of a one-order INSERT, copied out of the transition table.
-struct NewOrder {
-    bool single = false; // false: the statement inserted several orders (or none)
+// The order of a one-order INSERT or UPDATE, copied out of a transition table.
+struct SingleOrder {
+    bool single = false; // false: the statement wrote several orders (or none)
     bool has_customer = false;
     std::array<Datum, 4> values{}; // customer_id, status, total, placed_at
 };
 
-NewOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
-    NewOrder order;
+SingleOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
+    SingleOrder order;
     if (tuplestore_tuple_count(rows) != 1) {
         return order;
     }
@@ -377,7 +472,7 @@ NewOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
 void AddInsertedOrders(TriggerData* trigger_data) {
     TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
     Tuplestorestate* rows = trigger_data->tg_newtable;
-    const NewOrder order = PgCall([=] { return ReadSingleOrder(rows, descriptor); });
+    const SingleOrder order = PgCall([=] { return ReadSingleOrder(rows, descriptor); });
     if (order.single && !order.has_customer) {
         return; // a guest order: no customer's figures move, and no query is needed
     }
@@ -405,12 +500,44 @@ void AddInsertedOrders(TriggerData* trigger_data) {
                 throw UserError(ErrorKind::Internal, "could not register the transition tables");
             }
             const uint64_t count = add_inserted_orders.Execute({}, false, SPI_OK_UPDATE_RETURNING);
-            const std::vector<int64_t> updated = SortedUnique(ResultKeys(count));
-            std::set_difference(keys.begin(), keys.end(), updated.begin(), updated.end(),
-                                std::back_inserter(missing));
+            missing = NotUpdated(keys, count);
         }
     }
     Recount(Source::Orders, std::move(missing));
+    session.Finish();
+}
+
+// Step 2 of the UPDATE exception: `keys` (sorted, unique) are the customers of the changed
+// orders, all of which kept their customer and placed_at. A one-order UPDATE (an order paid)
+// costs one UPDATE of its customer's row by primary key, with the order's old and new status
+// and total as parameters.
+void AddOrderChanges(TriggerData* trigger_data, const std::vector<int64_t>& keys) {
+    TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
+    Tuplestorestate* old_rows = trigger_data->tg_oldtable;
+    Tuplestorestate* new_rows = trigger_data->tg_newtable;
+    const SingleOrder before = PgCall([=] { return ReadSingleOrder(old_rows, descriptor); });
+    spi::Session session;
+    uint64_t count = 0;
+    if (before.single) {
+        const SingleOrder after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
+        count = change_one_order.Execute({{INT8OID, before.values[0], false},
+                                          {TEXTOID, before.values[1], false},
+                                          {NUMERICOID, before.values[2], false},
+                                          {TEXTOID, after.values[1], false},
+                                          {NUMERICOID, after.values[2], false}},
+                                         false, SPI_OK_UPDATE_RETURNING);
+    } else {
+        const std::vector<spi::Param> customers = {KeyArray(keys)};
+        if (keys.size() > 1) {
+            lock_rows.Execute(customers, false, SPI_OK_SELECT);
+        }
+        const int registered = PgCall([=] { return SPI_register_trigger_data(trigger_data); });
+        if (registered != SPI_OK_TD_REGISTER) {
+            throw UserError(ErrorKind::Internal, "could not register the transition tables");
+        }
+        count = add_order_changes.Execute(customers, false, SPI_OK_UPDATE_RETURNING);
+    }
+    Recount(Source::Orders, NotUpdated(keys, count));
     session.Finish();
 }
 
@@ -434,6 +561,12 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
                         "STATEMENT with one argument");
     }
     const SourceColumns& columns = ParseSource(trigger->tgargs[0]);
+    Relation relation = trigger_data->tg_relation;
+    if (!PgCall([=] { return FiresOnItsTable(relation, columns); })) {
+        throw UserError(ErrorKind::InvalidParameter,
+                        std::string("cartwatch.customer_summary_maintain('") + columns.name +
+                            "') fires on cartwatch." + columns.name + " only");
+    }
 
     if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
         spi::Session session;
@@ -452,8 +585,12 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
     std::vector<int64_t> keys;
     std::vector<int64_t>* sink = &keys;
     const SourceColumns* source = &columns;
+    bool in_place = false;
+    bool* in_place_sink = &in_place;
     if (TRIGGER_FIRED_BY_UPDATE(event) && old_rows != nullptr && new_rows != nullptr) {
-        PgCall([=] { CollectChangedKeys(old_rows, new_rows, descriptor, source, sink); });
+        PgCall([=] {
+            CollectChangedKeys(old_rows, new_rows, descriptor, source, sink, in_place_sink);
+        });
     } else {
         for (Tuplestorestate* rows : {old_rows, new_rows}) {
             if (rows != nullptr) {
@@ -462,6 +599,10 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
         }
     }
     if (keys.empty()) {
+        return PointerGetDatum(nullptr);
+    }
+    if (columns.source == Source::Orders && in_place) {
+        AddOrderChanges(trigger_data, SortedUnique(std::move(keys)));
         return PointerGetDatum(nullptr);
     }
     spi::Session session;

@@ -3,14 +3,15 @@
 # a free loopback port, never the machine's own server.
 #
 #   scripts/pg-cluster.sh start DIR [postgresql.conf line ...]   writes DIR/env (PGHOST, PGPORT, ...)
+#   scripts/pg-cluster.sh resume DIR                            starts DIR's cluster again (same port)
 #   scripts/pg-cluster.sh stop DIR
 #
 # PostgreSQL refuses to run as root, so under root the cluster runs as the postgres OS user.
 set -euo pipefail
 
 PG_BIN=$(pg_config --bindir)
-command=${1:?usage: pg-cluster.sh start|stop DIR}
-dir=${2:?usage: pg-cluster.sh start|stop DIR}
+command=${1:?usage: pg-cluster.sh start|resume|stop DIR}
+dir=${2:?usage: pg-cluster.sh start|resume|stop DIR}
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then
@@ -69,6 +70,14 @@ ENV
     echo "PostgreSQL $(as_owner "$PG_BIN/postgres" --version | awk '{print $3}') on port $port, data in $dir/data"
 }
 
+# A cluster that was stopped, with its data and DIR/env as start left them (e.g. a loaded
+# benchmark database kept between runs).
+resume() {
+    [ -f "$dir/env" ] && [ -d "$dir/data" ] || { echo "no stopped cluster in $dir" >&2; exit 1; }
+    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
+        { cat "$dir/postgres.log" >&2; exit 1; }
+}
+
 stop() {
     if [ -f "$dir/data/postmaster.pid" ]; then
         as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || true
@@ -77,6 +86,7 @@ stop() {
 
 case "$command" in
 start) start "$@" ;;
+resume) resume ;;
 stop) stop ;;
-*) echo "usage: pg-cluster.sh start|stop DIR" >&2; exit 2 ;;
+*) echo "usage: pg-cluster.sh start|resume|stop DIR" >&2; exit 2 ;;
 esac

@@ -3,13 +3,20 @@
 -- Last touch: an order is credited to the last reminder sent to its cart, customer or address
 -- within attribution_window before it was placed. One order recovers at most one reminder.
 
+-- SECURITY DEFINER: the shop's role that writes orders needs no right on the outbox. EXECUTE is
+-- closed, so no other role can put it on a table of its own, and it refuses any other table.
 CREATE FUNCTION cartwatch.attribute_order() RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     window_length interval := cartwatch.setting('attribution_window')::interval;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'cartwatch' OR TG_TABLE_NAME <> 'orders' THEN
+        RAISE EXCEPTION 'cartwatch.attribute_order() fires on cartwatch.orders only'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     UPDATE cartwatch.reminders AS r
        SET recovered_order_id = NEW.order_id, recovered_at = NEW.placed_at,
            recovered_value = NEW.total
@@ -27,6 +34,7 @@ END
 $$;
 COMMENT ON FUNCTION cartwatch.attribute_order() IS
     'Trigger: marks the last reminder sent to the order''s cart, customer or address within attribution_window as recovered by it.';
+REVOKE ALL ON FUNCTION cartwatch.attribute_order() FROM PUBLIC;
 CREATE TRIGGER orders_attribute_reminder AFTER INSERT ON cartwatch.orders
     FOR EACH ROW EXECUTE FUNCTION cartwatch.attribute_order();
 

@@ -8,7 +8,10 @@
 -- zeros when there is nothing). The triggers recompute a touched customer's row from these
 -- views; customer_totals_live joins them for check_customer_summary() and
 -- rebuild_customer_summary(). Recomputing instead of adding deltas keeps the row right however
--- the base rows arrive, in particular when pg_restore replays them through the triggers.
+-- the base rows arrive, in particular when pg_restore replays them through the triggers. Two
+-- writes add their difference instead, where it is exact and a recount would be costly: new
+-- orders, and orders that change status or total but keep their customer and placed_at
+-- (extension/customer_summary.cpp).
 --
 -- Order statuses, in PrestaShop's sense of a "valid" order (payment accepted):
 --   valid    paid, shipped, delivered                 -> paid_value
@@ -186,12 +189,18 @@ COMMENT ON VIEW cartwatch.customer_summary IS
 
 -- section: customer summary maintenance
 
+-- SECURITY DEFINER: the shop's roles that write orders, carts and visits need no right on
+-- customer_totals, carts or reminders for the summary to follow. EXECUTE is closed, so that no
+-- other role can put it on a table of its own, and the function checks that it fires on the
+-- table its argument names.
 CREATE FUNCTION cartwatch.customer_summary_maintain() RETURNS trigger
 AS 'MODULE_PATHNAME', 'cartwatch_customer_summary_maintain'
 LANGUAGE C
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.customer_summary_maintain() IS
-    'Statement trigger (C++): recomputes the summary rows of the customers a statement touched. Argument: customers, orders, carts, visits or reminders.';
+    'Statement trigger (C++): keeps the summary rows of the customers a statement touched current, adding the difference of inserted orders and of status or total changes, recounting otherwise. Argument: customers, orders, carts, visits or reminders.';
+REVOKE ALL ON FUNCTION cartwatch.customer_summary_maintain() FROM PUBLIC;
 
 CREATE TRIGGER customers_summary_inserted AFTER INSERT ON cartwatch.customers
     REFERENCING NEW TABLE AS new_rows

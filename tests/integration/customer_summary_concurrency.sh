@@ -2,8 +2,9 @@
 # Several sessions insert, update and delete orders, carts, cart items, visits and reminders of
 # the same few customers at once; afterwards the trigger-kept summary must equal a recount from
 # scratch. Each kind of write takes its own path through the summary triggers: one-order
-# inserts add to the row, multi-order inserts add from the transition table, updates that
-# change no figure are skipped, every other write recounts.
+# inserts add to the row, multi-order inserts add from the transition table, status and total
+# changes of orders that stay with their customer add differences (one customer or several in a
+# statement), updates that change no figure are skipped, every other write recounts.
 #
 # Bounded: a few hundred short transactions, deadlocks detected after 10 ms instead of the
 # default second (under a loaded machine the default made this test take minutes), and a hard
@@ -45,6 +46,10 @@ UPDATE cartwatch.orders SET status = 'paid', customer_id = :b
  WHERE order_id = (SELECT max(order_id) FROM cartwatch.orders WHERE customer_id = :a);
 UPDATE cartwatch.orders SET paid_at = now()
  WHERE order_id = (SELECT max(order_id) FROM cartwatch.orders WHERE customer_id = :b);
+UPDATE cartwatch.orders
+   SET status = (ARRAY['pending','paid','shipped','delivered','cancelled','returned','refunded'])[1 + :status % 7],
+       total = total + 1
+ WHERE order_id IN (SELECT max(order_id) FROM cartwatch.orders WHERE customer_id IN (:a, :b) GROUP BY customer_id);
 INSERT INTO cartwatch.carts (customer_id) VALUES (:b);
 INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity)
 SELECT max(cart_id), 1 + :a % 2, 1 FROM cartwatch.carts WHERE customer_id = :b
@@ -61,6 +66,7 @@ UPDATE cartwatch.reminders SET clicked_at = now()
 UPDATE cartwatch.reminders SET state = 'cancelled', cancel_reason = 'manual', sent_at = NULL
  WHERE reminder_id = (SELECT min(reminder_id) FROM cartwatch.reminders WHERE state = 'sent') AND :status > 4;
 UPDATE cartwatch.visits SET customer_id = :b WHERE visit_id = (SELECT max(visit_id) FROM cartwatch.visits WHERE customer_id = :a);
+UPDATE cartwatch.orders SET status = 'refunded' WHERE order_id = (SELECT min(order_id) FROM cartwatch.orders WHERE customer_id = :a AND status = 'paid');
 DELETE FROM cartwatch.orders WHERE order_id = (SELECT min(order_id) FROM cartwatch.orders WHERE customer_id = :b AND status = 'refunded');
 UPDATE cartwatch.carts SET customer_id = :a WHERE cart_id = (SELECT min(cart_id) FROM cartwatch.carts WHERE customer_id = :b AND order_id IS NULL);
 SQL

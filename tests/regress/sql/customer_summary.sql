@@ -24,6 +24,36 @@ SELECT 1 + n % 3, (ARRAY['paid','cancelled','pending','delivered'])[1 + n % 4], 
 SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
 DELETE FROM cartwatch.orders WHERE total < 5;
 SELECT * FROM cartwatch.check_customer_summary();
+-- Status changes and new totals in place add differences, several customers in one statement:
+-- pending -> paid, paid -> returned, cancelled stays (its total changes), delivered -> shipped.
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+UPDATE cartwatch.orders
+   SET status = CASE status WHEN 'pending' THEN 'paid' WHEN 'paid' THEN 'returned'
+                            WHEN 'delivered' THEN 'shipped' ELSE status END,
+       total = total + 0.50
+ WHERE total BETWEEN 5 AND 10;
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+-- One order of one customer (the checkout's "paid" step), and a guest's order: no customer.
+UPDATE cartwatch.orders SET status = 'paid' WHERE total = 11;
+INSERT INTO cartwatch.orders (order_id, status, total) VALUES (202, 'pending', 5.00);
+UPDATE cartwatch.orders SET status = 'paid' WHERE order_id = 202;
+SELECT * FROM cartwatch.check_customer_summary();
+-- An order moved in time changes first or last order: recounted, with a status change beside it.
+UPDATE cartwatch.orders SET placed_at = '2025-01-01 00:00+00', status = 'cancelled' WHERE total = 12;
+UPDATE cartwatch.orders SET status = 'refunded' WHERE total IN (6.50, 7.50);
+SELECT customer_id, first_order_at, cancelled_value FROM cartwatch.customer_summary ORDER BY 1;
+SELECT * FROM cartwatch.check_customer_summary();
+-- A customer without a summary row (history loaded with the triggers off) gets one, with its
+-- orders recounted; the other figures wait for rebuild_customer_summary(), as after any load
+-- with the triggers off.
+DELETE FROM cartwatch.customer_totals WHERE customer_id = 1;
+UPDATE cartwatch.orders SET status = 'pending' WHERE customer_id IN (1, 2) AND status = 'refunded';
+SELECT * FROM cartwatch.check_customer_summary()
+ WHERE field IN ('(row)', 'orders_count', 'valid_orders', 'invalid_orders', 'orders_value',
+                 'paid_value', 'cancelled_value', 'first_order_at', 'last_order_at');
+SELECT cartwatch.rebuild_customer_summary() AS corrected;
+SELECT * FROM cartwatch.check_customer_summary();
 
 -- Visits give first and last visit; carts their counts.
 INSERT INTO cartwatch.visits (customer_id, ip, started_at, ended_at, page_views)
