@@ -30,8 +30,14 @@ PG_CXXFLAGS += -Werror
 endif
 SHLIB_LINK += -lstdc++
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+# On a fresh machine pg_config arrives with `make demo`, `make test` or `make deps` (they install
+# the packages first and run make again), so only other goals need it now.
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
 include $(PGXS)
+else ifneq ($(filter-out demo test deps,$(or $(MAKECMDGOALS),all)),)
+$(error $(PG_CONFIG) not found: install postgresql-server-dev-15 (make deps), or set PG_CONFIG)
+endif
 
 # PGXS compiles the LLVM bitcode for JIT inlining without PG_CXXFLAGS; C++17 code needs them.
 COMPILE.cxx.bc += $(PG_CXXFLAGS)
@@ -53,12 +59,12 @@ build/regress build/isolation:
 .PHONY: test demo deps format daemon
 # Everything a clean Debian machine needs, then every test; see scripts/test.sh.
 test:
-	scripts/test.sh
+	@scripts/test.sh
 # The whole flow on embedded defaults, from carts to reminders in the inbox; see scripts/demo.sh.
 demo:
-	scripts/demo.sh
+	@scripts/demo.sh
 deps:
-	scripts/install-deps.sh
+	@scripts/install-deps.sh test
 daemon:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build -j2

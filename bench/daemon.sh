@@ -4,7 +4,9 @@
 #             smtp-sink on loopback over CONCURRENCY connections kept open (-d): pure SMTP.
 #   cartwatchd: the same number of due reminders, the same sink, the same concurrency; each
 #             one claimed, rendered (templates, MIME), sent and completed in the database.
-# Prints both rates, their ratio, and cartwatchd's peak resident memory (VmHWM).
+# Prints both rates, their ratio, cartwatchd's peak resident memory (VmHWM), and where the CPU
+# went, in milliseconds per message: smtp-source and the sink for the baseline; the daemon, its
+# PostgreSQL backend and the sink for cartwatchd.
 #
 #   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
 #                                                 installed, and the CMake build in build/)
@@ -33,7 +35,10 @@ free_port() {
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }
-now() { date +%s.%N; }
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
 
 # The sink: accepts everything, keeps nothing (no -d), answers at once.
 port=$(free_port)
@@ -89,10 +94,14 @@ TOML
 cart=$(psql -c "SELECT min(cart_id) FROM cartwatch.carts")
 size=$("$daemon" --config "$work/cartwatchd.toml" preview --cart "$cart" | wc -c)
 
-start=$(now)
-/usr/sbin/smtp-source -d -s "$concurrency" -m "$messages" -l "$size" \
-    -f sklep@shop.example -t customer@example.com 127.0.0.1:"$port"
-baseline_seconds=$(echo "$(now) - $start" | bc)
+sink_cpu_start=$(cpu_seconds "$sink_pid")
+# The shell's `time` reports smtp-source's elapsed, user and system seconds on the last line.
+source_times=$( { TIMEFORMAT='%3R %3U %3S'; time /usr/sbin/smtp-source -d -s "$concurrency" \
+    -m "$messages" -l "$size" -f sklep@shop.example -t customer@example.com \
+    127.0.0.1:"$port" >/dev/null; } 2>&1 | tail -n 1)
+baseline_seconds=$(echo "$source_times" | awk '{ print $1 }')
+source_cpu=$(echo "$source_times" | awk '{ print $2 + $3 }')
+sink_cpu_baseline=$(cpu_seconds "$sink_pid")
 
 "$daemon" --config "$work/cartwatchd.toml" run >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
@@ -104,6 +113,12 @@ done
 daemon_seconds=$(psql -c "SELECT extract(epoch FROM max(finished_at) - min(claimed_at))
                             FROM cartwatch.reminders")
 peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
+daemon_cpu=$(cpu_seconds "$daemon_pid")
+backend_pid=$(psql -c "SELECT pid FROM pg_stat_activity
+                        WHERE datname = current_database() AND application_name = 'cartwatchd'
+                         ORDER BY backend_start LIMIT 1")
+backend_cpu=$(cpu_seconds "$backend_pid")
+sink_cpu_daemon=$(cpu_seconds "$sink_pid")
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || true
 daemon_pid=
@@ -115,3 +130,9 @@ printf 'smtp-source (baseline): %8.1f messages/s  (%.2f s)\n' "$baseline_rate" "
 printf 'cartwatchd:             %8.1f reminders/s (%.2f s)\n' "$daemon_rate" "$daemon_seconds"
 printf 'ratio cartwatchd/smtp-source: %.0f%%\n' "$(echo "100 * $daemon_rate / $baseline_rate" | bc -l)"
 printf 'cartwatchd peak RSS: %.1f MB\n' "$(echo "$peak_kb / 1024" | bc -l)"
+per_message() { echo "1000 * ($1) / $messages" | bc -l; }
+printf 'CPU per message, baseline: smtp-source %.3f ms, smtp-sink %.3f ms\n' \
+    "$(per_message "$source_cpu")" "$(per_message "$sink_cpu_baseline - $sink_cpu_start")"
+printf 'CPU per reminder, cartwatchd: daemon %.3f ms, its PostgreSQL backend %.3f ms, smtp-sink %.3f ms\n' \
+    "$(per_message "$daemon_cpu")" "$(per_message "$backend_cpu")" \
+    "$(per_message "$sink_cpu_daemon - $sink_cpu_baseline")"

@@ -185,6 +185,11 @@ SELECT step, state, cancel_reason, count(*)
 -- example: cartwatch.cart_content
 SELECT jsonb_pretty(items), total FROM cartwatch.cart_content(1);
 
+-- example: cartwatch.cart_contents
+-- A whole claim's carts at once; an empty cart (or an unknown id) has no lines and total 0.
+SELECT cart_id, jsonb_array_length(items) AS lines, total
+  FROM cartwatch.cart_contents(ARRAY[1, 2, 3, 999999]);
+
 -- example: cartwatch.claim_reminders
 -- What cartwatchd does in a transaction of its own: claim, render, send, report.
 SELECT cartwatch.schedule_reminders();
@@ -205,6 +210,23 @@ SELECT cartwatch.complete_reminder(c.reminder_id, 'mailer-1',
                                    subject => 'You left something in your cart',
                                    template => c.locale || '/' || c.step || '_reminder')
   FROM cartwatch.claim_reminders('mailer-1', 1) AS c;
+
+-- example: cartwatch.complete_reminders
+-- What cartwatchd does: the outcomes of many sends in one statement; refused ones come back.
+SELECT cartwatch.schedule_reminders();
+WITH claimed AS (
+    SELECT * FROM cartwatch.claim_reminders('mailer-1', 10)
+), sent AS (
+    SELECT coalesce(array_agg(reminder_id), '{}') AS ids,
+           coalesce(array_agg('<' || message_key || '@shop.example>'), '{}') AS message_ids,
+           coalesce(array_agg('250 2.0.0 Ok: queued'::text), '{}') AS replies,
+           coalesce(array_agg('You left something in your cart'::text), '{}') AS subjects,
+           coalesce(array_agg(locale || '/' || step || '_reminder'), '{}') AS templates
+      FROM claimed
+)
+SELECT refused.*
+  FROM sent, cartwatch.complete_reminders('mailer-1', sent.ids, sent.message_ids, sent.replies,
+                                          sent.subjects, sent.templates) AS refused;
 
 -- example: cartwatch.fail_reminder
 -- A 4xx reply: retried after a backoff. A 5.1.1 reply would pass permanent and suppress.
@@ -482,6 +504,25 @@ SELECT cartwatch.remove_retention_policy('product_views', if_exists => true);
 --   CALL cartwatch.run_retention(target => 'empty_carts', batch_size => 1000);
 -- What it would do next:
 SELECT target, next_run FROM cartwatch.retention_policies ORDER BY next_run;
+
+-- example: cartwatch.retention_functions
+SELECT unnest(cartwatch.retention_functions());
+
+-- example: cartwatch.grant_retention
+CREATE ROLE retention_example LOGIN;
+SELECT cartwatch.grant_retention('retention_example');
+SELECT has_function_privilege('retention_example',
+                              'cartwatch.run_retention(timestamptz, integer, text, boolean)', 'EXECUTE') AS may_run,
+       has_table_privilege('retention_example', 'cartwatch.carts', 'DELETE') AS may_delete;
+
+-- example: cartwatch.revoke_retention
+CREATE ROLE retention_example LOGIN;
+SELECT cartwatch.grant_retention('retention_example');
+SELECT cartwatch.revoke_retention('retention_example');
+
+-- example: cartwatch.retention_runner_status
+-- What cartwatchd checks before it runs retention: worker, not_granted or ready.
+SELECT cartwatch.retention_runner_status();
 
 -- example: cartwatch.retention_next_due
 SELECT cartwatch.retention_next_due() AS next_policy_due;

@@ -15,20 +15,30 @@ customers=${DEMO_CUSTOMERS:-300}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Installing what is missing"
-scripts/install-deps.sh
+scripts/install-deps.sh demo
 
 say "Building the extension and cartwatchd"
+# Only what the demo runs, so that a fresh machine gets there in minutes: no LLVM bitcode for
+# PostgreSQL's JIT (with_llvm=no: it would compile every file a second time with clang); and
+# cartwatchd alone, in a tree of its own without the test suites, optimised as the tested build
+# (-O2) but without debug information, which costs a third of the daemon's compile time.
+pgxs=(with_llvm=no)
+make -s -j2 "${pgxs[@]}"
+cmake -S . -B build-demo -DCARTWATCH_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
+echo "compiling cartwatchd (a minute or two on 2 cores)"
+cmake --build build-demo --target cartwatchd -j2 >build-demo/cartwatchd-build.log 2>&1 ||
+    { grep -v '^\[' build-demo/cartwatchd-build.log >&2; echo "cartwatchd did not build" >&2; exit 1; }
+daemon=$root/build-demo/cartwatchd
+# One install of the extension at a time on this machine, held until the demo ends: another
+# checkout must not swap cartwatch.so under the demo's server.
 exec 9>/tmp/cartwatch-install.lock
 flock 9
-make -s -j2
 if [ -w "$(pg_config --pkglibdir)" ]; then
-    make -s install >/dev/null
+    make -s install "${pgxs[@]}" >/dev/null
 else
-    sudo -n make -s install >/dev/null
+    sudo -n make -s install "${pgxs[@]}" >/dev/null
 fi
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target cartwatchd -j2 | grep -v '^\[' || true
-daemon=$root/build/cartwatchd
 
 run_dir=$(mktemp -d /tmp/cartwatch-demo.XXXXXX)
 chmod 755 "$run_dir"
@@ -36,15 +46,21 @@ smtp_pid=
 daemon_pid=
 cleanup() {
     local status=$?
+    # Every step runs whatever failed before it: under errexit, one `kill` of a server that had
+    # already gone would end the cleanup there and leave PostgreSQL running.
+    set +e
+    trap - EXIT INT TERM
     # A TERM'd child makes `wait` return 143: that is the expected end, not the demo's status.
-    [ -n "$daemon_pid" ] && { kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null || true; }
-    [ -n "$smtp_pid" ] && { kill "$smtp_pid" 2>/dev/null; wait "$smtp_pid" 2>/dev/null || true; }
-    scripts/pg-cluster.sh stop "$run_dir/pg" >/dev/null 2>&1 || true
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null
+    scripts/pg-cluster.sh stop "$run_dir/pg" >/dev/null 2>&1
     rm -rf "$run_dir"
     exit "$status"
 }
-# INT and TERM too: a demo stopped with Ctrl-C must not leave its servers behind.
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# INT and TERM end the demo through the same cleanup: Ctrl-C must not leave its servers behind.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
     local port
@@ -75,20 +91,23 @@ echo "SMTP capture server on 127.0.0.1:$smtp_port, messages in $out/mail"
 say "Creating the extension and loading a demo shop ($customers customers, seed $seed)"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 createdb shop
-psql -d shop -c "CREATE EXTENSION cartwatch CASCADE"
+psql -d shop -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
 psql -d shop -v seed="$seed" -v customers="$customers" -v as_of="now()" -f scripts/demo-shop.sql >/dev/null
-psql -d shop <<'SQL'
+psql -d shop -At <<'SQL'
 -- The daemon logs in as a role of its own that can run the outbox and nothing else.
 CREATE ROLE cartwatchd LOGIN;
-SELECT cartwatch.grant_daemon('cartwatchd');
+SELECT FROM cartwatch.grant_daemon('cartwatchd');
 -- A shop that has run cartwatch before: the first reminders for carts abandoned two days ago
 -- went out yesterday, so their second reminders are due now (these are not sent again).
-SELECT cartwatch.schedule_reminders(now() - interval '30 hours') AS yesterday_scheduled;
-SELECT count(*) AS yesterday_sent
+SELECT FROM cartwatch.schedule_reminders(now() - interval '30 hours');
+SELECT count(*) || ' first reminders went out yesterday (recorded as sent, not sent again)'
   FROM cartwatch.claim_reminders('yesterday', 10000, '5 minutes', now() - interval '30 hours') AS c,
        LATERAL cartwatch.complete_reminder(c.reminder_id, 'yesterday', '<demo-' || c.reminder_id || '@demo.example>',
                                            '250 2.0.0 OK', 'yesterday', 'first_reminder', now() - interval '30 hours');
 SQL
+psql -d shop -At -c "SELECT count(*) || ' customers, ' || (SELECT count(*) FROM cartwatch.carts) || ' carts, '
+                            || (SELECT count(*) FROM cartwatch.orders) || ' orders loaded'
+                       FROM cartwatch.customers"
 
 metrics_port=$(free_port)
 unsubscribe_port=$(free_port)
@@ -135,27 +154,31 @@ for _ in $(seq 1 120); do
     kill -0 "$daemon_pid" 2>/dev/null || { cat "$run_dir/cartwatchd.log"; echo "cartwatchd stopped early" >&2; exit 1; }
     [ "$(due)" = 0 ] && [ "$(psql -d shop -At -c "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent' AND scheduled_at > now() - interval '1 hour'")" != 0 ] && break
 done
-curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -E '^cartwatchd?_reminders_(sent|failed|unknown)|^cartwatch_reminders_due' | sed 's/^/  metric: /' || true
+echo "cartwatchd's /metrics on 127.0.0.1:$metrics_port:"
+curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -E '^cartwatchd?_reminders_(sent|failed|unknown)|^cartwatch_reminders_due' | sed 's/^/  /' || true
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || true
 daemon_pid=
-tail -n 5 "$run_dir/cartwatchd.log" | sed 's/^/  log: /'
+echo "its log (in full: $out/cartwatchd.log):"
+cp "$run_dir/cartwatchd.log" "$out/cartwatchd.log"
+{ grep -m 1 ' sent: ' "$out/cartwatchd.log"; tail -n 1 "$out/cartwatchd.log"; } | cut -c1-150 | sed 's/^/  /'
 
-say "Abandoned carts (cartwatch.cart_overview)"
+say "The 12 most recently abandoned carts (cartwatch.cart_overview)"
 psql -d shop -c "SELECT cart_id, customer_name, email, item_count, value, currency,
                         date_trunc('minute', idle_for) AS idle
                    FROM cartwatch.cart_overview WHERE status = 'abandoned'
-                  ORDER BY idle_for LIMIT 12"
-psql -d shop -At -c "SELECT count(*) || ' abandoned carts in all' FROM cartwatch.abandoned_carts()"
+                  ORDER BY idle_for LIMIT 12" | sed '$d'
+psql -d shop -At -c "SELECT count(*) || ' abandoned carts in all (cartwatch.abandoned_carts())' FROM cartwatch.abandoned_carts()"
 
 say "Shop KPIs (cartwatch.shop_kpis())"
 psql -d shop -x -c "SELECT * FROM cartwatch.shop_kpis()"
 
 say "Reminders sent by this run, per step and language"
-psql -d shop -c "SELECT r.step, coalesce(c.locale, 'en') AS language, count(*) AS sent
-                   FROM cartwatch.reminders AS r JOIN cartwatch.carts AS c USING (cart_id)
-                  WHERE r.state = 'sent' AND r.claimed_by IS DISTINCT FROM 'yesterday'
-                  GROUP BY 1, 2 ORDER BY 1, 2"
+# The language is the template's each message was rendered from (cart's, else customer's, else en).
+psql -d shop -c "SELECT step, split_part(template, '/', 1) AS language, count(*) AS sent
+                   FROM cartwatch.reminders
+                  WHERE state = 'sent' AND claimed_by IS DISTINCT FROM 'yesterday'
+                  GROUP BY 1, 2 ORDER BY 1, 2" | sed '$d'
 
 # Name the captured files by language and step so that `ls` tells them apart.
 /usr/bin/python3 - "$out/mail" <<'PY'
@@ -186,8 +209,13 @@ print(m.get_body(("plain",)).get_content())
 PY
 
 say "All captured messages"
-ls "$out/mail" | grep -c '\.eml$' | sed 's/$/ messages in '"${out//\//\\/}"'\/mail:/'
-ls "$out/mail" | grep '\.eml$' | awk -F- '{print "  " $2}' | sort | uniq -c | sed 's/^/ /'
-echo "  e.g. ls $out/mail | head"
+shopt -s nullglob
+messages=("$out"/mail/*.eml)
+echo "${#messages[@]} messages in $out/mail, named <number>-<language>-<recipient>.eml:"
+for language in de en fr pl; do
+    of_language=("$out"/mail/*-"$language"-*.eml)
+    [ ${#of_language[@]} -gt 0 ] || continue
+    printf '  %s  %3d   e.g. %s\n' "$language" ${#of_language[@]} "$(basename "${of_language[0]}")"
+done
 echo
-echo "Everything the demo started is stopped; the messages stay in $out/mail."
+echo "Everything the demo started is stopped; the messages stay: ls $out/mail"

@@ -15,7 +15,8 @@ dir=${2:?usage: pg-cluster.sh start|resume|stop DIR}
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        # From /: the caller's folder (root's home, say) may be closed to postgres.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -80,6 +81,7 @@ resume() {
 
 stop() {
     if [ -f "$dir/data/postmaster.pid" ]; then
+        dir=$(cd "$dir" && pwd)
         as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || true
     fi
 }

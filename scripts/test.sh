@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh test
 
 # One install of the extension at a time on this machine: two checkouts testing at once must not
 # swap each other's cartwatch.so mid-run, so the lock is held until the tests end.

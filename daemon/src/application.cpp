@@ -81,6 +81,7 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       templates_(std::make_shared<const TemplateSet>(config_.templates.dir)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP), poll_timer_(io_), reconnect_timer_(io_),
       resume_timer_(io_), watchdog_timer_(io_), drain_timer_(io_), retention_timer_(io_),
+      flush_timer_(io_),
       outbox_(DatabaseConnectionString(config_),
               config_.database.worker.empty() ? DefaultWorkerName() : config_.database.worker,
               config_.database.statement_timeout),
@@ -94,9 +95,7 @@ Application::~Application() {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
 }
 
 int Application::Run() {
@@ -310,7 +309,10 @@ void Application::RunCycle(CycleKind kind) {
                 AdmitJob(reminder);
             }
         }
-        RefreshQueueMetrics();
+        if (full) {
+            // Once per poll is enough for the gauges (the metrics endpoint reads its own).
+            RefreshQueueMetrics();
+        }
         metrics_.last_cycle_unix = UnixNow();
     } catch (const std::exception& error) {
         OnDatabaseError("running a cycle", error);
@@ -334,9 +336,13 @@ void Application::AdmitJob(const ClaimedReminder& reminder) {
     jobs_[job.reminder_id] = std::move(job);
 }
 
+// Hands ready reminders to the sender threads: a batch beyond the ones being sent, queued in
+// the pool, so that the senders keep going while the loop waits for the database (a claim or
+// a flush of outcomes). A drain or a pause takes back what no sender has started.
 void Application::Dispatch() {
+    const int queue_limit = config_.smtp.concurrency + config_.daemon.batch_size;
     while (!metrics_.sending_paused && !metrics_.draining && !ready_.empty() &&
-           metrics_.in_flight < config_.smtp.concurrency) {
+           metrics_.in_flight < queue_limit) {
         ReminderJob& job = jobs_.at(ready_.front());
         ready_.pop_front();
         job.state = JobState::kSending;
@@ -433,13 +439,41 @@ void Application::OnSendResult(SendResult result) {
     // The next message first, so the senders never wait for the database; then the outcomes,
     // written together with whatever else arrived in the meantime.
     Dispatch();
-    RequestFlush();
-    // Top up before the batch runs dry: claiming while the senders work keeps them busy.
+    FlushSoon();
+    // Top up when half the batch is left: the claim runs while the senders work through the
+    // other half.
+    const std::size_t unsent = jobs_.size() - reports_.size();
     if (mode_ == Mode::kService && last_claim_full_ && !metrics_.sending_paused &&
-        !metrics_.draining && ready_.size() < static_cast<std::size_t>(config_.smtp.concurrency)) {
+        !metrics_.draining &&
+        unsent <= static_cast<std::size_t>(std::max(1, config_.daemon.batch_size / 2))) {
         RequestCycle(CycleKind::kClaimOnly);
     }
     UpdateStatus();
+}
+
+// Outcomes are written in batches: a transaction per message would cost the database more
+// than the message. A batch goes when half a claim batch has come in, when nothing is left on
+// the wire (the end of a batch, a drain), or 50 ms after its first outcome, whichever is
+// first; a crash in between leaves those reminders to the lost_lease policy (unknown by
+// default: never sent twice).
+void Application::FlushSoon() {
+    const std::size_t enough = static_cast<std::size_t>(std::max(1, config_.daemon.batch_size / 2));
+    if (reports_.size() >= enough || metrics_.in_flight == 0 || metrics_.draining ||
+        mode_ == Mode::kOnce) {
+        RequestFlush();
+        return;
+    }
+    if (flush_timer_armed_ || reports_.empty()) {
+        return;
+    }
+    flush_timer_armed_ = true;
+    flush_timer_.expires_after(milliseconds(50));
+    flush_timer_.async_wait([this](boost::system::error_code ec) {
+        flush_timer_armed_ = false;
+        if (!ec) {
+            RequestFlush();
+        }
+    });
 }
 
 void Application::RequestFlush() {
@@ -474,8 +508,17 @@ void Application::FlushReports() {
             jobs_.erase(reports_.front().reminder_id);
             reports_.pop_front();
         };
+        const auto log_refused = [this](const std::vector<RefusedReport>& refused) {
+            for (const RefusedReport& refusal : refused) {
+                metrics_.database_errors++;
+                spdlog::error("reminder {}: the outbox refused the outcome: {}",
+                              refusal.reminder_id, OneLine(refusal.reason));
+            }
+        };
         try {
-            outbox_.WriteReports(batch);
+            // A refused send (its lease ran out meanwhile and the lost_lease policy settled
+            // it) leaves the others recorded.
+            log_refused(outbox_.WriteReports(batch));
             for (std::size_t i = 0; i < count; ++i) {
                 done();
             }
@@ -485,11 +528,11 @@ void Application::FlushReports() {
                 throw; // kept: written after the reconnect
             }
         }
-        // The outbox refused one of them, typically because its lease ran out meanwhile and
-        // the lost_lease policy settled it. One at a time, so that the others still count.
+        // The outbox refused a failure report, for the same reason: it rolled the whole batch
+        // back. One at a time, so that the others still count.
         for (const OutboxReport& report : batch) {
             try {
-                outbox_.WriteReports({report});
+                log_refused(outbox_.WriteReports({report}));
             } catch (const std::exception& error) {
                 if (IsConnectionLost(error) || !outbox_.Connected()) {
                     throw;
@@ -575,6 +618,8 @@ void Application::EnterPause(const SmtpVerdict& verdict) {
     metrics_.smtp_unavailable++;
     if (!metrics_.sending_paused) {
         metrics_.sending_paused = true;
+        // The queued ones would meet the same fault: they come back unattempted.
+        pool_->ReturnQueued();
         pause_reason_ = std::string(OutcomeName(verdict.outcome)) + ": " + verdict.detail;
         spdlog::error("SMTP server unusable ({}); pausing, no reminder is lost", pause_reason_);
         Notify("STATUS=sending paused: " + pause_reason_);
@@ -609,10 +654,12 @@ void Application::WaitForSignals() {
 
 void Application::BeginDrain(const char* why) {
     metrics_.draining = true;
-    const std::size_t waiting = ready_.size();
+    // What sits in the senders' queue comes back unattempted, like the ready ones.
+    const std::size_t returned = pool_->ReturnQueued();
+    const std::size_t waiting = ready_.size() + returned;
     spdlog::info("{}: stopping; {} send(s) in flight finish, {} waiting reminder(s) go back to "
                  "the queue",
-                 why, metrics_.in_flight, waiting);
+                 why, metrics_.in_flight - static_cast<std::int64_t>(returned), waiting);
     Notify("STOPPING=1\nSTATUS=draining");
     poll_timer_.cancel();
     resume_timer_.cancel();
@@ -675,6 +722,7 @@ void Application::Finish(int exit_code) {
     resume_timer_.cancel();
     watchdog_timer_.cancel();
     drain_timer_.cancel();
+    flush_timer_.cancel();
     signals_.cancel();
     metrics_endpoint_.reset();
     unsubscribe_endpoint_.reset();
@@ -682,9 +730,7 @@ void Application::Finish(int exit_code) {
     if (pool_) {
         pool_->Stop();
     }
-    if (retention_thread_.joinable()) {
-        retention_thread_.join();
-    }
+    StopRetention();
     outbox_.Disconnect();
     io_.stop();
 }
@@ -723,8 +769,19 @@ void Application::Reload() {
     templates_ = std::move(templates);
     config_ = std::move(fresh);
     render_config_ = std::make_shared<const Config>(config_);
-    spdlog::info("configuration reloaded ({} language(s) of templates)",
+    spdlog::info("configuration reloaded: {}, {} language(s) of templates",
+                 config_.smtp.rate_per_second > 0
+                     ? fmt::format("at most {} per second", config_.smtp.rate_per_second)
+                     : std::string("no rate limit"),
                  templates_->Locales().size());
+    if (metrics_.sending_paused && !metrics_.draining) {
+        // The new settings may be the fix (a password, a CA file): try them now rather than
+        // at the end of the backoff. A held reminder is still released before it is retried.
+        resume_timer_.cancel();
+        smtp_backoff_.Reset();
+        metrics_.sending_paused = false;
+        spdlog::info("sending resumes with the new SMTP settings");
+    }
     // Rendered messages keep what they were rendered with; the next claim uses the new set.
     RequestCycle();
 }

@@ -20,6 +20,7 @@
 #include "outbox.hpp"
 #include "rate_limiter.hpp"
 #include "reminder_job.hpp"
+#include "retention_runner.hpp"
 #include "sender_pool.hpp"
 #include "template_renderer.hpp"
 
@@ -87,11 +88,13 @@ private:
     void OnSendResult(SendResult result);
     void FlushReports();
     void RequestFlush();
+    void FlushSoon();
     OutboxReport ToOutboxReport(const PendingReport& report) const;
     void ReleaseHeldWhenIdle();
     void EnterPause(const SmtpVerdict& verdict);
     void RefreshQueueMetrics();
     void MaybeRunRetention();
+    void StopRetention(); // cancels a run in progress and waits for its thread
 
     // Lifecycle.
     void WaitForSignals();
@@ -121,6 +124,7 @@ private:
     boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer retention_timer_;
+    boost::asio::steady_timer flush_timer_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> database_socket_;
 
     Outbox outbox_;
@@ -142,16 +146,18 @@ private:
     bool cycle_posted_ = false;
     bool full_cycle_wanted_ = false;
     bool flush_posted_ = false;
+    bool flush_timer_armed_ = false;
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
-    bool retention_available_ = true;
     bool finished_ = false;
     std::chrono::steady_clock::time_point last_retention_{};
+    std::optional<RetentionStatus> retention_status_; // what the last check found
     std::string pause_reason_;
     int exit_code_ = 0;
 
     // Retention runs on a thread and connection of its own: a long run must not stall sends.
     std::thread retention_thread_;
+    std::shared_ptr<RetentionRunner> retention_runner_; // the run on that thread, to cancel it
 };
 
 } // namespace cartwatch

@@ -14,40 +14,60 @@ namespace cartwatch {
 using Clock = std::chrono::steady_clock;
 
 void Application::MaybeRunRetention() {
-    // One minute between checks; run_retention itself knows which policy is due.
-    if (!config_.daemon.retention || !retention_available_ || mode_ != Mode::kService ||
-        !metrics_.database_up || Clock::now() - last_retention_ < std::chrono::minutes(1)) {
+    // One minute between checks; run_retention itself knows which policy is due. A role that
+    // is not granted retention, or a database whose background worker runs it, is asked again
+    // each time, so a grant or a stopped worker takes effect without a restart.
+    if (!config_.daemon.retention || retention_status_ == RetentionStatus::kNoRetention ||
+        mode_ != Mode::kService || !metrics_.database_up ||
+        Clock::now() - last_retention_ < std::chrono::minutes(1)) {
         return;
     }
     if (retention_thread_.joinable()) {
         return; // the last run is still going; it is joined when it posts back
     }
     last_retention_ = Clock::now();
-    const std::string connection = DatabaseConnectionString(config_);
-    const auto timeout = config_.database.statement_timeout;
-    retention_thread_ = std::thread([this, connection, timeout] {
-        bool available = true;
+    retention_runner_ = std::make_shared<RetentionRunner>(DatabaseConnectionString(config_));
+    retention_thread_ = std::thread([this, runner = retention_runner_] {
+        RetentionOutcome outcome;
         std::string failure;
         try {
-            // Retention deletes in batches for as long as it takes: no statement timeout.
-            Outbox retention(connection, "cartwatchd-retention", std::chrono::hours(24));
-            retention.Connect();
-            available = retention.RunDueRetention();
+            outcome = runner->RunDue();
         } catch (const std::exception& error) {
             failure = error.what();
         }
-        (void)timeout;
-        boost::asio::post(io_, [this, available, failure] {
+        boost::asio::post(io_, [this, outcome = std::move(outcome), failure] {
             retention_thread_.join();
+            for (const RetentionNotice& notice : outcome.notices) {
+                spdlog::log(notice.warning ? spdlog::level::warn : spdlog::level::info, "{}",
+                            notice.text);
+            }
             if (!failure.empty()) {
                 spdlog::warn("retention run failed: {}", failure);
-            } else if (!available) {
-                retention_available_ = false;
-                spdlog::info("the cartwatch extension has no retention policies to run "
-                             "(or this role may not run them); not asking again");
+                return;
             }
+            // Said once per change, not every minute.
+            if (retention_status_ != outcome.status) {
+                const std::string why = DescribeRetentionStatus(outcome);
+                if (outcome.status == RetentionStatus::kNotGranted) {
+                    spdlog::warn("{}", why);
+                } else if (!why.empty()) {
+                    spdlog::info("{}", why);
+                } else {
+                    spdlog::info("cartwatchd runs the retention policies that are due");
+                }
+            }
+            retention_status_ = outcome.status;
         });
     });
+}
+
+void Application::StopRetention() {
+    if (!retention_thread_.joinable()) {
+        return;
+    }
+    // A run may take minutes (a backlog, paced batches); its committed batches stay done.
+    retention_runner_->Cancel();
+    retention_thread_.join();
 }
 
 void Application::StartEndpoints() {

@@ -16,6 +16,7 @@ struct ClaimedReminder {
     std::int64_t cart_id = 0;
     std::string email;
     std::optional<std::string> display_name; // NULL for guests
+    std::optional<std::string> first_name;   // NULL for guests and customers without one
     std::string locale;
     std::string currency;
     std::string items_json;

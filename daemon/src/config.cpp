@@ -548,6 +548,11 @@ Config LoadConfig(const ConfigSources& given) {
     }
     if (sources.purpose == ConfigPurpose::kSend && config.daemon.dry_run_dir.empty()) {
         Require(!config.smtp.url.empty(), "smtp.url", sources);
+        if (!config.smtp.ca_file.empty() && !std::ifstream(config.smtp.ca_file).good()) {
+            // Found now rather than as a paused daemon at the first send.
+            throw ConfigError(origins["smtp.ca_file"] + ": smtp.ca_file: cannot read " +
+                              config.smtp.ca_file);
+        }
         if (config.smtp.url.rfind("smtps://", 0) == 0 && config.smtp.starttls == StartTls::kOff) {
             // smtps is TLS from the first byte; "off" would read as "no encryption".
             throw ConfigError(origins["smtp.starttls"] +

@@ -7,6 +7,17 @@
 #include <utility>
 
 namespace cartwatch {
+namespace {
+
+std::string Join(const std::vector<std::string>& values) {
+    std::string joined;
+    for (const std::string& value : values) {
+        joined += (joined.empty() ? "" : ",") + value;
+    }
+    return joined;
+}
+
+} // namespace
 
 struct Outbox::Listener final : pqxx::notification_receiver {
     Listener(pqxx::connection_base& connection)
@@ -90,8 +101,8 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
     // A transaction of its own: the carts of the returned rows stay share-locked until commit.
     pqxx::work tx(*connection_);
     const pqxx::result rows = tx.exec_params(
-        "SELECT reminder_id, step, attempt, cart_id, email, display_name, locale, currency, "
-        "items::text, total::text, recovery_token, unsubscribe_token, message_key "
+        "SELECT reminder_id, step, attempt, cart_id, email, display_name, first_name, locale, "
+        "currency, items::text, total::text, recovery_token, unsubscribe_token, message_key "
         "FROM cartwatch.claim_reminders($1, $2, make_interval(secs => $3))",
         worker_, max_count, static_cast<double>(lease.count()) / 1000.0);
     tx.commit();
@@ -107,6 +118,9 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
         if (!row["display_name"].is_null()) {
             r.display_name = row["display_name"].as<std::string>();
         }
+        if (!row["first_name"].is_null()) {
+            r.first_name = row["first_name"].as<std::string>();
+        }
         r.locale = row["locale"].as<std::string>("en");
         r.currency = row["currency"].as<std::string>("");
         r.items_json = row["items"].as<std::string>("[]");
@@ -119,32 +133,68 @@ std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseco
     return claimed;
 }
 
-void Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
+std::string TextArrayLiteral(const std::vector<std::string>& values) {
+    std::string literal = "{";
+    for (const std::string& value : values) {
+        if (literal.size() > 1) {
+            literal += ',';
+        }
+        // Quoted, every element: inside quotes only " and \ need a backslash.
+        literal += '"';
+        for (const char c : value) {
+            if (c == '"' || c == '\\') {
+                literal += '\\';
+            }
+            literal += c;
+        }
+        literal += '"';
+    }
+    return literal + "}";
+}
+
+std::vector<RefusedReport> Outbox::WriteReports(const std::vector<OutboxReport>& reports) {
     pqxx::work tx(*connection_);
     const std::string worker = tx.quote(worker_);
-    std::string sql;
+    std::vector<std::string> ids, message_ids, replies, subjects, templates;
+    std::string failures;
     for (const OutboxReport& r : reports) {
         const std::string id = std::to_string(r.reminder_id);
         switch (r.kind) {
         case OutboxReport::Kind::kComplete:
-            sql += "SELECT cartwatch.complete_reminder(" + id + ", " + worker + ", " +
-                   tx.quote(r.message_id) + ", " + tx.quote(r.detail) + ", " + tx.quote(r.subject) +
-                   ", " + tx.quote(r.template_name) + ");\n";
+            ids.push_back(id);
+            message_ids.push_back(r.message_id);
+            replies.push_back(r.detail);
+            subjects.push_back(r.subject);
+            templates.push_back(r.template_name);
             break;
         case OutboxReport::Kind::kFail:
-            sql += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
-                   tx.quote(r.detail) + ", " + (r.permanent ? "true" : "false") + ", " +
-                   (r.suppress ? "true" : "false") + ");\n";
+            failures += "SELECT cartwatch.fail_reminder(" + id + ", " + worker + ", " +
+                        tx.quote(r.detail) + ", " + (r.permanent ? "true" : "false") + ", " +
+                        (r.suppress ? "true" : "false") + ");\n";
             break;
         case OutboxReport::Kind::kUnknown:
-            sql += "SELECT cartwatch.reminder_outcome_unknown(" + id + ", " + worker + ", " +
-                   tx.quote(r.detail) + ");\n";
+            failures += "SELECT cartwatch.reminder_outcome_unknown(" + id + ", " + worker + ", " +
+                        tx.quote(r.detail) + ");\n";
             break;
         }
     }
-    // Values are quoted by libpq (tx.quote), so one simple-protocol string carries them all.
-    tx.exec(sql);
+    std::vector<RefusedReport> refused;
+    if (!ids.empty()) {
+        const pqxx::result rows = tx.exec_params(
+            "SELECT reminder_id, refusal FROM cartwatch.complete_reminders($1, $2::bigint[], "
+            "$3::text[], $4::text[], $5::text[], $6::text[])",
+            worker_, "{" + Join(ids) + "}", TextArrayLiteral(message_ids),
+            TextArrayLiteral(replies), TextArrayLiteral(subjects), TextArrayLiteral(templates));
+        for (const pqxx::row& row : rows) {
+            refused.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>("")});
+        }
+    }
+    if (!failures.empty()) {
+        // Values are quoted by libpq (tx.quote), so one simple-protocol string carries them all.
+        tx.exec(failures);
+    }
     tx.commit();
+    return refused;
 }
 
 int Outbox::Release() {
@@ -186,25 +236,12 @@ bool Outbox::Unsubscribe(const std::string& token) {
     return rows[0][0].as<bool>(false);
 }
 
-bool Outbox::RunDueRetention() {
-    pqxx::nontransaction tx(*connection_);
-    const pqxx::result found =
-        tx.exec("SELECT to_regproc('cartwatch.run_retention') IS NOT NULL "
-                "AND has_function_privilege(to_regproc('cartwatch.run_retention'), 'EXECUTE')");
-    if (!found[0][0].as<bool>(false)) {
-        return false;
-    }
-    // A procedure that commits between its batches: it must not run inside a transaction.
-    tx.exec("CALL cartwatch.run_retention(due_only => true)");
-    return true;
-}
-
 ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& step,
                                     const std::optional<std::string>& locale) {
     pqxx::nontransaction tx(*connection_);
     const pqxx::result rows =
         tx.exec_params("SELECT f.email, f.display_name, coalesce($2, f.locale), f.currency, "
-                       "content.items::text, content.total::text, f.veto "
+                       "content.items::text, content.total::text, f.veto, f.first_name "
                        "FROM cartwatch.cart_reminder_facts(ARRAY[$1]::bigint[], now()) AS f "
                        "CROSS JOIN LATERAL cartwatch.cart_content($1) AS content",
                        cart_id, locale);
@@ -219,6 +256,9 @@ ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& ste
     r.email = row[0].as<std::string>("");
     if (!row[1].is_null()) {
         r.display_name = row[1].as<std::string>();
+    }
+    if (!row[7].is_null()) {
+        r.first_name = row[7].as<std::string>();
     }
     r.locale = row[2].as<std::string>("en");
     r.currency = row[3].as<std::string>("");

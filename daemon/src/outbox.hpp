@@ -30,6 +30,15 @@ struct OutboxReport {
     bool suppress = false;
 };
 
+// An outcome the outbox would not record, and why.
+struct RefusedReport {
+    std::int64_t reminder_id = 0;
+    std::string reason;
+};
+
+// A PostgreSQL array literal of text values ({"a","b\"c"}), for a statement parameter.
+std::string TextArrayLiteral(const std::vector<std::string>& values);
+
 class Outbox {
 public:
     Outbox(std::string connection_string, std::string worker,
@@ -55,16 +64,14 @@ public:
 
     int Schedule();
     std::vector<ClaimedReminder> Claim(int max_count, std::chrono::milliseconds lease);
-    // Writes many outcomes in one round trip and one transaction: at a few hundred sends a
-    // second, a commit per message would be the bottleneck. All or nothing.
-    void WriteReports(const std::vector<OutboxReport>& reports);
+    // Writes many outcomes in one transaction: the sends in one complete_reminders() statement,
+    // the failures one call each (they are rare). Returns the sends the outbox refused (an
+    // expired lease, typically), which it left unchanged; a refused failure throws and rolls
+    // back the whole batch.
+    std::vector<RefusedReport> WriteReports(const std::vector<OutboxReport>& reports);
     int Release();
     QueueMetrics Metrics();
     bool Unsubscribe(const std::string& token);
-
-    // Runs the retention policies that are due when the extension has them and this role may;
-    // false when it has not (then the caller stops asking).
-    bool RunDueRetention();
 
     // A cart as a reminder would show it, without claiming anything (preview).
     ClaimedReminder PreviewCart(std::int64_t cart_id, const std::string& step,

@@ -15,10 +15,6 @@ namespace {
 constexpr std::size_t kMaxEncodedLine = 76;
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
-std::string Escape(unsigned char c) {
-    return {'=', kHexDigits[c >> 4], kHexDigits[c & 0x0F]};
-}
-
 bool IsLiteral(unsigned char c) {
     return c >= 33 && c <= 126 && c != '=';
 }
@@ -29,27 +25,44 @@ bool IsExposedAtLineStart(std::string_view line, std::size_t i) {
     return line[i] == '.' || line.substr(i, 5) == "From ";
 }
 
+// Appends straight to the output, a byte or an =XX at a time, counting the
+// length of the output line: a body is encoded for every message sent, so
+// no byte gets a string of its own.
 void EncodeLine(std::string_view line, std::string& out) {
-    std::string current;
+    std::size_t current = 0; // characters on the output line so far
     for (std::size_t i = 0; i < line.size(); ++i) {
         const auto c = static_cast<unsigned char>(line[i]);
         const bool last = i + 1 == line.size();
         // Spaces and tabs followed by a soft break are fine (rule 3 protects
         // only whitespace that really ends a line).
         const bool literal = IsLiteral(c) || ((c == ' ' || c == '\t') && !last);
-        std::string atom = literal ? std::string(1, static_cast<char>(c)) : Escape(c);
         // The final atom of the line needs no room for a soft break after it.
         const std::size_t room = last ? kMaxEncodedLine : kMaxEncodedLine - 1;
-        if (current.size() + atom.size() > room) {
-            out += current + "=\r\n";
-            current.clear();
+        if (current + (literal ? 1 : 3) > room) {
+            out += "=\r\n";
+            current = 0;
         }
-        if (current.empty() && literal && IsExposedAtLineStart(line, i)) {
-            atom = Escape(c);
+        if (literal && !(current == 0 && IsExposedAtLineStart(line, i))) {
+            out.push_back(static_cast<char>(c));
+            current += 1;
+        } else {
+            out.push_back('=');
+            out.push_back(kHexDigits[c >> 4]);
+            out.push_back(kHexDigits[c & 0x0F]);
+            current += 3;
         }
-        current += atom;
     }
-    out += current + "\r\n";
+    out += "\r\n";
+}
+
+// The position of the next CR or LF at or after `from`, or npos.
+std::size_t FindLineBreak(std::string_view text, std::size_t from) {
+    for (std::size_t i = from; i < text.size(); ++i) {
+        if (text[i] == '\r' || text[i] == '\n') {
+            return i;
+        }
+    }
+    return std::string_view::npos;
 }
 
 } // namespace
@@ -59,7 +72,7 @@ std::string EncodeQuotedPrintable(std::string_view text) {
     out.reserve(text.size() + text.size() / 8);
     std::size_t start = 0;
     while (start <= text.size()) {
-        const std::size_t end = text.find_first_of("\r\n", start);
+        const std::size_t end = FindLineBreak(text, start);
         if (end == std::string_view::npos) {
             // A final line without a break still ends in CRLF in the message,
             // but an empty remainder after the last break adds nothing.

@@ -40,7 +40,8 @@ struct ReminderMessage {
     ReminderStep step = ReminderStep::kFirst;
     std::string locale;        // as stored with the cart: "pl", "de_DE", ...
     std::string currency;      // ISO 4217
-    std::string customer_name; // empty for guests
+    std::string customer_name; // the whole display name (the To header); empty for guests
+    std::string first_name;    // the greeting's; empty for guests and when the shop has none
     std::string email;
     std::vector<CartItem> items;
     std::string total;              // numeric text

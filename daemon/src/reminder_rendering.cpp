@@ -68,6 +68,7 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     row.cart_id = reminder.cart_id;
     row.email = reminder.email;
     row.display_name = reminder.display_name;
+    row.first_name = reminder.first_name;
     row.locale = reminder.locale;
     row.currency = reminder.currency;
     row.items_json = reminder.items_json;

@@ -185,6 +185,7 @@ Result<ReminderMessage> ReminderFromRow(const ReminderRow& row, const ShopIdenti
     message.locale = row.locale;
     message.currency = row.currency;
     message.customer_name = row.display_name.value_or("");
+    message.first_name = row.first_name.value_or("");
     message.email = row.email;
     message.items = std::move(items).value();
     message.total = row.total;

@@ -22,6 +22,7 @@ struct ReminderRow {
     std::int64_t cart_id = 0;
     std::string email;
     std::optional<std::string> display_name; // NULL for guests
+    std::optional<std::string> first_name;   // NULL for guests and customers without one
     std::string locale;
     std::string currency;
     std::string items_json; // jsonb array: product_id, name, quantity, unit_price, line_total
@@ -43,7 +44,8 @@ struct LinkSettings {
 Result<std::vector<CartItem>> ParseCartItems(std::string_view items_json);
 
 /// Builds the render input: tokens are percent-encoded onto the configured
-/// prefixes, a NULL or blank display name makes the customer a guest.
+/// prefixes, a NULL or blank display name makes the customer a guest, and a
+/// NULL first name leaves the greeting to the template's nameless form.
 Result<ReminderMessage> ReminderFromRow(const ReminderRow& row, const ShopIdentity& shop,
                                         const LinkSettings& links,
                                         std::optional<Voucher> voucher = std::nullopt);

@@ -30,6 +30,21 @@ void SenderPool::Reconfigure(TransportFactory factory) {
     ++generation_;
 }
 
+std::size_t SenderPool::ReturnQueued() {
+    std::deque<SendJob> returned;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        returned.swap(queue_);
+    }
+    for (const SendJob& job : returned) {
+        SendResult result;
+        result.reminder_id = job.message.reminder_id;
+        result.attempted = false;
+        PostResult(std::move(result));
+    }
+    return returned.size();
+}
+
 void SenderPool::Stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);

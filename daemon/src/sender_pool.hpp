@@ -64,6 +64,9 @@ public:
     // drops its connection before its next message.
     void Reconfigure(TransportFactory factory);
 
+    // Hands back every message no thread has started, as unattempted results; returns how
+    // many. The ones being rendered or sent carry on.
+    std::size_t ReturnQueued();
     // Stops taking messages: one waiting for its rate slot comes back unattempted, the ones
     // on the wire finish. Blocks until every thread has ended.
     void Stop();

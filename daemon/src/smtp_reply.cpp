@@ -42,6 +42,55 @@ std::string Describe(const SmtpTranscript& transcript, const SmtpReply* reply) {
     return text;
 }
 
+// What the operator should look at when a configuration fault pauses sending: the reply or
+// libcurl's error says what happened, this says which setting to change. Empty when there is
+// nothing more useful to say than the reply itself.
+std::string ConfigFaultHint(const SmtpTranscript& transcript, const SmtpReply* reply) {
+    if (reply && transcript.last_command == "AUTH") {
+        return "the server refused the login: check smtp.username and the password "
+               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
+    }
+    if (reply && reply->code == 530) {
+        return "the server wants a login: set smtp.username and smtp.password_file";
+    }
+    if (reply) {
+        return {};
+    }
+    switch (transcript.curl_code) {
+    case kCurlUseSslFailed:
+        return "the server does not offer STARTTLS and smtp.starttls = \"required\": nothing is "
+               "sent in clear";
+    case kCurlPeerFailedVerification:
+        if (transcript.curl_error.find("name") != std::string::npos) {
+            return "the server's certificate is for another host name: put a name it was "
+                   "issued for in smtp.url";
+        }
+        return "the server's certificate is not trusted: set smtp.ca_file to the CA "
+               "certificate that signed it";
+    case kCurlSslIssuerError:
+        return "the server's certificate was not issued by smtp.ca_file's CA";
+    case kCurlSslCacertBadFile:
+        return "smtp.ca_file cannot be read or holds no CA certificate";
+    case kCurlSslConnectError:
+        return "the TLS handshake failed: smtps:// is for a port that speaks TLS from the "
+               "start (465), smtp:// with STARTTLS for one that upgrades (587)";
+    case kCurlLoginDenied:
+        return "the server refused the login: check smtp.username and the password "
+               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
+    default:
+        return {};
+    }
+}
+
+SmtpVerdict ConfigFault(const SmtpTranscript& transcript, const SmtpReply* reply) {
+    std::string detail = Describe(transcript, reply);
+    const std::string hint = ConfigFaultHint(transcript, reply);
+    if (!hint.empty()) {
+        detail += " (" + hint + ")";
+    }
+    return {SmtpOutcome::kConfigFault, detail};
+}
+
 } // namespace
 
 std::string_view OutcomeName(SmtpOutcome outcome) {
@@ -119,7 +168,7 @@ SmtpVerdict ClassifyTranscript(const SmtpTranscript& transcript) {
     // A 4xx or 5xx reply is the server's word, whatever libcurl made of it.
     if (last && last->code >= 500) {
         if (!about_message) {
-            return {SmtpOutcome::kConfigFault, Describe(transcript, last)};
+            return ConfigFault(transcript, last);
         }
         if (command == "RCPT" && EnhancedStatus(last->text).rfind("5.1.", 0) == 0) {
             return {SmtpOutcome::kBadAddress, Describe(transcript, last)};
@@ -135,7 +184,7 @@ SmtpVerdict ClassifyTranscript(const SmtpTranscript& transcript) {
         return {SmtpOutcome::kTransient, Describe(transcript, last)};
     }
     if (IsConfigFault(transcript.curl_code)) {
-        return {SmtpOutcome::kConfigFault, Describe(transcript, nullptr)};
+        return ConfigFault(transcript, nullptr);
     }
     // No 4xx/5xx reply. After a 354 the body went out; a missing reply to the final "." means
     // the server may have queued it (RFC 5321 section 4.5.3.2.6 warns of duplicates here).

@@ -41,8 +41,9 @@ struct SmtpTransport::Impl {
     const std::string* payload = nullptr;
     std::size_t offset = 0;
     SmtpTranscript* transcript = nullptr;
-    std::string pending_line; // a reply line split across debug callbacks
-    bool quitting = false;    // QUIT was sent: what follows is not about the message
+    std::string pending_line;      // a reply line split across debug callbacks
+    bool quitting = false;         // QUIT was sent: what follows is not about the message
+    bool in_sasl_exchange = false; // a 334 came: the next line out is an AUTH response
 
     static std::size_t Read(char* buffer, std::size_t size, std::size_t count, void* user) {
         auto* self = static_cast<Impl*>(user);
@@ -64,6 +65,10 @@ struct SmtpTransport::Impl {
             // libcurl says QUIT after a failed command: its 221 must not hide the failure.
             if (verb == "QUIT") {
                 self->quitting = true;
+            } else if (self->in_sasl_exchange) {
+                // A line answering a 334 challenge is the login itself (base64 of the user
+                // name and password), not a command: the reply that follows still answers AUTH.
+                self->in_sasl_exchange = false;
             } else if (!t.data_accepted) {
                 // After a 354 the next reply answers the final ".", whatever libcurl logs.
                 t.last_command = verb;
@@ -81,6 +86,9 @@ struct SmtpTransport::Impl {
                 // Continuation lines of a multi-line reply ("250-PIPELINING") carry no verdict.
                 if (line.size() > 3 && line[3] == '-') {
                     continue;
+                }
+                if (reply.code == 334) {
+                    self->in_sasl_exchange = true;
                 }
                 if (reply.code == 354) {
                     t.data_accepted = true;
@@ -162,6 +170,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     impl.transcript = &transcript;
     impl.pending_line.clear();
     impl.quitting = false;
+    impl.in_sasl_exchange = false;
     impl.error_buffer[0] = '\0';
 
     const std::string from = "<" + message.envelope_from + ">";
@@ -195,6 +204,7 @@ SmtpTranscript SmtpTransport::Probe() {
     impl_->transcript = &transcript;
     impl_->pending_line.clear();
     impl_->quitting = false;
+    impl_->in_sasl_exchange = false;
     impl_->error_buffer[0] = '\0';
     curl_easy_setopt(probe, CURLOPT_CONNECT_ONLY, 1L);
     curl_easy_setopt(probe, CURLOPT_ERRORBUFFER, impl_->error_buffer);

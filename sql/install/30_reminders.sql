@@ -454,23 +454,40 @@ REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz) FROM PUBLIC;
 
 -- section: claiming and reporting back
 
+-- Many carts in one query: a claim renders a whole batch, and a function call per cart (an
+-- executor started and stopped for each) would cost more than its two or three lines.
+CREATE FUNCTION cartwatch.cart_contents(cart_ids bigint[])
+RETURNS TABLE (cart_id bigint, items jsonb, total numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT wanted.id, coalesce(lines.items, '[]'::jsonb), coalesce(lines.total, 0)
+      FROM (SELECT DISTINCT id FROM unnest(cart_ids) AS id) AS wanted
+      LEFT JOIN (SELECT i.cart_id,
+                        jsonb_agg(jsonb_build_object(
+                                      'product_id', i.product_id,
+                                      'name', coalesce(i.product_name, p.name),
+                                      'quantity', i.quantity,
+                                      'unit_price', i.unit_price,
+                                      'line_total', i.unit_price * i.quantity,
+                                      'variant', nullif(i.variant, ''))
+                                  ORDER BY i.added_at, i.product_id, i.variant) AS items,
+                        sum(i.unit_price * i.quantity) AS total
+                   FROM cartwatch.cart_items AS i
+                   LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
+                  WHERE i.cart_id = ANY (cart_ids)
+                  GROUP BY i.cart_id) AS lines ON lines.cart_id = wanted.id
+$$;
+COMMENT ON FUNCTION cartwatch.cart_contents(bigint[]) IS
+    'cart_content for many carts: one row per distinct cart id (an empty cart, or an unknown id, has no lines and total 0).';
+REVOKE ALL ON FUNCTION cartwatch.cart_contents(bigint[]) FROM PUBLIC;
+
 CREATE FUNCTION cartwatch.cart_content(cart_id bigint)
 RETURNS TABLE (items jsonb, total numeric)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-                        'product_id', i.product_id,
-                        'name', coalesce(i.product_name, p.name),
-                        'quantity', i.quantity,
-                        'unit_price', i.unit_price,
-                        'line_total', i.unit_price * i.quantity,
-                        'variant', nullif(i.variant, ''))
-                    ORDER BY i.added_at, i.product_id, i.variant), '[]'::jsonb),
-           coalesce(sum(i.unit_price * i.quantity), 0)
-      FROM cartwatch.cart_items AS i
-      LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
-     WHERE i.cart_id = cart_content.cart_id
+    SELECT c.items, c.total FROM cartwatch.cart_contents(ARRAY[cart_content.cart_id]) AS c
 $$;
 COMMENT ON FUNCTION cartwatch.cart_content(bigint) IS
     'A cart''s lines as a JSON array of {product_id, name, quantity, unit_price, line_total, variant}, and its total.';
@@ -565,7 +582,8 @@ BEGIN
                v.customer_id, v.first_name, v.title, cl.due_at
           FROM claimed AS cl
           JOIN verdict AS v ON v.reminder_id = cl.reminder_id
-         CROSS JOIN LATERAL cartwatch.cart_content(cl.cart_id) AS content
+          JOIN cartwatch.cart_contents(ARRAY(SELECT c.cart_id FROM claimed AS c)) AS content
+            ON content.cart_id = cl.cart_id
          ORDER BY cl.due_at, cl.reminder_id;
         GET DIAGNOSTICS returned = ROW_COUNT;
         remaining := remaining - returned;
@@ -645,6 +663,95 @@ $$;
 COMMENT ON FUNCTION cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz) IS
     'Records that worker sent the reminder it holds a lease on (Message-ID, SMTP reply, subject, template). Any other worker, state or an expired lease is an error that changes nothing.';
 REVOKE ALL ON FUNCTION cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz) FROM PUBLIC;
+
+-- Many sends in one statement: at hundreds of messages a second, a statement (and a plan, and
+-- the outbox's triggers and check constraints) per outcome is what the database spends its time
+-- on. The checks are leased_reminder's, row by row; a row that fails them is not an error but a
+-- refusal, returned, so that one lease lost during a stall does not hold back the others.
+CREATE FUNCTION cartwatch.complete_reminders(worker text, reminder_ids bigint[],
+                                             message_ids text[], smtp_replies text[],
+                                             subjects text[], templates text[],
+                                             as_of timestamptz DEFAULT now())
+RETURNS TABLE (reminder_id bigint, refusal text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    wanted integer := cardinality(reminder_ids);
+BEGIN
+    IF worker IS NULL OR reminder_ids IS NULL OR message_ids IS NULL OR smtp_replies IS NULL
+       OR subjects IS NULL OR templates IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL',
+                        CASE WHEN worker IS NULL THEN 'worker'
+                             WHEN reminder_ids IS NULL THEN 'reminder_ids'
+                             WHEN message_ids IS NULL THEN 'message_ids'
+                             WHEN smtp_replies IS NULL THEN 'smtp_replies'
+                             WHEN subjects IS NULL THEN 'subjects'
+                             WHEN templates IS NULL THEN 'templates' ELSE 'as_of' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF cardinality(message_ids) <> wanted OR cardinality(smtp_replies) <> wanted
+       OR cardinality(subjects) <> wanted OR cardinality(templates) <> wanted THEN
+        RAISE EXCEPTION 'the arrays must have one element per reminder'
+            USING ERRCODE = 'array_subscript_error',
+                  DETAIL = format('reminder_ids has %s, message_ids %s, smtp_replies %s, subjects %s, templates %s.',
+                                  wanted, cardinality(message_ids), cardinality(smtp_replies),
+                                  cardinality(subjects), cardinality(templates));
+    END IF;
+    IF array_position(reminder_ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'reminder_ids must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF (SELECT count(DISTINCT id) FROM unnest(reminder_ids) AS id) <> wanted THEN
+        RAISE EXCEPTION 'reminder_ids must not name a reminder twice'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Each send has one outcome; report it once.';
+    END IF;
+
+    -- Lock first, in id order (two batches never wait on each other crosswise); the statement
+    -- below then starts with a new snapshot and sees the locked rows as they are.
+    PERFORM FROM cartwatch.reminders AS r
+      WHERE r.reminder_id = ANY (reminder_ids)
+      ORDER BY r.reminder_id
+        FOR UPDATE;
+
+    RETURN QUERY
+    WITH report AS (
+        SELECT u.reminder_id, u.message_id, u.smtp_reply, u.subject, u.template,
+               -- leased_reminder's checks, in its order
+               CASE WHEN r.reminder_id IS NULL
+                    THEN format('reminder %s does not exist', u.reminder_id)
+                    WHEN r.state <> 'claimed'
+                    THEN format('reminder %s is not claimed: its state is %s%s', u.reminder_id,
+                                r.state, CASE WHEN r.cancel_reason IS NOT NULL
+                                              THEN ' (' || r.cancel_reason || ')' ELSE '' END)
+                    WHEN r.claimed_by <> worker
+                    THEN format('reminder %s is claimed by another worker: "%s" holds its lease',
+                                u.reminder_id, r.claimed_by)
+                    WHEN r.lease_until < as_of
+                    THEN format('lease on reminder %s expired at %s', u.reminder_id, r.lease_until)
+               END AS refusal
+          FROM unnest(reminder_ids, message_ids, smtp_replies, subjects, templates)
+                   AS u(reminder_id, message_id, smtp_reply, subject, template)
+          LEFT JOIN cartwatch.reminders AS r ON r.reminder_id = u.reminder_id
+    ), sent AS (
+        UPDATE cartwatch.reminders AS r
+           SET state = 'sent', sent_at = as_of, finished_at = as_of, lease_until = NULL,
+               message_id = report.message_id, smtp_reply = report.smtp_reply,
+               subject = report.subject, template = report.template
+          FROM report
+         WHERE r.reminder_id = report.reminder_id AND report.refusal IS NULL
+    )
+    SELECT report.reminder_id, report.refusal FROM report
+     WHERE report.refusal IS NOT NULL
+     ORDER BY report.reminder_id;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) IS
+$$complete_reminder for many reminders in one statement: records that worker sent each reminder_ids[i] (with message_ids[i], smtp_replies[i], subjects[i], templates[i]). Each reminder is checked as complete_reminder checks it (it exists, is claimed by worker, lease not expired); one that fails is left unchanged and returned with the reason; no rows returned means every outcome was recorded. NULL arguments or elements of reminder_ids, arrays of different lengths and an id named twice are errors that change nothing.$$;
+REVOKE ALL ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION cartwatch.fail_reminder(reminder_id bigint, worker text, error text,
                                         permanent boolean, suppress boolean DEFAULT false,

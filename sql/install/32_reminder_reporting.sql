@@ -173,6 +173,7 @@ SET search_path = pg_catalog, pg_temp
 RETURN ARRAY['cartwatch.schedule_reminders(timestamptz)',
              'cartwatch.claim_reminders(text, integer, interval, timestamptz)',
              'cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz)',
+             'cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz)',
              'cartwatch.fail_reminder(bigint, text, text, boolean, boolean, timestamptz)',
              'cartwatch.reminder_outcome_unknown(bigint, text, text, timestamptz)',
              'cartwatch.release_reminders(text)',

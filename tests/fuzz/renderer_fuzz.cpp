@@ -59,6 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         input.ConsumeBool() ? input.ConsumeRandomLengthString(8) : input.PickValueInArray(kLocales);
     message.currency = input.PickValueInArray(kCurrencies);
     message.customer_name = input.ConsumeRandomLengthString(80);
+    message.first_name = input.ConsumeRandomLengthString(40);
     message.email =
         input.ConsumeBool() ? "customer@example.org" : input.ConsumeRandomLengthString(40);
     const int item_count = input.ConsumeIntegralInRange<int>(0, 12);

@@ -23,8 +23,8 @@ link=$(grep -o '^List-Unsubscribe: <https://shop.example/unsubscribe/[^>]*>' "$C
 base=http://127.0.0.1:$unsubscribe_port
 
 page=$(curl -s -H 'Accept-Language: pl-PL,pl;q=0.9' "$base$link")
-echo "$page" | grep -q '<html lang="pl">' || cw_fail "the page is not in Polish: $page"
-echo "$page" | grep -q 'value="One-Click"' || cw_fail "the page has no one-click form"
+grep -q '<html lang="pl">' <<<"$page" || cw_fail "the page is not in Polish: $page"
+grep -q 'value="One-Click"' <<<"$page" || cw_fail "the page has no one-click form"
 [ "$(cw_sql -c "SELECT cartwatch.is_suppressed('anna@example.com')")" = f ] ||
     cw_fail "a GET unsubscribed"
 
@@ -36,12 +36,12 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -d 'List-Unsubscribe=One-Click' 
 [ "$status" = 404 ] || cw_fail "a forged token answered $status"
 
 metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
-echo "$metrics" | grep -q '^cartwatchd_reminders_sent_total 1$' || cw_fail "metrics: $metrics"
-echo "$metrics" | grep -q '^cartwatchd_unsubscribes_total 1$' || cw_fail "no unsubscribe counted"
-echo "$metrics" | grep -q '^cartwatch_reminders_due 0$' || cw_fail "no queue metrics"
-echo "$metrics" | grep -q '^cartwatchd_database_up 1$' || cw_fail "database_up missing"
+grep -q '^cartwatchd_reminders_sent_total 1$' <<<"$metrics" || cw_fail "metrics: $metrics"
+grep -q '^cartwatchd_unsubscribes_total 1$' <<<"$metrics" || cw_fail "no unsubscribe counted"
+grep -q '^cartwatch_reminders_due 0$' <<<"$metrics" || cw_fail "no queue metrics: $(grep cartwatch_reminders <<<"$metrics")"
+grep -q '^cartwatchd_database_up 1$' <<<"$metrics" || cw_fail "database_up missing"
 health=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$metrics_port/health" | tr -d '\n')
-echo "$health" | grep -q '"status":"ok".* 200$' || cw_fail "health: $health"
+grep -q '"status":"ok".* 200$' <<<"$health" || cw_fail "health: $health"
 
 cw_stop_daemon "$CW_PID_main" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # cartwatchd end to end: reminders in all four languages are claimed, rendered, sent to a real
 # SMTP server and recorded as sent, with the Message-ID, subject and template in the outbox and
-# the one-click unsubscribe headers in the message.
+# the one-click unsubscribe headers in the message; a customer is greeted by first name.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 cw_create_database
 cw_daemon_role # the daemon runs with grant_daemon()'s rights only
 cw_add_carts anna@example.com:pl jonas@example.com:de camille@example.com:fr emily@example.com:en
+# Anna's cart belongs to her customer account: her message greets her by first name.
+cw_sql >/dev/null <<'SQL'
+WITH anna AS (
+    INSERT INTO cartwatch.customers (email, first_name, last_name, locale, registered_at,
+                                     reminder_consent)
+    VALUES ('anna@example.com', 'Anna', 'Kowalska', 'pl', now() - interval '1 year', true)
+    RETURNING customer_id)
+UPDATE cartwatch.carts SET customer_id = (SELECT customer_id FROM anna), guest_email = NULL
+ WHERE guest_email = 'anna@example.com';
+SQL
 cw_start_smtp
 cw_write_config
 cw_start_daemon main
@@ -32,6 +42,16 @@ grep -q '^List-Unsubscribe: <https://shop.example/unsubscribe/' "$pl_file" ||
     cw_fail "no List-Unsubscribe header"
 grep -q '^Content-Language: pl' "$pl_file" || cw_fail "the Polish cart did not get Polish"
 grep -q '^Content-Language: de' "$CW_WORK"/smtp/*-jonas@example.com.eml || cw_fail "no German"
+# The customer's first name greets her and her whole name addresses her; a guest gets no name.
+greeting() {
+    /usr/bin/python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m["To"].addresses[0].display_name + "|" + m.get_body(("plain",)).get_content().split("\n")[0])' "$1"
+}
+[ "$(greeting "$pl_file")" = "Anna Kowalska|Cześć Anna!" ] ||
+    cw_fail "the registered customer got: $(greeting "$pl_file")"
+de_file=$(ls "$CW_WORK"/smtp/*-jonas@example.com.eml)
+[ "$(greeting "$de_file")" = "|Guten Tag," ] || cw_fail "the German guest got: $(greeting "$de_file")"
 grep -q '^Content-Language: fr' "$CW_WORK"/smtp/*-camille@example.com.eml || cw_fail "no French"
 
 cw_stop_daemon "$CW_PID_main" TERM

@@ -30,8 +30,9 @@ cw_wait_for 30 "8" "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent
 [ "$(cw_duplicate_count)" = 0 ] || cw_fail "an address got two messages"
 [ "$(cw_sql -c "SELECT max(attempt) FROM cartwatch.reminders")" = 1 ] ||
     cw_fail "the outage used up attempts"
-curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -q '^cartwatchd_reminders_sent_total 8$' ||
-    cw_fail "metrics do not show 8 sent"
+# Read whole first: with pipefail, grep -q quitting early could fail curl's write (SIGPIPE).
+metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
+grep -q '^cartwatchd_reminders_sent_total 8$' <<<"$metrics" || cw_fail "metrics do not show 8 sent"
 cw_stop_daemon "$CW_PID_main" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
 cw_log "SMTP down then up: 8 of 8 sent once, no attempt used by the outage"

@@ -9,7 +9,8 @@ namespace {
 struct LanguageData {
     std::string_view language;
     std::string_view currency;
-    std::string_view customer;
+    std::string_view customer;   // the display name, for the To header
+    std::string_view first_name; // the greeting's
     ShopIdentity shop;
     std::vector<CartItem> items;
     std::string_view total;
@@ -20,6 +21,7 @@ LanguageData Data(std::string_view language) {
     if (language == "pl") {
         return {"pl",
                 "PLN",
+                "Zofia Wiśniewska",
                 "Zofia",
                 {"Żółta Półka", "ul. Długa 12/3, 80-827 Gdańsk", "sklep@zoltapolka.example",
                  "Żółta Półka"},
@@ -31,6 +33,7 @@ LanguageData Data(std::string_view language) {
     if (language == "de") {
         return {"de",
                 "EUR",
+                "Jürgen Weiß",
                 "Jürgen",
                 {"Kaffeehaus Müller", "Hauptstraße 5, 80331 München",
                  "shop@kaffeehaus-mueller.example", "Kaffeehaus Müller"},
@@ -42,6 +45,7 @@ LanguageData Data(std::string_view language) {
     if (language == "fr") {
         return {"fr",
                 "EUR",
+                "Hélène Lefèvre",
                 "Hélène",
                 {"Maison Céleste", "12 rue de la Paix, 75002 Paris",
                  "boutique@maison-celeste.example", "Maison Céleste"},
@@ -52,6 +56,7 @@ LanguageData Data(std::string_view language) {
     }
     return {"en",
             "EUR",
+            "Emma Clarke",
             "Emma",
             {"Harbour & Home", "14 Quay Street, Bristol BS1 4DB, United Kingdom",
              "hello@harbourandhome.example", "Harbour & Home"},
@@ -82,6 +87,7 @@ ReminderMessage Typical(std::string_view language, ReminderStep step) {
     message.locale = std::string(data.language);
     message.currency = std::string(data.currency);
     message.customer_name = std::string(data.customer);
+    message.first_name = std::string(data.first_name);
     message.email = "customer@example.org";
     message.items = data.items;
     message.total = std::string(data.total);
@@ -113,6 +119,7 @@ std::vector<Sample> HostileSamples() {
 
     ReminderMessage crlf = Typical("de", ReminderStep::kSecond);
     crlf.customer_name = "Jürgen\r\nBcc: victim@example.net";
+    crlf.first_name = crlf.customer_name;
     crlf.shop.name = "Kaffeehaus\nX-Injected: yes";
     crlf.shop.from_display_name = "Kaffeehaus Müller\r\n\r\n<html>";
     crlf.items[0].name = "Tasse\r\nContent-Type: text/html";
@@ -121,6 +128,7 @@ std::vector<Sample> HostileSamples() {
 
     ReminderMessage markup = Typical("en", ReminderStep::kFirst);
     markup.customer_name = "<b>Emma</b> \"the\" O'Neil";
+    markup.first_name = "<b>Emma</b> \"the\"";
     markup.items[0].name = "<script>alert('cart')</script> & <img src=x onerror=alert(1)>";
     markup.shop.name = "Harbour & Home <Ltd>";
     samples.push_back(Hostile("markup", markup));
@@ -134,10 +142,12 @@ std::vector<Sample> HostileSamples() {
     long_name.shop.name = "Żółta Półka – pracownia ceramiki i tkanin ręcznie robionych z Gdańska";
     long_name.shop.from_display_name = long_name.shop.name;
     long_name.customer_name = "Małgorzata Brzęczyszczykiewicz-Źrebięcka";
+    long_name.first_name = "Małgorzata";
     samples.push_back(Hostile("long_polish", long_name));
 
     ReminderMessage emoji = Typical("fr", ReminderStep::kSecond);
     emoji.customer_name = "Zoë 🎉";
+    emoji.first_name = emoji.customer_name;
     emoji.shop.name = "Céleste 🌙✨ Boutique";
     emoji.shop.from_display_name = "🌙✨ Maison Céleste ✨🌙";
     emoji.items[1].name = "Thé 🍵 « Lune » 🐱🐱🐱";
@@ -145,6 +155,7 @@ std::vector<Sample> HostileSamples() {
 
     ReminderMessage invalid = Typical("pl", ReminderStep::kSecond);
     invalid.customer_name = "Zofia\xC3\x28";
+    invalid.first_name = invalid.customer_name;
     invalid.shop.name = "Sklep \xFF\xFE";
     invalid.shop.from_display_name = "Sklep \xE2\x82";
     invalid.items[0].name = "Kubek \xED\xA0\x80 \xF0\x9F\x98 \xC0\xAF koniec";
@@ -161,6 +172,7 @@ std::vector<Sample> HostileSamples() {
 
     ReminderMessage guest = Typical("fr", ReminderStep::kSecond);
     guest.customer_name.clear();
+    guest.first_name.clear();
     guest.voucher.reset();
     samples.push_back(Hostile("guest_no_voucher", guest));
 

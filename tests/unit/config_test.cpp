@@ -216,6 +216,64 @@ TEST_F(ConfigTest, ChecksValuesWhereverTheyComeFrom) {
     EXPECT_EQ(ErrorOf(sources), "--set smtp.password: unknown key smtp.password");
 }
 
+// A line break in a value would end an SMTP command or a mail header early and start another
+// (header injection): refused wherever the value comes from, naming the key and the origin.
+TEST_F(ConfigTest, LineBreaksInValuesAreRefusedWithTheKeyAndWhereItWasSet) {
+    const std::string file = Write(
+        "c.toml", std::string(kMinimal) + "address = \"ul. Długa 1\\r\\nBcc: x@evil.example\"\n");
+    EXPECT_EQ(ErrorOf(Sources(file)), file + " line 12: shop.address must not contain control "
+                                             "characters (line breaks, tabs)");
+    const std::string good = Write("good.toml", kMinimal);
+    env_["CARTWATCH_SMTP_USERNAME"] = "shop\r\nRSET";
+    EXPECT_EQ(ErrorOf(Sources(good)), "environment CARTWATCH_SMTP_USERNAME: smtp.username must "
+                                      "not contain control characters (line breaks, tabs)");
+    env_.clear();
+    auto sources = Sources(good);
+    sources.overrides = {"smtp.helo_name=shop.example\nMAIL FROM:<x@evil.example>"};
+    EXPECT_EQ(ErrorOf(sources), "--set smtp.helo_name: smtp.helo_name must not contain control "
+                                "characters (line breaks, tabs)");
+    sources.overrides = {"shop.name=Sklep\tŻółw"};
+    EXPECT_NE(ErrorOf(sources).find("shop.name must not contain control characters"),
+              std::string::npos);
+}
+
+TEST_F(ConfigTest, TheSenderMustBeOnePlainAddress) {
+    const std::string minimal(kMinimal);
+    const std::string from_line = "from = \"Sklep Żółw <sklep@example.com>\"";
+    const auto with_from = [&](const std::string& name, const std::string& from) {
+        std::string text = minimal;
+        text.replace(text.find(from_line), from_line.size(), "from = " + from);
+        return Write(name, text);
+    };
+    const std::string expected = " line 6: smtp.from must be an address, optionally with a "
+                                 "display name: \"Shop <shop@example.com>\"";
+    for (const std::string& from :
+         {std::string(R"("Shop <shop@example.com>\r\nBcc: x@evil.example")"),
+          std::string(R"("shop@example.com, other@example.com")"),
+          std::string(R"("Shop <shop@example.com>, other@example.com")"),
+          std::string(R"("Shop <a@b@example.com>")"), std::string(R"("Shop <shop>")"),
+          std::string(R"("Shop <sh op@example.com>")"), std::string(R"("")")}) {
+        const std::string file = with_from("from.toml", from);
+        EXPECT_EQ(ErrorOf(Sources(file)), file + expected) << from;
+    }
+    const std::string quoted = with_from("quoted.toml", R"("\"Sklep, Kraków\" <s@example.pl>")");
+    const Config config = LoadConfig(Sources(quoted));
+    EXPECT_EQ(config.smtp.from_name, "Sklep, Kraków");
+    EXPECT_EQ(config.smtp.from_address, "s@example.pl");
+}
+
+TEST_F(ConfigTest, ACaFileThatCannotBeReadIsAnErrorAtStart) {
+    const std::string missing = (dir_ / "no-such-ca.pem").string();
+    std::string text = kMinimal;
+    text.replace(text.find("[shop]"), 6, "ca_file = \"" + missing + "\"\n\n[shop]");
+    const std::string with_ca = Write("ca.toml", text);
+    EXPECT_EQ(ErrorOf(Sources(with_ca)), with_ca + " line 8: smtp.ca_file: cannot read " + missing);
+    // A dry run or a preview talks to no SMTP server: the file does not matter there.
+    auto preview = Sources(with_ca);
+    preview.purpose = ConfigPurpose::kPreview;
+    EXPECT_EQ(LoadConfig(preview).smtp.ca_file, missing);
+}
+
 TEST_F(ConfigTest, AMissingDefaultFileIsFineAMissingChosenFileIsNot) {
     auto sources = Sources((dir_ / "absent.toml").string());
     EXPECT_EQ(ErrorOf(sources), "cannot read the config file " + (dir_ / "absent.toml").string());

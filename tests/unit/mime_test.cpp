@@ -84,7 +84,8 @@ TEST(MimeTest, WritesTheRequiredHeadersInOrder) {
     EXPECT_THAT(headers, StartsWith("Date: Tue, 05 Nov 2024 14:03:07 +0100\r\n"));
     EXPECT_THAT(headers, HasSubstr("From: =?UTF-8?Q?=C5=BB=C3=B3=C5=82ta_P=C3=B3=C5=82ka?=\r\n"
                                    " <sklep@zoltapolka.example>\r\n"));
-    EXPECT_THAT(headers, HasSubstr("To: Zofia <customer@example.org>\r\n"));
+    EXPECT_THAT(headers,
+                HasSubstr("To: Zofia =?UTF-8?Q?Wi=C5=9Bniewska?= <customer@example.org>\r\n"));
     EXPECT_THAT(headers, HasSubstr("MIME-Version: 1.0\r\n"));
     EXPECT_THAT(headers, HasSubstr("Content-Language: pl\r\n"));
     EXPECT_THAT(

@@ -12,7 +12,8 @@ ReminderRow SampleRow() {
     row.attempt = 1;
     row.cart_id = 7;
     row.email = "zofia@example.pl";
-    row.display_name = "Zofia";
+    row.display_name = "Zofia Wiśniewska";
+    row.first_name = "Zofia";
     row.locale = "pl_PL";
     row.currency = "PLN";
     // As PostgreSQL's jsonb output writes numerics: scale is preserved.
@@ -73,7 +74,8 @@ TEST(ReminderFromRowTest, BuildsLinksAndFields) {
     ASSERT_TRUE(message.ok()) << message.error();
     EXPECT_EQ(ReminderStep::kSecond, message->step);
     EXPECT_EQ("pl_PL", message->locale);
-    EXPECT_EQ("Zofia", message->customer_name);
+    EXPECT_EQ("Zofia Wiśniewska", message->customer_name);
+    EXPECT_EQ("Zofia", message->first_name);
     EXPECT_EQ("https://zoltapolka.example/cart/rt%2F4f%209a", message->recovery_url);
     EXPECT_EQ("https://zoltapolka.example/u/ut_77", message->unsubscribe_url);
     EXPECT_EQ("mailto:unsubscribe@zoltapolka.example?subject=unsubscribe%20ut_77",
@@ -86,10 +88,12 @@ TEST(ReminderFromRowTest, BuildsLinksAndFields) {
 TEST(ReminderFromRowTest, NullDisplayNameIsAGuest) {
     ReminderRow row = SampleRow();
     row.display_name.reset();
+    row.first_name.reset();
     row.step = "first";
     const auto message = ReminderFromRow(row, kShop, kLinks);
     ASSERT_TRUE(message.ok());
     EXPECT_EQ("", message->customer_name);
+    EXPECT_EQ("", message->first_name);
     EXPECT_EQ(ReminderStep::kFirst, message->step);
 }
 

@@ -116,5 +116,36 @@ TEST(SmtpReply, SenderSideRefusalsAreConfigurationFaults) {
         SmtpOutcome::kConfigFault); // our From, not the customer's address
 }
 
+// A paused daemon's log line is all an operator sees: it names the setting to change.
+TEST(SmtpReply, ConfigurationFaultsSayWhichSettingToCheck) {
+    const auto detail = [](const SmtpTranscript& transcript) {
+        const SmtpVerdict verdict = ClassifyTranscript(transcript);
+        EXPECT_EQ(verdict.outcome, SmtpOutcome::kConfigFault);
+        return verdict.detail;
+    };
+    const std::string login = detail(Transcript(67, "AUTH", {kGreeting, {535, "5.7.8 bad"}}));
+    EXPECT_EQ(login.rfind("535 5.7.8 bad (the server refused the login", 0), 0u) << login;
+    EXPECT_NE(login.find("smtp.password_file"), std::string::npos);
+
+    SmtpTranscript untrusted = Transcript(60, "", {});
+    untrusted.curl_error = "SSL certificate problem: unable to get local issuer certificate";
+    EXPECT_NE(detail(untrusted).find("set smtp.ca_file"), std::string::npos) << detail(untrusted);
+
+    SmtpTranscript wrong_host = Transcript(60, "", {});
+    wrong_host.curl_error = "SSL: no alternative certificate subject name matches target host "
+                            "name '127.0.0.1'";
+    EXPECT_NE(detail(wrong_host).find("another host name"), std::string::npos);
+
+    EXPECT_NE(detail(Transcript(64, "EHLO", {kGreeting})).find("nothing is sent in clear"),
+              std::string::npos);
+    EXPECT_NE(detail(Transcript(77, "", {})).find("smtp.ca_file cannot be read"),
+              std::string::npos);
+    EXPECT_NE(detail(Transcript(55, "MAIL", {kGreeting, {530, "5.7.0 Authentication required"}}))
+                  .find("set smtp.username"),
+              std::string::npos);
+    // A refusal that names its own reason gets no guess added.
+    EXPECT_EQ(detail(Transcript(8, "", {{554, "5.7.1 go away"}})), "554 5.7.1 go away");
+}
+
 } // namespace
 } // namespace cartwatch

@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace cartwatch {
 namespace {
@@ -59,10 +60,11 @@ TEST(TemplateSetTest, RendersEveryStepInEveryLanguageCompletely) {
             ExpectNoLeftoverTags(*content);
             EXPECT_EQ(language, content->locale);
             EXPECT_EQ(language + "/" + std::string(StepTemplateName(step)), content->template_name);
-            // Every value must reach both bodies.
+            // Every value must reach both bodies; the greeting uses the first name only.
             const std::string total = *FormatMoney(message.total, message.currency, language);
             for (const std::string* body : {&content->text, &content->html}) {
-                EXPECT_THAT(*body, HasSubstr(message.customer_name));
+                EXPECT_THAT(*body, HasSubstr(message.first_name));
+                EXPECT_THAT(*body, Not(HasSubstr(message.customer_name)));
                 EXPECT_THAT(*body, HasSubstr(total));
                 EXPECT_THAT(*body, HasSubstr(message.shop.address));
                 EXPECT_THAT(*body, HasSubstr(message.recovery_url));
@@ -104,15 +106,39 @@ TEST(TemplateSetTest, ShowsWordsInTheRightLanguage) {
     EXPECT_THAT(fr->text, HasSubstr("1\u202f234,50\u00a0€"));
 }
 
-TEST(TemplateSetTest, GuestsGetAPoliteGreeting) {
+TEST(TemplateSetTest, GreetsByFirstName) {
+    const std::map<std::string, std::string> greetings{{"en", "Hi Emma,"},
+                                                       {"pl", "Cześć Zofia!"},
+                                                       {"de", "Hallo Jürgen,"},
+                                                       {"fr", "Bonjour Hélène,"}};
+    for (const auto& [language, greeting] : greetings) {
+        for (const ReminderStep step : {ReminderStep::kFirst, ReminderStep::kSecond}) {
+            const auto content = Templates().Render(samples::Typical(language, step));
+            ASSERT_TRUE(content.ok());
+            EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+            EXPECT_THAT(content->html, HasSubstr(">" + greeting + "</p>"));
+        }
+    }
+}
+
+TEST(TemplateSetTest, GuestsAndCustomersWithoutAFirstNameGetAPoliteGreeting) {
     const std::map<std::string, std::string> greetings{
         {"en", "Hello,"}, {"pl", "Dzień dobry!"}, {"de", "Guten Tag,"}, {"fr", "Bonjour,"}};
     for (const auto& [language, greeting] : greetings) {
-        ReminderMessage message = samples::Typical(language, ReminderStep::kFirst);
-        message.customer_name = " \r\n";
-        const auto content = Templates().Render(message);
-        ASSERT_TRUE(content.ok());
-        EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+        ReminderMessage guest = samples::Typical(language, ReminderStep::kFirst);
+        guest.customer_name = " \r\n";
+        guest.first_name = " \r\n";
+        // A shop that only knows the surname: "Hi Kowalska," would be worse than no name.
+        ReminderMessage surname_only = samples::Typical(language, ReminderStep::kSecond);
+        surname_only.customer_name = "Kowalska";
+        surname_only.first_name.clear();
+        for (const ReminderMessage* message : {&guest, &surname_only}) {
+            const auto content = Templates().Render(*message);
+            ASSERT_TRUE(content.ok());
+            EXPECT_EQ(0u, content->text.rfind(greeting + "\n", 0)) << content->text.substr(0, 40);
+            EXPECT_THAT(content->html, HasSubstr(">" + greeting + "</p>"));
+            EXPECT_THAT(content->text, Not(HasSubstr("Kowalska")));
+        }
     }
 }
 
@@ -136,7 +162,7 @@ TEST(TemplateSetTest, VoucherOnlyInSecondReminder) {
 TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
     ReminderMessage message = samples::Typical("en", ReminderStep::kSecond);
     message.items[0].name = "<script>alert('x')</script> & \"more\"";
-    message.customer_name = "<b>Emma</b>";
+    message.first_name = "<b>Emma</b>";
     message.shop.name = "A&B <Shop>";
     message.shop.address = "<i>street</i>";
     message.voucher->code = "<CODE>";
@@ -144,6 +170,7 @@ TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
     ASSERT_TRUE(content.ok());
     EXPECT_THAT(content->html, Not(HasSubstr("<script")));
     EXPECT_THAT(content->html, Not(HasSubstr("<b>Emma")));
+    EXPECT_THAT(content->html, HasSubstr("Hi &lt;b&gt;Emma&lt;/b&gt;,"));
     EXPECT_THAT(content->html, Not(HasSubstr("<Shop>")));
     EXPECT_THAT(content->html, Not(HasSubstr("<i>street")));
     EXPECT_THAT(content->html, Not(HasSubstr("<CODE>")));
@@ -159,7 +186,7 @@ TEST(TemplateSetTest, EscapesEveryValueInHtmlButNotInText) {
 TEST(TemplateSetTest, StripsControlsAndInvalidUtf8FromValues) {
     ReminderMessage message = samples::Typical("pl", ReminderStep::kFirst);
     message.items[0].name = "Kubek\r\n\x01\xFF";
-    message.customer_name = "Zofia\x1B[31m";
+    message.first_name = "Zofia\x1B[31m";
     const auto content = Templates().Render(message);
     ASSERT_TRUE(content.ok());
     EXPECT_THAT(content->text, HasSubstr("- Kubek \xEF\xBF\xBD\n"));
@@ -287,6 +314,79 @@ TEST_F(BrokenTemplatesTest, LayoutWordMissingInOneLanguage) {
 TEST_F(BrokenTemplatesTest, NoEnglishFallback) {
     fs::remove_all(root_ / "en");
     EXPECT_THAT(LoadError(), HasSubstr("fallback"));
+}
+
+// Partials are pasted into the templates at load: a cycle would never end.
+TEST_F(BrokenTemplatesTest, PartialThatIncludesItself) {
+    Write("_layout/footer.txt", "{{shop_name}}\n{{> text_footer}}\n");
+    EXPECT_THAT(LoadError(), HasSubstr("partial text_footer includes itself"));
+    Write("_layout/footer.txt", "{{shop_name}}\n{{> text_items}}\n");
+    Write("_layout/items.txt", "{{#items}}{{name}}{{/items}}\n{{>text_footer}}\n");
+    EXPECT_THAT(LoadError(), HasSubstr("includes itself"));
+}
+
+// The same fixture for sets that load: an edited copy of the real templates.
+class EditedTemplatesTest : public BrokenTemplatesTest {};
+
+TEST_F(EditedTemplatesTest, PartialsInsidePartialsRender) {
+    Write("_layout/footer.txt", "{{> text_items}}\nFooter of {{ shop_name }}\n");
+    const TemplateSet templates(root_);
+    const ReminderMessage message = samples::Typical("en", ReminderStep::kFirst);
+    const auto content = templates.Render(message);
+    ASSERT_TRUE(content.ok()) << content.error();
+    EXPECT_THAT(content->text, HasSubstr("Footer of " + message.shop.name));
+    // The items list now shows twice: in the body and in the footer.
+    const std::string& first_item = message.items.front().name;
+    const std::size_t once = content->text.find(first_item);
+    ASSERT_NE(std::string::npos, once);
+    EXPECT_NE(std::string::npos, content->text.find(first_item, once + 1));
+}
+
+// Each thread renders with its own copy of the parsed templates; a new set
+// (a reload) must replace that copy, and the old set must still render as it
+// did for whoever holds it.
+TEST_F(EditedTemplatesTest, AThreadRendersWithTheSetItIsGiven) {
+    const ReminderMessage message = samples::Typical("de", ReminderStep::kFirst);
+    const TemplateSet before(root_);
+    const auto old_content = before.Render(message);
+    ASSERT_TRUE(old_content.ok()) << old_content.error();
+    Write("de/first_reminder.subject", "Neu: {{shop_name}}\n");
+    const TemplateSet after(root_);
+    const auto new_content = after.Render(message);
+    ASSERT_TRUE(new_content.ok()) << new_content.error();
+    EXPECT_EQ("Neu: " + message.shop.name, new_content->subject);
+    const auto old_again = before.Render(message);
+    ASSERT_TRUE(old_again.ok()) << old_again.error();
+    EXPECT_EQ(old_content->subject, old_again->subject);
+    EXPECT_NE(old_content->subject, new_content->subject);
+}
+
+TEST(TemplateSetTest, ThreadsRenderTheSameBytesAtOnce) {
+    const std::vector<samples::Sample> samples = samples::GoldenSamples();
+    std::vector<RenderedContent> expected;
+    for (const samples::Sample& sample : samples) {
+        expected.push_back(*Templates().Render(sample.message));
+    }
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < mismatches.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 50; ++round) {
+                for (std::size_t i = 0; i < samples.size(); ++i) {
+                    const auto content = Templates().Render(samples[i].message);
+                    if (!content.ok() || content->html != expected[i].html ||
+                        content->text != expected[i].text ||
+                        content->subject != expected[i].subject) {
+                        mismatches[t]++;
+                    }
+                }
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(std::vector<int>(4, 0), mismatches);
 }
 
 } // namespace

@@ -66,10 +66,11 @@ cw_free_port() {
 
 cw_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$CW_DB" "$@"; }
 
-# A cluster of this test's own (for tests that restart PostgreSQL); sets PGHOST/PGPORT.
+# A cluster of this test's own (for tests that restart PostgreSQL, or need settings of their
+# own: cw_own_cluster "shared_preload_libraries = 'cartwatch'" ...); sets PGHOST/PGPORT.
 cw_own_cluster() {
     CW_CLUSTER_DIR=$CW_WORK/cluster
-    "$CW_SOURCE/scripts/pg-cluster.sh" start "$CW_CLUSTER_DIR" >/dev/null
+    "$CW_SOURCE/scripts/pg-cluster.sh" start "$CW_CLUSTER_DIR" "$@" >/dev/null
     # shellcheck source=/dev/null
     . "$CW_CLUSTER_DIR/env"
 }
@@ -100,12 +101,6 @@ cw_daemon_role() {
 cw_create_database() {
     createdb "$CW_DB"
     cw_sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
-    # Exit status 77 is a CTest skip (daemon/cartwatchd.cmake): a build of cartwatch from before
-    # the reminder outbox has nothing for cartwatchd to send.
-    if [ "$(cw_sql -c "SELECT to_regproc('cartwatch.claim_reminders') IS NULL")" = t ]; then
-        echo "SKIP [$CW_NAME]: this cartwatch has no reminder outbox"
-        exit 77
-    fi
     cw_sql <<'SQL' >/dev/null
 SELECT cartwatch.set_setting('first_after', '1 hour');
 SELECT cartwatch.set_setting('retry_base_delay', '1 second');
@@ -168,13 +163,51 @@ cw_start_smtp() {
     cw_fail "the test SMTP server did not start"
 }
 
+# A throwaway certificate authority and, signed by it, a server certificate for 127.0.0.1 and
+# localhost, in $CW_WORK/tls: ca.pem, server.pem, server.key. cw_make_certs NAME [SAN] makes
+# another server certificate (NAME.pem, NAME.key) from the same CA with other names.
+cw_make_certs() {
+    local name=${1:-server} san=${2:-IP:127.0.0.1,DNS:localhost} dir=$CW_WORK/tls
+    mkdir -p "$dir"
+    if [ ! -f "$dir/ca.pem" ]; then
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cartwatch test CA $$" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null || cw_fail "openssl: no CA"
+    fi
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+        "$san" >"$dir/$name.ext"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=cartwatch test server" \
+        -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null &&
+        openssl x509 -req -days 2 -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+            -CAcreateserial -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null ||
+        cw_fail "openssl: no certificate $name"
+}
+
+# Starts the TLS and AUTH test server (tests/smtp/cartwatch_secure_smtp.py) on a free port
+# (CW_SMTP_PORT), with the options given: cw_start_secure_smtp --cert F --key F [--smtps] ...
+# It runs on Debian's Python, the one with the aiosmtpd module.
+cw_start_secure_smtp() {
+    CW_SMTP_PORT=$(cw_free_port)
+    mkdir -p "$CW_WORK/smtp"
+    /usr/bin/python3 "$CW_SOURCE/tests/smtp/cartwatch_secure_smtp.py" \
+        --listen "127.0.0.1:$CW_SMTP_PORT" "$@" "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
+    CW_SMTP_PID=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$CW_SMTP_PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    cw_fail "the TLS test SMTP server did not start"
+}
+
 cw_stop_smtp() {
     [ -n "$CW_SMTP_PID" ] && kill "$CW_SMTP_PID" 2>/dev/null || true
     wait "$CW_SMTP_PID" 2>/dev/null || true
     CW_SMTP_PID=
 }
 
-# Writes $CW_WORK/cartwatchd.toml; extra lines (TOML) are appended to [daemon].
+# Writes $CW_WORK/cartwatchd.toml; extra lines (TOML) are appended to [daemon]. CW_SMTP_URL
+# and CW_SMTP_STARTTLS replace the plain smtp:// defaults, CW_SMTP_EXTRA adds lines to [smtp].
 cw_write_config() {
     local smtp_port=${CW_SMTP_PORT:-25}
     cat >"$CW_WORK/cartwatchd.toml" <<TOML
@@ -183,9 +216,10 @@ url = "host=$PGHOST port=$PGPORT user=${CW_ROLE:-${PGUSER:-postgres}} dbname=$CW
 lease = "1m"
 
 [smtp]
-url = "smtp://127.0.0.1:$smtp_port"
+url = "${CW_SMTP_URL:-smtp://127.0.0.1:$smtp_port}"
 from = "Sklep Żółw <sklep@shop.example>"
-starttls = "off"
+starttls = "${CW_SMTP_STARTTLS:-off}"
+${CW_SMTP_EXTRA:-}
 concurrency = 2
 rate_per_second = 0
 helo_name = "cartwatchd.test"
@@ -232,6 +266,17 @@ cw_wait_for() {
         sleep 0.2
     done
     cw_fail "waited ${seconds}s for [$query] to be [$expected], last [$got]"
+}
+
+# Waits (bounded) until a log of the test says something: cw_wait_for_log SECONDS LOG PATTERN.
+# Returns 1 on time-out, so that the caller's own check fails with its own message.
+cw_wait_for_log() {
+    local deadline=$((SECONDS + $1))
+    while [ $SECONDS -lt $deadline ]; do
+        grep -q -- "$3" "$CW_WORK/$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # The reminders by state: "sent=3 unknown=1".

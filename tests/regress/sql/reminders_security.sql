@@ -45,6 +45,18 @@ CREATE TEMP TABLE got AS SELECT reminder_id, cart_id FROM cartwatch.claim_remind
 SELECT cartwatch.complete_reminder(reminder_id, 'daemon-1', '<m@shop>', '250 ok', 's', 't', '2026-11-20 12:11+00') FROM got;
 RESET ROLE;
 SELECT r.cart_id, r.state, r.claimed_by FROM cartwatch.reminders AS r JOIN got USING (reminder_id);
+-- And many at once, as cartwatchd reports them.
+SET ROLE cw_test_reminder_daemon;
+CREATE TEMP TABLE got_many AS SELECT reminder_id, cart_id FROM cartwatch.claim_reminders('daemon-1', 2, '5 minutes', '2026-11-20 12:12+00');
+SELECT count(*) AS refused
+  FROM cartwatch.complete_reminders('daemon-1', (SELECT array_agg(reminder_id) FROM got_many),
+                                    (SELECT array_agg('<' || reminder_id || '@shop>') FROM got_many),
+                                    (SELECT array_agg('250 ok'::text) FROM got_many),
+                                    (SELECT array_agg('s'::text) FROM got_many),
+                                    (SELECT array_agg('t'::text) FROM got_many), '2026-11-20 12:13+00');
+RESET ROLE;
+SELECT r.cart_id, r.state, r.claimed_by FROM cartwatch.reminders AS r JOIN got_many USING (reminder_id)
+ ORDER BY r.cart_id;
 
 -- A role without the grant cannot even claim.
 SET ROLE cw_test_reminder_nobody;
@@ -56,6 +68,6 @@ SELECT has_function_privilege('cw_test_reminder_daemon',
                               'cartwatch.claim_reminders(text, integer, interval, timestamptz)', 'EXECUTE')
        AS still_granted;
 SELECT cartwatch.grant_daemon(NULL);
-DROP TABLE got;
+DROP TABLE got, got_many;
 DROP ROLE cw_test_reminder_daemon;
 DROP ROLE cw_test_reminder_nobody;
