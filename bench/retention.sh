@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Retention purge under shop writes.
 #
-#   bench/retention.sh [CARTS] [CLIENTS] [SECONDS] [BATCH_SIZE] [PAUSE]
+#   bench/retention.sh [CARTS] [CLIENTS] [SECONDS] [BATCH_SIZE] [DUTY] [PAUSE]
 #     CARTS       expired abandoned carts to purge, two items each (default 1000000)
 #     CLIENTS     pgbench writer connections (default 2)
 #     SECONDS     length of each purge-off and purge-on window (default 10)
 #     BATCH_SIZE  run_retention's batch_size (default 5000)
+#     DUTY        the retention_max_duty setting (default: the setting's default)
 #     PAUSE       the retention_batch_pause setting (default: the setting's default)
 #
 # In a private cluster (log_lock_waits on, deadlock_timeout 10ms, so every lock wait over
@@ -28,7 +29,8 @@ carts=${1:-1000000}
 clients=${2:-2}
 seconds=${3:-10}
 batch=${4:-5000}
-pause=${5:-}
+duty=${5:-}
+pause=${6:-}
 live=10000
 
 work=$(mktemp -d /tmp/cartwatch-bench-retention.XXXXXX)
@@ -76,8 +78,11 @@ SELECT cartwatch.remove_retention_policy(target) FROM cartwatch.retention_polici
 VACUUM ANALYZE;
 CHECKPOINT;
 SQL
+[ -z "$duty" ] || sql -c "SELECT cartwatch.set_setting('retention_max_duty', '$duty')" >/dev/null
 [ -z "$pause" ] || sql -c "SELECT cartwatch.set_setting('retention_batch_pause', '$pause')" >/dev/null
+duty=$(sql -c "SELECT cartwatch.setting('retention_max_duty')")
 pause=$(sql -c "SELECT cartwatch.setting('retention_batch_pause')")
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The writers: 3 of 4 transactions add an item to a live cart, 1 of 4 opens a cart with an item.
 cat >"$work/add_item.sql" <<SQL
@@ -110,7 +115,7 @@ writers_pid=$!
 sleep 2
 
 remaining() { sql -c "SELECT count(*) FROM cartwatch.carts WHERE cart_id <= $carts"; }
-echo "purge: windows of ${seconds}s, off then on, run_retention(batch_size => $batch), pausing $pause between batches"
+echo "purge: windows of ${seconds}s, off then on, run_retention(batch_size => $batch), duty $duty, least pause $pause"
 : >"$work/windows"
 while [ "$(remaining)" -gt 0 ]; do
     from=$(date +%s.%N)
@@ -137,6 +142,7 @@ read -r off_time off_tps off_max on_time on_tps on_max <<<"$(
         END { printf "%.1f %.1f %.1f %.1f %.1f %.1f\n", span["off"], count["off"] / span["off"],
                      max["off"] / 1000, span["on"], count["on"] / span["on"], max["on"] / 1000 }')"
 
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 removed=$(sql -c "SELECT sum(rows_removed) FROM cartwatch.retention_runs WHERE target = 'abandoned_carts'")
 left=$(remaining)
 # "process N acquired ShareLock on transaction M after 12.345 ms": waits over deadlock_timeout;
@@ -148,12 +154,14 @@ waits=$(grep -Ec '\] writer .*acquired .* after [0-9.]+ ms' "$log" || true)
 awk -v carts="$carts" -v removed="$removed" -v left="$left" -v on_time="$on_time" \
     -v off_time="$off_time" -v off_tps="$off_tps" -v off_max="$off_max" -v on_tps="$on_tps" \
     -v on_max="$on_max" -v wait="${longest_wait:-none}" -v waits="$waits" \
-    -v clients="$clients" -v batch="$batch" -v pause="$pause" 'BEGIN {
+    -v clients="$clients" -v batch="$batch" -v pause="$pause" -v duty="$duty" \
+    -v load_before="$load_before" -v load_after="$load_after" 'BEGIN {
     printf "carts purged:        %d of %d expired (%d left) in %.1f s of purging: %.0f carts/s (%.0f rows/s with their items)\n",
            removed, carts, left, on_time, removed / on_time, 3 * removed / on_time
     printf "writers (%d clients): %.1f tx/s without the purge (%.0f s), %.1f tx/s with it (%.0f s): ratio %.2f\n",
            clients, off_tps, off_time, on_tps, on_time, on_tps / off_tps
     printf "writer latency max:  %.1f ms without the purge, %.1f ms with it\n", off_max, on_max
-    printf "writer lock waits:   %d over 10 ms; longest: %s ms\n", waits, wait
-    printf "batch_size %d, retention_batch_pause %s\n", batch, pause
+    printf "writer lock waits:   %d over 10 ms; longest: %s\n", waits, wait == "none" ? "none" : wait " ms"
+    printf "batch_size %d, retention_max_duty %s, retention_batch_pause %s\n", batch, duty, pause
+    printf "load average:        %s before, %s after\n", load_before, load_after
 }'

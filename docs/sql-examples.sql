@@ -555,8 +555,16 @@ SELECT cartwatch.retention_lock_class();
 SELECT * FROM cartwatch.retention_target('empty_carts');
 
 -- example: cartwatch.retention_pause
--- Internal: the pause between batches (the retention_batch_pause setting).
-SELECT cartwatch.retention_pause();
+-- Internal: the pause after a batch that took 20 ms (60 ms with the default duty of 0.25).
+SELECT cartwatch.retention_pause('20 milliseconds');
+
+-- example: cartwatch.retention_pause_after
+-- How long a run rests after a 120 ms batch: 360 ms at the default retention_max_duty (0.25).
+SELECT cartwatch.retention_pause_after('120 milliseconds');
+
+-- example: cartwatch.retention_batch_sql
+-- The statement one batch of abandoned carts runs ($1: cutoff, $2: batch size).
+SELECT cartwatch.retention_batch_sql('abandoned_carts');
 
 -- example: cartwatch.retention_prepare_run
 -- Internal to run_retention: the targets a run would take on (and locks them).

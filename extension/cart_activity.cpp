@@ -73,6 +73,9 @@ spi::KeptPlan lock_carts(
 
 // Rows whose count and clock are already right are left alone: no dead tuple, no updated_at
 // churn (a restore replays every item, and must leave the restored carts untouched).
+// "c.cart_id = ANY ($1)" repeats the join for the planner's sake: without it a statement that
+// touches thousands of carts (a retention batch deleting their items) is planned as a hash join
+// over a sequential scan of every cart, a cost that grows with the table, not the statement.
 spi::KeptPlan refresh_carts(
     "UPDATE cartwatch.carts AS c"
     "   SET item_quantity = n.quantity,"
@@ -81,7 +84,7 @@ spi::KeptPlan refresh_carts(
     "               coalesce((SELECT sum(i.quantity) FROM cartwatch.cart_items AS i"
     "                          WHERE i.cart_id = d.cart_id), 0) AS quantity"
     "          FROM unnest($1::bigint[], $2::timestamptz[]) AS d(cart_id, changed_at)) AS n"
-    " WHERE c.cart_id = n.cart_id"
+    " WHERE c.cart_id = n.cart_id AND c.cart_id = ANY ($1)"
     "   AND (c.item_quantity <> n.quantity OR c.last_activity_at < n.changed_at)",
     {INT8ARRAYOID, TIMESTAMPTZARRAYOID});
 

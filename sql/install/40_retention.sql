@@ -22,6 +22,7 @@ CREATE TABLE cartwatch.retention_targets (
     target           text PRIMARY KEY CHECK (target ~ '^[a-z][a-z0-9_]*$'),
     relation         text NOT NULL CHECK (relation ~ '^[a-z][a-z0-9_]*$'),
     age_columns      text[] NOT NULL CHECK (cardinality(age_columns) > 0),
+    age_key          text,
     predicate        text NOT NULL,
     default_keep     interval CHECK (default_keep > interval '0'),
     default_schedule interval NOT NULL CHECK (default_schedule >= interval '1 second'),
@@ -33,30 +34,39 @@ COMMENT ON COLUMN cartwatch.retention_targets.relation IS
     'The table, in schema cartwatch. Looked up at run time: a target whose table does not exist is skipped.';
 COMMENT ON COLUMN cartwatch.retention_targets.age_columns IS
     'The row''s age is measured on the first of these columns that the table has.';
+COMMENT ON COLUMN cartwatch.retention_targets.age_key IS
+    'SQL expression a batch compares with the cutoff and orders by, instead of the age column: equal to it on every row the predicate covers, and the key of the index the batch reads. NULL: the age column.';
 COMMENT ON COLUMN cartwatch.retention_targets.predicate IS
     'SQL condition on the table''s columns: the rows the target covers, whatever their age.';
 COMMENT ON COLUMN cartwatch.retention_targets.default_keep IS
     'The policy CREATE EXTENSION installs; NULL = no policy until one is added.';
 
 -- Each predicate matches a partial index below (or an index on the age column), so a batch is
--- an index range scan from the oldest row, however many rows the table keeps.
+-- an index range scan from the oldest row, however many rows the table keeps. That is a matter
+-- of cost, not taste: a batch that sorts the whole backlog to find its oldest 5,000 rows gets
+-- slower with every row of backlog (about 1 s per batch at 1,000,000 carts under the
+-- benchmark's writers, against 0.1 to 0.3 s for the index scan; docs/BENCHMARKS.md).
+-- abandoned_carts reads the open-cart index (carts_open_activity_idx, 00_schema.sql), whose
+-- key is open_cart_activity(...): last_activity_at on exactly the rows its predicate covers.
 INSERT INTO cartwatch.retention_targets
-       (target, relation, age_columns, predicate, default_keep, default_schedule, description)
-VALUES ('abandoned_carts', 'carts', '{last_activity_at}', 'order_id IS NULL AND item_quantity > 0',
-        '90 days', '1 hour',
+       (target, relation, age_columns, age_key, predicate, default_keep, default_schedule,
+        description)
+VALUES ('abandoned_carts', 'carts', '{last_activity_at}',
+        'cartwatch.open_cart_activity(order_id, item_quantity, last_activity_at)',
+        'order_id IS NULL AND item_quantity > 0', '90 days', '1 hour',
         'Carts with items that never became an order, by last activity (Comarch keeps them 90 days).'),
-       ('empty_carts', 'carts', '{created_at}', 'order_id IS NULL AND item_quantity = 0',
+       ('empty_carts', 'carts', '{created_at}', NULL, 'order_id IS NULL AND item_quantity = 0',
         '7 days', '1 hour',
         'Carts without items that never became an order, by creation (Shoper keeps carts 7 days).'),
-       ('visits', 'visits', '{started_at}', 'true', '365 days', '1 hour',
+       ('visits', 'visits', '{started_at}', NULL, 'true', '365 days', '1 hour',
         'Shop visits, by start time.'),
-       ('product_views', 'product_views', '{viewed_at}', 'true', '365 days', '1 hour',
+       ('product_views', 'product_views', '{viewed_at}', NULL, 'true', '365 days', '1 hour',
         'Product page views, by view time.'),
-       ('finished_reminders', 'reminders', '{finished_at,updated_at,created_at}',
+       ('finished_reminders', 'reminders', '{finished_at,updated_at,created_at}', NULL,
         'state IN (''sent'', ''dead'', ''cancelled'', ''unknown'')', '365 days', '1 hour',
         'Reminders that are over (sent, dead, cancelled, unknown), by their last change.'),
-       ('retention_runs', 'retention_runs', '{started_at}', 'status <> ''running''', '90 days',
-        '1 day', 'The history of retention runs itself.');
+       ('retention_runs', 'retention_runs', '{started_at}', NULL, 'status <> ''running''',
+        '90 days', '1 day', 'The history of retention runs itself.');
 
 -- finished_reminders reads the outbox's finished rows oldest first, through the outbox's own
 -- reminders_finished_idx (finished_at < cutoff implies its finished_at IS NOT NULL).
@@ -110,13 +120,20 @@ CREATE INDEX retention_runs_started_idx ON cartwatch.retention_runs (started_at)
 SELECT pg_catalog.pg_extension_config_dump('cartwatch.retention_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('cartwatch.retention_runs_run_id_seq', '');
 
--- A batch of 5,000 carts costs about 0.1 s of one core, mostly the foreign keys' per-row
--- cascades. Only a backlog (the first run, a policy shortened) takes many batches; pacing those
--- keeps the shop's writers at about 0.9 of their speed on 2 cores (docs/BENCHMARKS.md).
+-- Pacing. Only a backlog (the first run, a policy shortened, a shop importing history) takes
+-- many batches; an hourly run in the steady state is one or two. A fixed pause cannot pace a
+-- backlog: a batch's cost depends on the rows (items per cart, customers to recount) and on how
+-- busy the machine is, so the share of time spent deleting would follow it. Instead the pause
+-- after a batch is proportional to the time that batch took (duty cycle): with
+-- retention_max_duty 0.25 the run works one part and rests three, so whatever the backlog a
+-- run takes at most a quarter of one core, and on 2 cores the shop's writers keep about 0.9 of
+-- their speed (docs/BENCHMARKS.md). retention_batch_pause is a floor under that pause.
 INSERT INTO cartwatch.setting_definitions
        (name, type, default_value, min_value, max_value, allowed_values, description)
-VALUES ('retention_batch_pause', 'interval', '500 milliseconds', '0', '10 seconds', NULL,
-        'Pause between two retention batches, leaving CPU and I/O to the shop''s own writes.');
+VALUES ('retention_max_duty', 'numeric', '0.25', '0.01', '1', NULL,
+        'Largest share of the time a retention run spends deleting while it works through a backlog: after each batch it pauses (1 - duty) / duty times as long as the batch took. 1 = no pause.'),
+       ('retention_batch_pause', 'interval', '0', '0', '10 seconds', NULL,
+        'Least pause between two retention batches, whatever retention_max_duty asks for.');
 
 -- The advisory lock of a target: (retention_lock_class(), hashtext(target)), session level so
 -- that it outlives the commits between batches.
@@ -467,24 +484,34 @@ $$;
 COMMENT ON FUNCTION cartwatch.retention_start_run(text, timestamptz, boolean) IS
     'run_retention, step 2: locks the target, checks it is due, records the run; NULL = not to run now.';
 
--- Removes one batch of the run's target: the oldest rows past the cutoff, rows locked by shop
--- writers skipped (the next batch or run takes them). Returns the rows removed.
-CREATE FUNCTION cartwatch.retention_run_batch(run_id bigint, batch_size integer) RETURNS bigint
-LANGUAGE plpgsql
+-- The statement that removes one batch of a target: the oldest rows older than $1 (the
+-- cutoff), at most $2 of them, rows locked by shop writers skipped (the next batch or run takes
+-- them). Built from the catalog at each batch, so a renamed column or a dropped table shows in
+-- the run's error instead of breaking the whole procedure.
+--
+-- What a batch of carts costs, and why it is written this way (5,000 carts, 2 items each):
+--  * picking the rows is an index range scan from the oldest (the targets' age_key and partial
+--    indexes), so a batch costs the same at the start and at the end of a 1,000,000-cart backlog;
+--  * the rows of tables that go with the target's by ON DELETE CASCADE (cart_items) are deleted
+--    by the same statement, one set-based DELETE per table. The foreign key's cascade still
+--    fires for every cart, but finds nothing left: an index probe instead of a DELETE per cart;
+--  * the statement triggers then run once per batch, not per row: cart_items' activity trigger
+--    finds the carts gone, and the customer summary recounts the batch's customers once
+--    (guest carts, most abandoned ones, cost it nothing);
+--  * what remains per row is PostgreSQL's own: the foreign keys' per-row triggers (the cascade
+--    probe, and orders' and reminders' ON DELETE SET NULL), about half of a batch's time in a
+--    profile, and the deletion itself.
+CREATE FUNCTION cartwatch.retention_batch_sql(target text) RETURNS text
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- A shop write holding a lock the batch needs is waited for briefly, never for long: the batch
--- fails, and run_retention retries it.
-SET lock_timeout = '2s'
 AS $$
 DECLARE
-    run cartwatch.retention_runs;
-    def cartwatch.retention_targets;
+    def cartwatch.retention_targets := cartwatch.retention_target(target);
     relation regclass;
     age_column text;
-    removed bigint;
+    key_columns text;
+    child_deletes text;
 BEGIN
-    SELECT * INTO STRICT run FROM cartwatch.retention_runs AS r WHERE r.run_id = retention_run_batch.run_id;
-    def := cartwatch.retention_target(run.target);
     relation := to_regclass(format('cartwatch.%I', def.relation));
     IF relation IS NULL THEN
         RAISE EXCEPTION 'table cartwatch.% does not exist', def.relation
@@ -501,13 +528,48 @@ BEGIN
                         relation, def.age_columns, def.target
             USING ERRCODE = 'undefined_column';
     END IF;
+    -- Single-column ON DELETE CASCADE foreign keys from tables of schema cartwatch; others
+    -- (a shop's own tables, composite keys) are left to the cascade.
+    SELECT string_agg(DISTINCT quote_ident(parent.attname), ', '),
+           string_agg(format(', cascade_%s AS (DELETE FROM %s WHERE %I = ANY (ARRAY(SELECT %I FROM doomed)))',
+                             k.position, k.child_table, child.attname, parent.attname),
+                      '' ORDER BY k.position)
+      INTO key_columns, child_deletes
+      FROM (SELECT f.conrelid, f.conkey, f.confrelid, f.confkey, f.conrelid::regclass AS child_table,
+                   row_number() OVER (ORDER BY f.conrelid::regclass::text, f.conname) AS position
+              FROM pg_constraint AS f
+              JOIN pg_class AS c ON c.oid = f.conrelid
+             WHERE f.contype = 'f' AND f.confrelid = relation AND f.conrelid <> relation
+               AND f.confdeltype = 'c' AND cardinality(f.conkey) = 1
+               AND c.relnamespace = 'cartwatch'::regnamespace) AS k
+      JOIN pg_attribute AS child ON child.attrelid = k.conrelid AND child.attnum = k.conkey[1]
+      JOIN pg_attribute AS parent ON parent.attrelid = k.confrelid AND parent.attnum = k.confkey[1];
     -- ctid, not a key column, so that one statement serves every target. The rows are locked
     -- in the same statement that picked them, so the ctids cannot move before the DELETE.
-    EXECUTE format('WITH doomed AS (SELECT ctid FROM %1$s WHERE %2$I < $1 AND (%3$s)'
-                   ' ORDER BY %2$I LIMIT $2 FOR UPDATE SKIP LOCKED)'
-                   ' DELETE FROM %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed))',
-                   relation, age_column, def.predicate)
-      USING run.cutoff, batch_size;
+    RETURN format('WITH doomed AS (SELECT ctid%4$s FROM %1$s WHERE %2$s < $1 AND (%3$s)'
+                  ' ORDER BY %2$s LIMIT $2 FOR UPDATE SKIP LOCKED)%5$s'
+                  ' DELETE FROM %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed))',
+                  relation, coalesce(def.age_key, quote_ident(age_column)), def.predicate,
+                  ', ' || key_columns, child_deletes);
+END
+$$;
+COMMENT ON FUNCTION cartwatch.retention_batch_sql(text) IS
+    'The DELETE statement of one retention batch of a target ($1: cutoff, $2: batch size), with the set-based deletes of its cascading tables.';
+
+-- Removes one batch of the run's target and counts it in the run; returns the rows removed.
+CREATE FUNCTION cartwatch.retention_run_batch(run_id bigint, batch_size integer) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- A shop write holding a lock the batch needs is waited for briefly, never for long: the batch
+-- fails, and run_retention retries it.
+SET lock_timeout = '2s'
+AS $$
+DECLARE
+    run cartwatch.retention_runs;
+    removed bigint;
+BEGIN
+    SELECT * INTO STRICT run FROM cartwatch.retention_runs AS r WHERE r.run_id = retention_run_batch.run_id;
+    EXECUTE cartwatch.retention_batch_sql(run.target) USING run.cutoff, batch_size;
     GET DIAGNOSTICS removed = ROW_COUNT;
     UPDATE cartwatch.retention_runs AS r
        SET rows_removed = r.rows_removed + removed, batches = r.batches + 1
@@ -552,20 +614,46 @@ $$;
 COMMENT ON FUNCTION cartwatch.retention_finish_run(bigint, text, text) IS
     'run_retention, step 4: records how the run ended and reports it.';
 
-CREATE FUNCTION cartwatch.retention_pause() RETURNS void
+-- The pause after a batch that took batch_took: (1 - duty) / duty times as long, so that a run
+-- works through a backlog at most retention_max_duty of the time; never under
+-- retention_batch_pause, never over a minute (a batch slowed down by something passing, a
+-- checkpoint or a swamped machine, must not park the run, and its target's lock, for long).
+CREATE FUNCTION cartwatch.retention_pause_after(batch_took interval) RETURNS interval
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    duty numeric := cartwatch.setting('retention_max_duty')::numeric;
+    least_pause interval := cartwatch.setting('retention_batch_pause')::interval;
+BEGIN
+    IF batch_took IS NULL OR batch_took < interval '0' THEN
+        RAISE EXCEPTION 'batch_took must be a duration of zero or more, not %',
+                        coalesce(batch_took::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Microseconds: an interval of hours times a fraction stays exact, without day/month parts.
+    RETURN greatest(least_pause,
+                    least(interval '1 minute',
+                          make_interval(secs => round(extract(epoch FROM batch_took) * (1 - duty) / duty, 6))));
+END
+$$;
+COMMENT ON FUNCTION cartwatch.retention_pause_after(interval) IS
+    'How long run_retention pauses after a batch that took batch_took: (1 - retention_max_duty) / retention_max_duty times as long (at most a minute), at least retention_batch_pause.';
+
+CREATE FUNCTION cartwatch.retention_pause(batch_took interval) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    pause interval := cartwatch.setting('retention_batch_pause')::interval;
+    pause interval := cartwatch.retention_pause_after(batch_took);
 BEGIN
     IF pause > interval '0' THEN
         PERFORM pg_sleep_for(pause);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION cartwatch.retention_pause() IS
-    'Sleeps for the retention_batch_pause setting between two batches.';
+COMMENT ON FUNCTION cartwatch.retention_pause(interval) IS
+    'Sleeps between two retention batches for retention_pause_after(batch_took).';
 
 -- No SET search_path on this procedure, deliberately: PostgreSQL refuses COMMIT inside a
 -- procedure that has a SET clause. Its body therefore only calls schema-qualified cartwatch
@@ -583,6 +671,7 @@ DECLARE
     current_run bigint;
     removed bigint;
     attempts integer;
+    batch_started timestamptz;
     error_state text;
     error_message text;
 BEGIN
@@ -597,6 +686,7 @@ BEGIN
         error_message := NULL;
         attempts := 0;
         LOOP
+            batch_started := pg_catalog.clock_timestamp();
             -- The exception block makes each batch a subtransaction; the COMMIT stays outside
             -- it, since PostgreSQL allows no COMMIT inside one.
             BEGIN
@@ -618,7 +708,8 @@ BEGIN
                 attempts := 0;
                 EXIT WHEN removed OPERATOR(pg_catalog.<) batch_size;
             END IF;
-            PERFORM cartwatch.retention_pause();
+            -- The batch's time includes its commit: the work the batch made PostgreSQL do.
+            PERFORM cartwatch.retention_pause(pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) batch_started);
         END LOOP;
         PERFORM cartwatch.retention_finish_run(current_run, error_state, error_message);
         COMMIT;

@@ -16,7 +16,7 @@ ALTER FUNCTION cartwatch.retention_prepare_run(timestamptz, integer, text, boole
 ALTER FUNCTION cartwatch.retention_start_run(text, timestamptz, boolean) SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_run_batch(bigint, integer) SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_finish_run(bigint, text, text) SECURITY DEFINER;
-ALTER FUNCTION cartwatch.retention_pause() SECURITY DEFINER;
+ALTER FUNCTION cartwatch.retention_pause(interval) SECURITY DEFINER;
 ALTER FUNCTION cartwatch.retention_unlock(text) SECURITY DEFINER;
 -- pg_stat_activity hides other roles' backend types from a role without pg_read_all_stats,
 -- so cartwatchd's role would never see the worker: the pid is no secret, ask as the owner.
@@ -30,7 +30,7 @@ RETURN ARRAY['cartwatch.run_retention(timestamptz, integer, text, boolean)',
              'cartwatch.retention_start_run(text, timestamptz, boolean)',
              'cartwatch.retention_run_batch(bigint, integer)',
              'cartwatch.retention_finish_run(bigint, text, text)',
-             'cartwatch.retention_pause()',
+             'cartwatch.retention_pause(interval)',
              'cartwatch.retention_unlock(text)']::regprocedure[];
 COMMENT ON FUNCTION cartwatch.retention_functions() IS
     'CALL cartwatch.run_retention() and the SECURITY DEFINER steps it calls; grant_retention() grants EXECUTE on exactly these.';

@@ -4,14 +4,14 @@
 \ir tests/regress/fixtures/retention.psql
 \set as_of '''2026-11-20 12:00+00'''
 -- No shop writes to leave room for here: no pause between batches.
-SELECT cartwatch.set_setting('retention_batch_pause', '0');
+SELECT cartwatch.set_setting('retention_max_duty', '1');
 
 -- The policies CREATE EXTENSION installs, and what each target covers.
 SELECT target, keep, schedule_interval, customised, last_status,
        coalesce(next_run, '-infinity') <= now() AS due,
        running_pid, table_exists
   FROM cartwatch.retention_policies ORDER BY target;
-SELECT target, relation, age_columns, predicate FROM cartwatch.retention_targets ORDER BY target;
+SELECT target, relation, age_columns, age_key, predicate FROM cartwatch.retention_targets ORDER BY target;
 -- No background worker serves this test cluster.
 SELECT cartwatch.retention_worker_pid();
 -- One lock per target: no two targets share a key.
@@ -23,6 +23,9 @@ SELECT cart_id, order_id, item_quantity, created_at, last_activity_at
   FROM cartwatch.carts ORDER BY cart_id;
 SELECT count(*) AS items_of_carts_20_27 FROM cartwatch.cart_items WHERE cart_id IN (20, 27);
 
+SELECT customer_id, carts_count, open_carts FROM cartwatch.customer_totals
+ WHERE customer_id = 2;
+
 -- One run at as_of, in batches of two rows. Each target removes exactly the rows past its age.
 CALL cartwatch.run_retention(:as_of, batch_size => 2);
 SELECT cart_id FROM cartwatch.carts ORDER BY cart_id;
@@ -33,6 +36,11 @@ SELECT reminder_id, state FROM cartwatch.reminders_standin ORDER BY reminder_id;
 SELECT target, status FROM cartwatch.retention_runs WHERE as_of < '2026-08-01' ORDER BY run_id;
 -- The orders of the removed carts' neighbours are untouched.
 SELECT order_id, cart_id FROM cartwatch.orders ORDER BY order_id;
+-- Cart 20 was customer 2's: the summary counts one cart fewer (the statement trigger
+-- recounted the customer once for the batch), and is right everywhere.
+SELECT customer_id, carts_count, open_carts FROM cartwatch.customer_totals
+ WHERE customer_id = 2;
+SELECT * FROM cartwatch.check_customer_summary();
 
 -- Every run is recorded: rows removed, batches (the last one finds fewer than batch_size).
 SELECT target, status, scheduled, as_of, cutoff, rows_removed, batches, error,
@@ -70,6 +78,42 @@ SELECT target, due_at = started_at AS new_grid FROM cartwatch.retention_runs
  WHERE run_id = (SELECT max(run_id) FROM cartwatch.retention_runs);
 CALL cartwatch.run_retention(:as_of, due_only => true);
 SELECT count(*) AS new_runs_in_all FROM cartwatch.retention_runs WHERE run_id > :last_run;
+
+-- What a batch runs. Carts take their items in the same statement (one DELETE for the
+-- batch, instead of the foreign key's cascade cart by cart), and abandoned carts are picked in
+-- the open-cart index's order: with sequential scans ruled out the plan has no Sort, so a
+-- batch reads its rows from the oldest, however large the backlog (a sort would read it all).
+SELECT target, cartwatch.retention_batch_sql(target) FROM cartwatch.retention_targets
+ WHERE target IN ('abandoned_carts', 'visits') ORDER BY target;
+SELECT cartwatch.retention_batch_sql('abandoned_carts') AS batch_sql \gset
+PREPARE abandoned_batch(timestamptz, integer) AS :batch_sql;
+BEGIN;
+SET LOCAL enable_seqscan = off;
+EXPLAIN (COSTS OFF) EXECUTE abandoned_batch('2026-08-22 12:00+00', 5000);
+ROLLBACK;
+DEALLOCATE abandoned_batch;
+
+-- Pacing: after a batch the run pauses (1 - duty) / duty times as long as the batch took, so
+-- it spends at most retention_max_duty of its time deleting, but never pauses over a minute;
+-- retention_batch_pause is a floor.
+SELECT cartwatch.reset_setting('retention_max_duty');
+SELECT name, value FROM cartwatch.settings WHERE name LIKE 'retention%' ORDER BY name;
+SELECT took, cartwatch.retention_pause_after(took) AS pause
+  FROM unnest('{0, 1 ms, 120 ms, 2 s, 1 hour}'::interval[]) AS took;
+SELECT cartwatch.set_setting('retention_max_duty', '0.1');
+SELECT cartwatch.retention_pause_after('120 ms');
+SELECT cartwatch.set_setting('retention_batch_pause', '1 second');
+SELECT cartwatch.retention_pause_after('120 ms'), cartwatch.retention_pause_after('2 s');
+SELECT cartwatch.set_setting('retention_max_duty', '1');
+SELECT cartwatch.retention_pause_after('120 ms');
+SELECT cartwatch.reset_setting('retention_batch_pause');
+SELECT cartwatch.retention_pause_after('120 ms');
+-- Bad pacing input.
+SELECT cartwatch.set_setting('retention_max_duty', '0');
+SELECT cartwatch.set_setting('retention_max_duty', '1.5');
+SELECT cartwatch.set_setting('retention_max_duty', 'half');
+SELECT cartwatch.retention_pause_after('-1 second');
+SELECT cartwatch.retention_pause_after(NULL);
 
 -- Policies can be changed: with 30 days, cart 21 (idle since August) goes too, cart 26 stays.
 SELECT target, keep, schedule_interval, customised
