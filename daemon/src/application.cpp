@@ -88,7 +88,8 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       limiter_(config_.smtp.rate_per_second, std::max(1.0, config_.smtp.rate_per_second)),
       database_backoff_(seconds(1), seconds(30)), smtp_backoff_(seconds(1), seconds(60)) {
     metrics_.started_unix = UnixNow();
-    render_config_ = std::make_shared<const Config>(config_);
+    render_settings_ = std::make_shared<RenderSettings>();
+    render_settings_->Set({templates_, std::make_shared<const Config>(config_)});
 }
 
 Application::~Application() {
@@ -352,12 +353,14 @@ void Application::Dispatch() {
         send.message.envelope_from = config_.smtp.from_address;
         send.message.recipient = job.reminder.email;
         // Runs on the sender thread: only what the lambda holds, nothing of the Application.
-        send.prepare = [templates = templates_, config = render_config_,
+        send.prepare = [settings = render_settings_,
                         reminder =
                             std::move(job.reminder)](SendJob& self) -> std::optional<std::string> {
+            const RenderSettings::Snapshot current = settings->Current();
+            self.message.envelope_from = current.config->smtp.from_address;
             Result<RenderedMessage> rendered =
-                RenderReminder(*templates, reminder, *config, std::chrono::system_clock::now(),
-                               FastBoundaryTokens());
+                RenderReminder(*current.templates, reminder, *current.config,
+                               std::chrono::system_clock::now(), FastBoundaryTokens());
             if (!rendered) {
                 return rendered.error();
             }
@@ -768,7 +771,7 @@ void Application::Reload() {
     pool_->Reconfigure(TransportFactoryFor(fresh));
     templates_ = std::move(templates);
     config_ = std::move(fresh);
-    render_config_ = std::make_shared<const Config>(config_);
+    render_settings_->Set({templates_, std::make_shared<const Config>(config_)});
     spdlog::info("configuration reloaded: {}, {} language(s) of templates",
                  config_.smtp.rate_per_second > 0
                      ? fmt::format("at most {} per second", config_.smtp.rate_per_second)
@@ -782,7 +785,8 @@ void Application::Reload() {
         metrics_.sending_paused = false;
         spdlog::info("sending resumes with the new SMTP settings");
     }
-    // Rendered messages keep what they were rendered with; the next claim uses the new set.
+    // Messages already rendered keep what they were rendered with; every later one, queued or
+    // not yet claimed, renders with the new set.
     RequestCycle();
 }
 

@@ -32,6 +32,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -45,6 +46,28 @@ std::string DatabaseConnectionString(const Config& config);
 
 // Seconds since the epoch, for metrics and health.
 double UnixNow();
+
+// The templates and the configuration a message renders with, swapped as one pair on reload
+// and read by the sender threads.
+class RenderSettings {
+public:
+    struct Snapshot {
+        std::shared_ptr<const TemplateSet> templates;
+        std::shared_ptr<const Config> config;
+    };
+    void Set(Snapshot snapshot) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_ = std::move(snapshot);
+    }
+    Snapshot Current() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return current_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    Snapshot current_;
+};
 
 class Application {
 public:
@@ -113,8 +136,9 @@ private:
     ConfigSources sources_;
     Mode mode_;
     std::shared_ptr<const TemplateSet> templates_;
-    // What sender threads render with: replaced, never changed, on reload.
-    std::shared_ptr<const Config> render_config_;
+    // What sender threads render with. A sender reads it when it starts a message, not when
+    // the message is queued, so a reload reaches every message not yet rendered.
+    std::shared_ptr<RenderSettings> render_settings_;
 
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
