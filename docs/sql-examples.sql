@@ -341,6 +341,13 @@ CREATE ROLE cartwatchd_example LOGIN;
 SELECT cartwatch.grant_daemon('cartwatchd_example');
 SELECT cartwatch.revoke_daemon('cartwatchd_example');
 
+-- example: cartwatch.set_routine_access
+CREATE ROLE access_example LOGIN;
+SELECT cartwatch.set_routine_access('access_example', cartwatch.daemon_functions(), true);
+SELECT cartwatch.set_routine_access('access_example', cartwatch.daemon_functions(), false,
+                                    cartwatch.retention_functions());
+SELECT has_schema_privilege('access_example', 'cartwatch', 'USAGE');
+
 -- example: cartwatch.order_is_valid
 SELECT status, cartwatch.order_is_valid(status), cartwatch.order_is_cancelled(status)
   FROM unnest(ARRAY['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'returned', 'refunded']) AS status;

@@ -183,9 +183,14 @@ RETURN ARRAY['cartwatch.schedule_reminders(timestamptz)',
 COMMENT ON FUNCTION cartwatch.daemon_functions() IS
     'The functions cartwatchd calls; grant_daemon() grants EXECUTE on exactly these.';
 
--- No SECURITY DEFINER: GRANT runs with the caller's rights, so only the extension's owner (or a
--- superuser) can hand these out.
-CREATE FUNCTION cartwatch.grant_daemon(role regrole) RETURNS void
+-- The one body behind grant_daemon/revoke_daemon and grant_retention/revoke_retention. No
+-- SECURITY DEFINER: GRANT runs with the caller's rights, so only the extension's owner (or a
+-- superuser) can hand these out. A revoke keeps USAGE on the schema while the role may still
+-- run any routine of keep_usage_for (the other grant), so taking one back never breaks the
+-- other.
+CREATE FUNCTION cartwatch.set_routine_access(role regrole, routines regprocedure[], allow boolean,
+                                             keep_usage_for regprocedure[] DEFAULT '{}')
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -195,31 +200,46 @@ BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    EXECUTE format('GRANT USAGE ON SCHEMA cartwatch TO %s', role);
-    FOREACH fn IN ARRAY cartwatch.daemon_functions() LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, role);
+    IF routines IS NULL OR allow IS NULL OR keep_usage_for IS NULL THEN
+        RAISE EXCEPTION 'routines, allow and keep_usage_for must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF allow THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA cartwatch TO %s', role);
+    END IF;
+    FOREACH fn IN ARRAY routines LOOP
+        -- ROUTINE: functions and procedures alike (run_retention is a procedure).
+        EXECUTE format(CASE WHEN allow THEN 'GRANT EXECUTE ON ROUTINE %s TO %s'
+                            ELSE 'REVOKE EXECUTE ON ROUTINE %s FROM %s' END, fn, role);
     END LOOP;
+    IF NOT allow AND NOT EXISTS (SELECT 1 FROM unnest(keep_usage_for) AS k(fn)
+                                  WHERE has_function_privilege(role::oid, k.fn, 'EXECUTE')) THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA cartwatch FROM %s', role);
+    END IF;
 END
 $$;
+COMMENT ON FUNCTION cartwatch.set_routine_access(regrole, regprocedure[], boolean, regprocedure[]) IS
+    'Grants (allow) or revokes EXECUTE on routines and USAGE on the schema; a revoke keeps USAGE while the role may run any of keep_usage_for. Behind grant_daemon() and grant_retention().';
+REVOKE ALL ON FUNCTION cartwatch.set_routine_access(regrole, regprocedure[], boolean, regprocedure[]) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.grant_daemon(role regrole) RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+RETURN cartwatch.set_routine_access(role, cartwatch.daemon_functions(), true);
 COMMENT ON FUNCTION cartwatch.grant_daemon(regrole) IS
     'Lets role run cartwatchd: USAGE on the schema and EXECUTE on the SECURITY DEFINER functions in daemon_functions(); no table rights.';
 REVOKE ALL ON FUNCTION cartwatch.grant_daemon(regrole) FROM PUBLIC;
 
+-- grant_retention's routines are created later (42_retention_roles.sql), so they are looked
+-- up when revoke_daemon runs, not when it is created.
 CREATE FUNCTION cartwatch.revoke_daemon(role regrole) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    fn regprocedure;
 BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    FOREACH fn IN ARRAY cartwatch.daemon_functions() LOOP
-        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, role);
-    END LOOP;
-    EXECUTE format('REVOKE USAGE ON SCHEMA cartwatch FROM %s', role);
+    PERFORM cartwatch.set_routine_access(role, cartwatch.daemon_functions(), false,
+                                         cartwatch.retention_functions());
 END
 $$;
-COMMENT ON FUNCTION cartwatch.revoke_daemon(regrole) IS 'Undoes grant_daemon().';
+COMMENT ON FUNCTION cartwatch.revoke_daemon(regrole) IS 'Undoes grant_daemon(); the schema stays usable when the role also holds grant_retention().';
 REVOKE ALL ON FUNCTION cartwatch.revoke_daemon(regrole) FROM PUBLIC;

@@ -732,3 +732,4 @@ REVOKE ALL ON FUNCTION cartwatch.retention_start_run(text, timestamptz, boolean)
 REVOKE ALL ON FUNCTION cartwatch.retention_run_batch(bigint, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION cartwatch.retention_finish_run(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE cartwatch.run_retention(timestamptz, integer, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION cartwatch.retention_pause(interval) FROM PUBLIC;

@@ -35,50 +35,21 @@ RETURN ARRAY['cartwatch.run_retention(timestamptz, integer, text, boolean)',
 COMMENT ON FUNCTION cartwatch.retention_functions() IS
     'CALL cartwatch.run_retention() and the SECURITY DEFINER steps it calls; grant_retention() grants EXECUTE on exactly these.';
 
--- No SECURITY DEFINER, like grant_daemon: only the extension's owner (or a superuser) can
--- hand these rights out.
+-- Like grant_daemon: only the extension's owner (or a superuser) can hand these rights out.
 CREATE FUNCTION cartwatch.grant_retention(role regrole) RETURNS void
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    fn regprocedure;
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    EXECUTE format('GRANT USAGE ON SCHEMA cartwatch TO %s', role);
-    FOREACH fn IN ARRAY cartwatch.retention_functions() LOOP
-        -- ROUTINE: run_retention is a procedure, the rest are functions.
-        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', fn, role);
-    END LOOP;
-END
-$$;
+RETURN cartwatch.set_routine_access(role, cartwatch.retention_functions(), true);
 COMMENT ON FUNCTION cartwatch.grant_retention(regrole) IS
     'Lets role CALL cartwatch.run_retention(): USAGE on the schema and EXECUTE on retention_functions(); no table rights.';
 REVOKE ALL ON FUNCTION cartwatch.grant_retention(regrole) FROM PUBLIC;
 
 CREATE FUNCTION cartwatch.revoke_retention(role regrole) RETURNS void
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    fn regprocedure;
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    FOREACH fn IN ARRAY cartwatch.retention_functions() LOOP
-        EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM %s', fn, role);
-    END LOOP;
-    -- The schema stays usable when the role also runs cartwatchd (grant_daemon).
-    IF NOT EXISTS (SELECT 1 FROM unnest(cartwatch.daemon_functions()) AS d(fn)
-                    WHERE has_function_privilege(role::oid, d.fn, 'EXECUTE')) THEN
-        EXECUTE format('REVOKE USAGE ON SCHEMA cartwatch FROM %s', role);
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION cartwatch.revoke_retention(regrole) IS 'Undoes grant_retention().';
+RETURN cartwatch.set_routine_access(role, cartwatch.retention_functions(), false,
+                                    cartwatch.daemon_functions());
+COMMENT ON FUNCTION cartwatch.revoke_retention(regrole) IS 'Undoes grant_retention(); the schema stays usable when the role also runs cartwatchd (grant_daemon()).';
 REVOKE ALL ON FUNCTION cartwatch.revoke_retention(regrole) FROM PUBLIC;
 
 -- What cartwatchd asks before it runs retention, so that it can say why it does not.

@@ -63,6 +63,18 @@ SELECT cartwatch.retention_runner_status();
 RESET ROLE;
 SELECT cartwatch.grant_retention(NULL);
 
+-- And the other way round: revoke_daemon leaves the schema to a role that still runs retention.
+SELECT cartwatch.grant_retention('cw_test_retention_runner');
 SELECT cartwatch.revoke_daemon('cw_test_retention_runner');
+SELECT has_schema_privilege('cw_test_retention_runner', 'cartwatch', 'USAGE') AS schema_usage,
+       has_function_privilege('cw_test_retention_runner',
+                              'cartwatch.claim_reminders(text, integer, interval, timestamptz)', 'EXECUTE')
+       AS may_claim;
+SELECT cartwatch.revoke_retention('cw_test_retention_runner');
+SELECT has_schema_privilege('cw_test_retention_runner', 'cartwatch', 'USAGE') AS schema_usage;
+SELECT cartwatch.set_routine_access('cw_test_retention_runner', NULL, true);
+-- Sleeping as the owner is nobody else's to ask for.
+SELECT has_function_privilege('cw_test_retention_nobody', 'cartwatch.retention_pause(interval)',
+                              'EXECUTE') AS nobody_may_pause;
 DROP ROLE cw_test_retention_runner;
 DROP ROLE cw_test_retention_nobody;
