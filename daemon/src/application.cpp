@@ -353,9 +353,8 @@ void Application::Dispatch() {
         send.message.envelope_from = config_.smtp.from_address;
         send.message.recipient = job.reminder.email;
         // Runs on the sender thread: only what the lambda holds, nothing of the Application.
-        send.prepare = [settings = render_settings_,
-                        reminder =
-                            std::move(job.reminder)](SendJob& self) -> std::optional<std::string> {
+        send.prepare = [settings = render_settings_, reminder = std::move(job.reminder)](
+                           SendJob& self) -> std::optional<std::string> {
             const RenderSettings::Snapshot current = settings->Current();
             self.message.envelope_from = current.config->smtp.from_address;
             Result<RenderedMessage> rendered =

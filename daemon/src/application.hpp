@@ -19,6 +19,7 @@
 #include "metrics.hpp"
 #include "outbox.hpp"
 #include "rate_limiter.hpp"
+#include "render_settings.hpp"
 #include "reminder_job.hpp"
 #include "retention_runner.hpp"
 #include "sender_pool.hpp"
@@ -32,7 +33,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -46,28 +46,6 @@ std::string DatabaseConnectionString(const Config& config);
 
 // Seconds since the epoch, for metrics and health.
 double UnixNow();
-
-// The templates and the configuration a message renders with, swapped as one pair on reload
-// and read by the sender threads.
-class RenderSettings {
-public:
-    struct Snapshot {
-        std::shared_ptr<const TemplateSet> templates;
-        std::shared_ptr<const Config> config;
-    };
-    void Set(Snapshot snapshot) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        current_ = std::move(snapshot);
-    }
-    Snapshot Current() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return current_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    Snapshot current_;
-};
 
 class Application {
 public:
