@@ -350,7 +350,6 @@ void Application::Dispatch() {
         metrics_.in_flight++;
         SendJob send;
         send.message.reminder_id = job.reminder_id;
-        send.message.envelope_from = config_.smtp.from_address;
         send.message.recipient = job.reminder.email;
         // Runs on the sender thread: only what the lambda holds, nothing of the Application.
         send.prepare = [settings = render_settings_, reminder = std::move(job.reminder)](
