@@ -10,9 +10,9 @@ cw_write_config
 "$CW_DAEMON" --version | grep -q '^cartwatchd [0-9]' || cw_fail "--version"
 
 out=$(cw_daemon_command check-config 2>&1) || cw_fail "check-config failed: $out"
-echo "$out" | grep -q '^ok    database: connected, cartwatch ' || cw_fail "check-config: $out"
-echo "$out" | grep -q '^ok    smtp: smtp://127.0.0.1' || cw_fail "check-config smtp: $out"
-echo "$out" | grep -q '^ok    templates in .*: de, en, fr, pl' || cw_fail "templates: $out"
+grep -q '^ok    database: connected, cartwatch ' <<<"$out" || cw_fail "check-config: $out"
+grep -q '^ok    smtp: smtp://127.0.0.1' <<<"$out" || cw_fail "check-config smtp: $out"
+grep -q '^ok    templates in .*: de, en, fr, pl' <<<"$out" || cw_fail "templates: $out"
 
 # A broken value: one line naming the file, the line and the key; exit status 78 (EX_CONFIG).
 cp "$CW_WORK/cartwatchd.toml" "$CW_WORK/broken.toml"
@@ -21,7 +21,7 @@ line=$(grep -n '^concurrency' "$CW_WORK/broken.toml" | cut -d: -f1)
 status=0
 err=$("$CW_DAEMON" --config "$CW_WORK/broken.toml" check-config 2>&1) || status=$?
 [ "$status" = 78 ] || cw_fail "broken config: exit $status"
-echo "$err" | grep -q "broken.toml line $line: smtp.concurrency must be an integer" ||
+grep -q "broken.toml line $line: smtp.concurrency must be an integer" <<<"$err" ||
     cw_fail "broken config message: $err"
 # Secrets never come from the command line.
 status=0
@@ -33,10 +33,36 @@ status=0
 cw_add_carts jonas@example.com:de
 cart=$(cw_sql -c "SELECT max(cart_id) FROM cartwatch.carts")
 preview=$(cw_daemon_command preview --cart "$cart" --step second)
-echo "$preview" | grep -q '^Content-Language: de' || cw_fail "preview: $preview"
-echo "$preview" | grep -q '^To: .*jonas@example.com' || cw_fail "preview To: $preview"
+grep -q '^Content-Language: de' <<<"$preview" || cw_fail "preview: $preview"
+grep -q '^To: .*jonas@example.com' <<<"$preview" || cw_fail "preview To: $preview"
 fr=$(cw_daemon_command preview --cart "$cart" --step first --locale fr)
-echo "$fr" | grep -q '^Content-Language: fr' || cw_fail "preview --locale fr"
+grep -q '^Content-Language: fr' <<<"$fr" || cw_fail "preview --locale fr"
+# A registered customer's cart greets by first name; CR/LF in the stored name never reaches
+# a header or the greeting as a line break.
+cw_add_carts zofia@example.com:pl
+cw_sql <<'SQL' >/dev/null
+WITH zofia AS (
+    INSERT INTO cartwatch.customers (email, first_name, last_name, locale, registered_at,
+                                     reminder_consent)
+    VALUES ('zofia@example.com', 'Zofia', E'Nowak\r\nBcc: x@example.com', 'pl',
+            now() - interval '1 year', true)
+    RETURNING customer_id)
+UPDATE cartwatch.carts SET customer_id = (SELECT customer_id FROM zofia), guest_email = NULL
+ WHERE guest_email = 'zofia@example.com';
+SQL
+zofia_cart=$(cw_sql -c "SELECT max(cart_id) FROM cartwatch.carts")
+cw_daemon_command preview --cart "$zofia_cart" --step first >"$CW_WORK/zofia.eml"
+# Prints: the header names, the To display name, the plain part's first line.
+summary=$(/usr/bin/python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(",".join(sorted(set(k.lower() for k in m.keys()))))
+print(m["To"].addresses[0].display_name)
+print(m.get_body(("plain",)).get_content().split("\n")[0])' "$CW_WORK/zofia.eml") ||
+    cw_fail "the preview does not parse: $(cat "$CW_WORK/zofia.eml")"
+[ "$(sed -n 3p <<<"$summary")" = "Cześć Zofia!" ] || cw_fail "preview greeting: $summary"
+grep -q '^Content-Language: pl' "$CW_WORK/zofia.eml" || cw_fail "preview pl: $summary"
+case "$(sed -n 1p <<<"$summary")" in *bcc*) cw_fail "a CR/LF in the name made a header: $summary" ;; esac
+sed -n 2p <<<"$summary" | grep -q '^Zofia Nowak' || cw_fail "preview To name: $summary"
 [ "$(cw_sql -c "SELECT count(*) FROM cartwatch.reminders")" = 0 ] || cw_fail "preview claimed"
 
 # --dry-run: the message goes to a folder, not to the server.
