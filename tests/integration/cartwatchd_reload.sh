@@ -3,7 +3,7 @@
 #   1. 16 reminders sent slowly (2 per second); after the first few, the shop's name, the
 #      sender, the recovery link, the rate and the English subject change, and a SIGHUP
 #      follows. Every message is rendered wholly with the old settings or wholly with the new
-#      ones, the new ones go out after the reload, and each of the 16 goes out once: none
+#      ones (the envelope sender included), the new ones go out after the reload, and each of the 16 goes out once: none
 #      dropped, none twice.
 #   2. A config with a bad value, then one that is not TOML, then a template that names an
 #      unknown placeholder: each reload is refused with the file, the line (or template) and
@@ -37,18 +37,22 @@ grep -q "configuration reloaded: at most 50 per second, 4 language(s) of templat
 # Each message, in the order the server took them: old or new, never a mix.
 versions=$(/usr/bin/python3 - "$CW_WORK/smtp" <<'PY'
 import email, email.policy, glob, os, sys
+# The envelope sender (MAIL FROM) of each message, by Message-ID, as the server took it.
+envelope = dict(line.split()[1:3] for line in open(os.path.join(sys.argv[1], "accepted.log")))
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.eml"))):
     msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
     text = msg.get_body(preferencelist=("plain",)).get_content()
+    mail_from = envelope.get(str(msg["Message-ID"]))
     old = (str(msg["Subject"]) == "You left something in your cart at Sklep Żółw",
-           "<sklep@shop.example>" in str(msg["From"]), "https://shop.example/cart/" in text)
+           "<sklep@shop.example>" in str(msg["From"]), "https://shop.example/cart/" in text,
+           mail_from == "<sklep@shop.example>")
     new = (str(msg["Subject"]) == "Reminder v2: your cart at Sklep Nowy",
            "Sklep Nowy <nowy@shop.example>" in str(msg["From"]),
-           "https://new.shop.example/koszyk/" in text)
+           "https://new.shop.example/koszyk/" in text, mail_from == "<nowy@shop.example>")
     print("old" if all(old) else "new" if all(new) else f"mixed:{os.path.basename(path)}")
 PY
 )
-echo "$versions" | grep -q mixed && cw_fail "a message mixed old and new settings: $versions"
+grep -q mixed <<<"$versions" && cw_fail "a message mixed old and new settings: $versions"
 old_count=$(echo "$versions" | grep -c '^old$' || true)
 new_count=$(echo "$versions" | grep -c '^new$' || true)
 [ "$old_count" -ge "$sent_before" ] && [ "$new_count" -ge 1 ] ||

@@ -11,8 +11,8 @@ The recipient's local part picks the behaviour:
   anything else is accepted.
 
 Accepted messages are written to OUTDIR as <n>-<recipient>.eml, and one line per accepted
-message ("<recipient> <Message-ID>") is appended to OUTDIR/accepted.log, so tests can count
-deliveries per address and spot duplicates. OUTDIR/sessions.log gets one line per accepted
+message ("<recipient> <Message-ID> <envelope sender>") is appended to OUTDIR/accepted.log, so
+tests can count deliveries per address, spot duplicates and check the envelope. OUTDIR/sessions.log gets one line per accepted
 message saying how its session was protected: "<recipient> tls=TLSv1.3 auth=<user>" (tls=none,
 auth=none without); cartwatch_secure_smtp.py runs this handler behind TLS and AUTH.
 
@@ -53,23 +53,24 @@ class Handler:
             return "451 4.3.0 Local error in processing"
         if local.startswith("hangup"):
             # Take the message, then vanish before saying so: the ambiguous case.
-            self._store(rcpt, envelope.content, server, session)
+            self._store(rcpt, envelope, server, session)
             server.transport.abort()
             return "250 2.0.0 never seen"
-        name = self._store(rcpt, envelope.content, server, session)
+        name = self._store(rcpt, envelope, server, session)
         if local.startswith("slow"):
             # Queued at once, answered late: a client that dies meanwhile never hears of it.
             await asyncio.sleep(self.slow_seconds)
         return f"250 2.0.0 OK queued as {name}"
 
-    def _store(self, rcpt, content, server, session):
+    def _store(self, rcpt, envelope, server, session):
+        content = envelope.content
         n = next(self.counter)
         name = f"{n:05d}-{rcpt}.eml"
         with open(os.path.join(self.outdir, name), "wb") as f:
             f.write(content)
         message_id = email.message_from_bytes(content).get("Message-ID", "-")
         with open(os.path.join(self.outdir, "accepted.log"), "a") as log:
-            log.write(f"{rcpt} {message_id}\n")
+            log.write(f"{rcpt} {message_id} <{envelope.mail_from or ''}>\n")
         # The transport in use now: after STARTTLS, or from the start with implicit TLS, it is
         # an SSL transport; the plain one has no ssl_object.
         tls = server.transport.get_extra_info("ssl_object") if server.transport else None
