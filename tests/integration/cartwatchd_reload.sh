@@ -3,8 +3,8 @@
 #   1. 16 reminders sent slowly (2 per second); after the first few, the shop's name, the
 #      sender, the recovery link, the rate and the English subject change, and a SIGHUP
 #      follows. Every message is rendered wholly with the old settings or wholly with the new
-#      ones (the envelope sender included), the new ones go out after the reload, and each of the 16 goes out once: none
-#      dropped, none twice.
+#      ones (the envelope sender included), the new ones go out after the reload, and each
+#      of the 16 goes out once: none dropped, none twice.
 #   2. A config with a bad value, then one that is not TOML, then a template that names an
 #      unknown placeholder: each reload is refused with the file, the line (or template) and
 #      the key in the log, and the running settings stay - the next carts get them.
