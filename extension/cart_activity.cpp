@@ -39,8 +39,8 @@ struct ItemChange {
 };
 
 // Reads every row of one transition table. Only PostgreSQL calls and POD locals in here.
-void CollectChanges(Tuplestorestate* rows, TupleDesc descriptor, bool use_added_at,
-                    TimestampTz now, std::vector<ItemChange>* changes) {
+void CollectChanges(Tuplestorestate* rows, TupleDesc descriptor, bool use_added_at, TimestampTz now,
+                    std::vector<ItemChange>* changes) {
     const int cart_column = SPI_fnumber(descriptor, "cart_id");
     const int added_column = SPI_fnumber(descriptor, "added_at");
     if (cart_column <= 0 || added_column <= 0) {
@@ -88,10 +88,10 @@ spi::KeptPlan refresh_carts(
     "   AND (c.item_quantity <> n.quantity OR c.last_activity_at < n.changed_at)",
     {INT8ARRAYOID, TIMESTAMPTZARRAYOID});
 
-spi::KeptPlan empty_all_carts(
-    "UPDATE cartwatch.carts SET item_quantity = 0, last_activity_at = greatest(last_activity_at, $1)"
-    " WHERE item_quantity <> 0",
-    {TIMESTAMPTZOID});
+spi::KeptPlan empty_all_carts("UPDATE cartwatch.carts SET item_quantity = 0, last_activity_at = "
+                              "greatest(last_activity_at, $1)"
+                              " WHERE item_quantity <> 0",
+                              {TIMESTAMPTZOID});
 
 void RefreshCarts(const std::vector<ItemChange>& changes) {
     // One entry per cart, in cart_id order; the latest change wins.

@@ -24,14 +24,27 @@ namespace {
 
 // Column order of kExportQuery; the CSV header uses these names.
 const std::vector<std::string_view> kColumns = {
-    "cart_id",    "customer_id", "email",      "customer_type", "customer_name",
-    "item_count", "cart_value",  "currency",   "created_at",    "last_activity_at",
-    "product_id", "product_name", "variant",   "quantity",      "unit_price",
-    "line_total"};
+    "cart_id",    "customer_id", "email",      "customer_type",    "customer_name", "item_count",
+    "cart_value", "currency",    "created_at", "last_activity_at", "product_id",    "product_name",
+    "variant",    "quantity",    "unit_price", "line_total"};
 enum Column {
-    kCartId, kCustomerId, kEmail, kCustomerType, kCustomerName, kItemCount, kCartValue,
-    kCurrency, kCreatedAt, kLastActivityAt, kProductId, kProductName, kVariant, kQuantity,
-    kUnitPrice, kLineTotal, kColumnCount
+    kCartId,
+    kCustomerId,
+    kEmail,
+    kCustomerType,
+    kCustomerName,
+    kItemCount,
+    kCartValue,
+    kCurrency,
+    kCreatedAt,
+    kLastActivityAt,
+    kProductId,
+    kProductName,
+    kVariant,
+    kQuantity,
+    kUnitPrice,
+    kLineTotal,
+    kColumnCount
 };
 
 // Timestamps as ISO 8601 with offset (to_json's form), whatever the session's DateStyle.
@@ -57,15 +70,14 @@ ExportFormat ParseFormat(const std::string& name) {
     if (name == "xml") {
         return ExportFormat::Xml;
     }
-    throw UserError(ErrorKind::InvalidParameter, "unknown export format \"" + name + "\"",
-                    "", "Use \"csv\" or \"xml\".");
+    throw UserError(ErrorKind::InvalidParameter, "unknown export format \"" + name + "\"", "",
+                    "Use \"csv\" or \"xml\".");
 }
 
 std::vector<Row> FetchRows(TimestampTz as_of) {
     spi::Session session;
-    const uint64_t count =
-        spi::Execute(kExportQuery, {{TIMESTAMPTZOID, TimestampTzGetDatum(as_of), false}}, true,
-                     SPI_OK_SELECT);
+    const uint64_t count = spi::Execute(
+        kExportQuery, {{TIMESTAMPTZOID, TimestampTzGetDatum(as_of), false}}, true, SPI_OK_SELECT);
     std::vector<Row> rows;
     rows.reserve(count);
     for (uint64_t r = 0; r < count; ++r) {
@@ -155,18 +167,18 @@ CW_FUNCTION(cartwatch_export_abandoned_carts) {
     using namespace cartwatch;
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
         throw UserError(ErrorKind::InvalidParameter,
-                        PG_ARGISNULL(0) ? "format must not be NULL" : "as_of must not be NULL",
-                        "", "Use \"csv\" or \"xml\", and a timestamp such as now().");
+                        PG_ARGISNULL(0) ? "format must not be NULL" : "as_of must not be NULL", "",
+                        "Use \"csv\" or \"xml\", and a timestamp such as now().");
     }
     text* format_arg = PG_GETARG_TEXT_PP(0);
     const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
     const std::string format_name = PgCall([format_arg] { return text_to_cstring(format_arg); });
     const ExportFormat format = ParseFormat(format_name);
-    const std::string as_of_text =
-        PgCall([as_of] { return timestamptz_to_str(as_of); });
+    const std::string as_of_text = PgCall([as_of] { return timestamptz_to_str(as_of); });
 
     const std::vector<Row> rows = FetchRows(as_of);
-    const std::string document = format == ExportFormat::Csv ? ToCsv(rows) : ToXml(rows, as_of_text);
+    const std::string document =
+        format == ExportFormat::Csv ? ToCsv(rows) : ToXml(rows, as_of_text);
     const char* data = document.data();
     const int length = static_cast<int>(document.size());
     PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));

@@ -8,9 +8,9 @@ namespace cartwatch {
 enum class CartStatus { Active, Abandoned, Ordered, Empty };
 
 struct CartFacts {
-    int64_t item_quantity;     // sum of the cart's item quantities
-    bool ordered;              // the cart became an order
-    int64_t last_activity_at;  // PostgreSQL timestamptz: microseconds since 2000-01-01 UTC
+    int64_t item_quantity;    // sum of the cart's item quantities
+    bool ordered;             // the cart became an order
+    int64_t last_activity_at; // PostgreSQL timestamptz: microseconds since 2000-01-01 UTC
 };
 
 // Ordered wins over everything (an ordered cart is never reminded about), an empty cart is

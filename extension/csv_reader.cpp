@@ -51,7 +51,8 @@ CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
             ++position_;
             for (;;) {
                 if (position_ >= text_.size()) {
-                    *error = "unterminated quoted field opened on line " + std::to_string(opened_on);
+                    *error =
+                        "unterminated quoted field opened on line " + std::to_string(opened_on);
                     return Status::Error;
                 }
                 const char c = text_[position_++];
@@ -65,7 +66,8 @@ CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
                 }
                 // A line break inside quotes is data; it still advances the line count, so
                 // that later records report the line an editor shows.
-                if (c == '\n' || (c == '\r' && (position_ >= text_.size() || text_[position_] != '\n'))) {
+                if (c == '\n' ||
+                    (c == '\r' && (position_ >= text_.size() || text_[position_] != '\n'))) {
                     ++line_;
                 }
                 field.push_back(c);

@@ -17,10 +17,10 @@ void CsvWriter::AddField(CsvField field) {
         return;
     }
     const std::string_view value = *field;
-    const bool needs_quotes = value.empty() ||
-                              value.find_first_of(std::string{delimiter_, '"', '\r', '\n'}) !=
-                                  std::string_view::npos ||
-                              value.front() == ' ' || value.back() == ' ';
+    const bool needs_quotes =
+        value.empty() ||
+        value.find_first_of(std::string{delimiter_, '"', '\r', '\n'}) != std::string_view::npos ||
+        value.front() == ' ' || value.back() == ' ';
     if (!needs_quotes) {
         text_.append(value);
         return;

@@ -70,9 +70,9 @@ enum class Source { Customers, Orders, Carts, Visits, Reminders };
 // What the figures read from a source table's rows.
 struct SourceColumns {
     Source source;
-    const char* name;        // the trigger argument
-    const char* key;         // whose figures: customer_id, or cart_id for reminders
-    const char* primary_key; // pairs an UPDATE's old and new rows
+    const char* name;                   // the trigger argument
+    const char* key;                    // whose figures: customer_id, or cart_id for reminders
+    const char* primary_key;            // pairs an UPDATE's old and new rows
     std::array<const char*, 3> figures; // the other columns the figures depend on
     // The column whose minimum and maximum the figures keep, for an UPDATE applied as a
     // difference (orders only): a changed value there needs a recount.
@@ -81,10 +81,18 @@ struct SourceColumns {
 
 constexpr std::array<SourceColumns, 5> kSources = {{
     {Source::Customers, "customers", "customer_id", "customer_id", {}, nullptr},
-    {Source::Orders, "orders", "customer_id", "order_id", {"status", "total", "placed_at"},
+    {Source::Orders,
+     "orders",
+     "customer_id",
+     "order_id",
+     {"status", "total", "placed_at"},
      "placed_at"},
-    {Source::Carts, "carts", "customer_id", "cart_id",
-     {"order_id", "item_quantity", "last_activity_at"}, nullptr},
+    {Source::Carts,
+     "carts",
+     "customer_id",
+     "cart_id",
+     {"order_id", "item_quantity", "last_activity_at"},
+     nullptr},
     {Source::Visits, "visits", "customer_id", "visit_id", {"started_at"}, nullptr},
     {Source::Reminders, "reminders", "cart_id", "reminder_id", {"sent_at"}, nullptr},
 }};
@@ -156,9 +164,8 @@ bool SameValue(TupleTableSlot* old_slot, TupleTableSlot* new_slot, int attribute
 // *in_place ends false when a changed row got another key, or (for a source with an extreme
 // column) another value there, or when the tables do not pair up: then only a recount is
 // right.
-void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows,
-                        TupleDesc descriptor, const SourceColumns* columns,
-                        std::vector<int64_t>* keys, bool* in_place) {
+void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows, TupleDesc descriptor,
+                        const SourceColumns* columns, std::vector<int64_t>* keys, bool* in_place) {
     int compared[5] = {Attribute(descriptor, columns->key),
                        Attribute(descriptor, columns->primary_key)};
     int compared_count = 2;
@@ -219,8 +226,7 @@ std::string RecountSql(const char* from, const std::vector<const char*>& columns
         current += separator + std::string("t.") + column;
     }
     return "INSERT INTO cartwatch.customer_totals AS t (customer_id, " + list + ")" +
-           " SELECT f.customer_id, " + list + " FROM " + from +
-           " WHERE f.customer_id = ANY ($1)" +
+           " SELECT f.customer_id, " + list + " FROM " + from + " WHERE f.customer_id = ANY ($1)" +
            " ON CONFLICT (customer_id) DO UPDATE SET (" + list + ") = ROW(" + excluded + ")" +
            " WHERE (" + current + ") IS DISTINCT FROM (" + excluded + ")";
 }
@@ -229,14 +235,14 @@ const std::string kOrdersRecount =
     RecountSql("cartwatch.customer_order_figures AS f",
                {"orders_count", "valid_orders", "invalid_orders", "orders_value", "paid_value",
                 "cancelled_value", "first_order_at", "last_order_at"});
-const std::string kVisitsRecount = RecountSql(
-    "cartwatch.customer_visit_figures AS f", {"visits_count", "first_visit_at", "last_visit_at"});
+const std::string kVisitsRecount = RecountSql("cartwatch.customer_visit_figures AS f",
+                                              {"visits_count", "first_visit_at", "last_visit_at"});
 // A cart that changes hands moves its reminders too, so carts recount both.
-const std::string kCartsRecount = RecountSql(
-    "cartwatch.customer_cart_figures AS f JOIN cartwatch.customer_reminder_figures AS r"
-    " ON r.customer_id = f.customer_id AND r.customer_id = ANY ($1)",
-    {"carts_count", "open_carts", "open_carts_oldest_activity", "open_carts_newest_activity",
-     "last_cart_activity_at", "reminders_sent"});
+const std::string kCartsRecount =
+    RecountSql("cartwatch.customer_cart_figures AS f JOIN cartwatch.customer_reminder_figures AS r"
+               " ON r.customer_id = f.customer_id AND r.customer_id = ANY ($1)",
+               {"carts_count", "open_carts", "open_carts_oldest_activity",
+                "open_carts_newest_activity", "last_cart_activity_at", "reminders_sent"});
 const std::string kRemindersRecount =
     RecountSql("cartwatch.customer_reminder_figures AS f", {"reminders_sent"});
 
@@ -246,20 +252,19 @@ spi::KeptPlan recount_carts(kCartsRecount.c_str(), {INT8ARRAYOID});
 spi::KeptPlan recount_reminders(kRemindersRecount.c_str(), {INT8ARRAYOID});
 
 // Customers only: a deleted customer's row went with it (ON DELETE CASCADE) and must not return.
-spi::KeptPlan ensure_rows(
-    "INSERT INTO cartwatch.customer_totals (customer_id)"
-    " SELECT c.customer_id FROM cartwatch.customers AS c WHERE c.customer_id = ANY ($1)"
-    " ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING",
-    {INT8ARRAYOID});
+spi::KeptPlan
+    ensure_rows("INSERT INTO cartwatch.customer_totals (customer_id)"
+                " SELECT c.customer_id FROM cartwatch.customers AS c WHERE c.customer_id = ANY ($1)"
+                " ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING",
+                {INT8ARRAYOID});
 
 spi::KeptPlan lock_rows("SELECT 1 FROM cartwatch.customer_totals WHERE customer_id = ANY ($1)"
                         " ORDER BY customer_id FOR NO KEY UPDATE",
                         {INT8ARRAYOID});
 
-spi::KeptPlan customers_of_carts(
-    "SELECT DISTINCT k.customer_id FROM cartwatch.carts AS k"
-    " WHERE k.cart_id = ANY ($1) AND k.customer_id IS NOT NULL",
-    {INT8ARRAYOID});
+spi::KeptPlan customers_of_carts("SELECT DISTINCT k.customer_id FROM cartwatch.carts AS k"
+                                 " WHERE k.cart_id = ANY ($1) AND k.customer_id IS NOT NULL",
+                                 {INT8ARRAYOID});
 
 spi::KeptPlan rebuild_all("SELECT cartwatch.rebuild_customer_summary()", {});
 
@@ -494,8 +499,7 @@ void AddInsertedOrders(TriggerData* trigger_data) {
         keys = SortedUnique(std::move(keys));
         if (!keys.empty()) {
             lock_rows.Execute({KeyArray(keys)}, false, SPI_OK_SELECT);
-            const int registered =
-                PgCall([=] { return SPI_register_trigger_data(trigger_data); });
+            const int registered = PgCall([=] { return SPI_register_trigger_data(trigger_data); });
             if (registered != SPI_OK_TD_REGISTER) {
                 throw UserError(ErrorKind::Internal, "could not register the transition tables");
             }

@@ -36,8 +36,19 @@ namespace cartwatch {
 namespace {
 
 enum Column {
-    kId, kTitle, kFirstName, kLastName, kEmail, kCompany, kSales, kEnabled, kNewsletter,
-    kPartnerOffers, kRegistered, kLastVisit, kColumnCount
+    kId,
+    kTitle,
+    kFirstName,
+    kLastName,
+    kEmail,
+    kCompany,
+    kSales,
+    kEnabled,
+    kNewsletter,
+    kPartnerOffers,
+    kRegistered,
+    kLastVisit,
+    kColumnCount
 };
 
 // The Polish header (the export writes it) and PrestaShop's English one, both accepted.
@@ -110,10 +121,9 @@ Layout ReadHeader(const CsvRecord& header) {
             }
         }
         if (!known) {
-            throw UserError(ErrorKind::InvalidText,
-                            "customer CSV has an unknown column \"" + name + "\"",
-                            "The first line must name PrestaShop's customer columns: " +
-                                ExpectedHeader());
+            throw UserError(
+                ErrorKind::InvalidText, "customer CSV has an unknown column \"" + name + "\"",
+                "The first line must name PrestaShop's customer columns: " + ExpectedHeader());
         }
     }
     for (size_t column = 0; column < kColumnCount; ++column) {
@@ -160,8 +170,7 @@ std::optional<int64_t> ParseId(std::string_view text, std::string* error) {
     return id;
 }
 
-template <typename T>
-std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
+template <typename T> std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
     if (!parsed.ok() && error->empty()) {
         *error = "column \"" + std::string(kColumnNames[column].polish) + "\": " + parsed.error;
     }
@@ -178,8 +187,8 @@ CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
     }
     for (size_t at = layout.fields; at < record.fields.size(); ++at) {
         if (record.fields[at].has_value()) {
-            customer.error = "expected " + std::to_string(layout.fields) +
-                             " fields, found " + std::to_string(record.fields.size());
+            customer.error = "expected " + std::to_string(layout.fields) + " fields, found " +
+                             std::to_string(record.fields.size());
             return customer;
         }
     }
@@ -283,9 +292,21 @@ LocalDateTime ToLocal(TimestampTz value) {
 
 // Output columns of parse_customers_csv, in order.
 enum OutputColumn {
-    kOutLine, kOutCustomerId, kOutTitle, kOutFirstName, kOutLastName, kOutEmail, kOutCompany,
-    kOutSales, kOutEnabled, kOutNewsletter, kOutPartnerOffers, kOutRegistered, kOutLastVisit,
-    kOutError, kOutCount
+    kOutLine,
+    kOutCustomerId,
+    kOutTitle,
+    kOutFirstName,
+    kOutLastName,
+    kOutEmail,
+    kOutCompany,
+    kOutSales,
+    kOutEnabled,
+    kOutNewsletter,
+    kOutPartnerOffers,
+    kOutRegistered,
+    kOutLastVisit,
+    kOutError,
+    kOutCount
 };
 
 void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer) {
@@ -338,12 +359,14 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
             }
         }
         if (!sales.empty()) {
-            values[kOutSales] = DirectFunctionCall3(numeric_in, CStringGetDatum(sales.c_str()),
-                                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+            values[kOutSales] =
+                DirectFunctionCall3(numeric_in, CStringGetDatum(sales.c_str()),
+                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
             nulls[kOutSales] = false;
         }
         const std::array<std::pair<OutputColumn, Column>, 3> flags = {
-            {{kOutEnabled, kEnabled}, {kOutNewsletter, kNewsletter},
+            {{kOutEnabled, kEnabled},
+             {kOutNewsletter, kNewsletter},
              {kOutPartnerOffers, kPartnerOffers}}};
         for (const auto& [out, column] : flags) {
             if (customer.flags[column]) {
@@ -394,9 +417,8 @@ std::string ExportCustomers() {
     spi::Session session;
     int64_t after = 0;
     for (;;) {
-        const uint64_t count =
-            spi::Execute(kExportQuery, {{INT8OID, Int64GetDatum(after), false}}, true,
-                         SPI_OK_SELECT, kExportPage);
+        const uint64_t count = spi::Execute(kExportQuery, {{INT8OID, Int64GetDatum(after), false}},
+                                            true, SPI_OK_SELECT, kExportPage);
         for (uint64_t row = 0; row < count; ++row) {
             std::array<std::optional<std::string>, kColumnCount> cells;
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {

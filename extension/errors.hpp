@@ -9,11 +9,11 @@ namespace cartwatch {
 
 // The SQLSTATE classes cartwatch reports; kept small on purpose so callers choose by meaning.
 enum class ErrorKind {
-    InvalidParameter,    // 22023 invalid_parameter_value
-    InvalidText,         // 22P02 invalid_text_representation
-    NotFound,            // 42704 undefined_object
-    ProgramLimit,        // 54000 program_limit_exceeded
-    Internal,            // XX000 internal_error
+    InvalidParameter, // 22023 invalid_parameter_value
+    InvalidText,      // 22P02 invalid_text_representation
+    NotFound,         // 42704 undefined_object
+    ProgramLimit,     // 54000 program_limit_exceeded
+    Internal,         // XX000 internal_error
 };
 
 // An error with PostgreSQL's three texts: message in lower case without a final period, detail

@@ -119,9 +119,7 @@ void RunCatchingPgError(void (*thunk)(void*), void* context) {
     ErrorData* volatile pg_failure = nullptr;
 
     PG_TRY();
-    {
-        RunThunk(&call);
-    }
+    { RunThunk(&call); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(caller_context);

@@ -42,8 +42,7 @@ template <typename Fn> decltype(auto) PgCall(Fn&& fn) {
     } else {
         Result result{};
         auto store = [&result, &fn] { result = fn(); };
-        detail::RunCatchingPgError([](void* s) { (*static_cast<decltype(store)*>(s))(); },
-                                   &store);
+        detail::RunCatchingPgError([](void* s) { (*static_cast<decltype(store)*>(s))(); }, &store);
         return result;
     }
 }

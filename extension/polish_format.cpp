@@ -7,7 +7,7 @@
 namespace cartwatch {
 namespace {
 
-constexpr std::string_view kNoBreakSpace = "\xC2\xA0";       // U+00A0
+constexpr std::string_view kNoBreakSpace = "\xC2\xA0";           // U+00A0
 constexpr std::string_view kNarrowNoBreakSpace = "\xE2\x80\xAF"; // U+202F, Polish grouping
 
 // Length of the blank at text[at], or 0.
@@ -23,7 +23,9 @@ size_t BlankAt(std::string_view text, size_t at) {
     return 0;
 }
 
-std::string Quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string Quoted(std::string_view text) {
+    return "\"" + std::string(text) + "\"";
+}
 
 std::string AsciiLower(std::string_view text) {
     std::string lower(text);
@@ -33,10 +35,13 @@ std::string AsciiLower(std::string_view text) {
     return lower;
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // Reads 1..max_digits digits at text[*at] into *value.
-bool ReadNumber(std::string_view text, size_t* at, size_t min_digits, size_t max_digits, int* value) {
+bool ReadNumber(std::string_view text, size_t* at, size_t min_digits, size_t max_digits,
+                int* value) {
     size_t digits = 0;
     int result = 0;
     while (*at < text.size() && IsDigit(text[*at]) && digits < max_digits) {
@@ -107,8 +112,8 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
     if (!currency.empty() && (currency.front() == ',' || currency.front() == '.')) {
         return {std::nullopt, invalid}; // "191," is a number cut short, not a currency
     }
-    static constexpr std::array<std::string_view, 9> kCurrencies = {
-        "", "zł", "zl", "pln", "eur", "€", "usd", "$", "gbp"};
+    static constexpr std::array<std::string_view, 9> kCurrencies = {"",  "zł",  "zl", "pln", "eur",
+                                                                    "€", "usd", "$",  "gbp"};
     bool known_currency = false;
     for (std::string_view known : kCurrencies) {
         known_currency = known_currency || AsciiLower(currency) == known;
@@ -176,7 +181,8 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
         }
         // A grouping separator: one kind only, not the decimal one, groups of three after it.
         const bool first_group_ok = grouped || (run >= 1 && run <= 3);
-        if (!first_group_ok || (grouped && run != 3) || (group_separator != 0 && c != group_separator) ||
+        if (!first_group_ok || (grouped && run != 3) ||
+            (group_separator != 0 && c != group_separator) ||
             (decimal_at != std::string::npos && c == number[decimal_at])) {
             return {std::nullopt, invalid};
         }
@@ -242,8 +248,8 @@ Parsed<LocalDateTime> ParseDateTime(std::string_view original) {
         return {std::nullopt, invalid + ": expected DD.MM.YYYY HH:MM"};
     }
     if (value.year < 1 || value.month < 1 || value.month > 12 || value.day < 1 ||
-        value.day > DaysInMonth(value.year, value.month) || value.hour > 23 ||
-        value.minute > 59 || value.second > 59) {
+        value.day > DaysInMonth(value.year, value.month) || value.hour > 23 || value.minute > 59 ||
+        value.second > 59) {
         return {std::nullopt, invalid + ": no such day or time"};
     }
     return {value, {}};
@@ -257,7 +263,8 @@ std::string FormatDateTime(const LocalDateTime& value) {
         length += std::snprintf(buffer + length, sizeof buffer - length, ":%02d", value.second);
     }
     if (value.microsecond != 0) {
-        length += std::snprintf(buffer + length, sizeof buffer - length, ".%06d", value.microsecond);
+        length +=
+            std::snprintf(buffer + length, sizeof buffer - length, ".%06d", value.microsecond);
         while (buffer[length - 1] == '0') {
             --length;
         }

@@ -76,7 +76,9 @@ const char* served_database = "";
 // Whether "extension not installed" was logged since the worker last found it installed.
 bool missing_extension_reported = false;
 
-long NaptimeMs() { return static_cast<long>(retention_naptime) * 1000L; }
+long NaptimeMs() {
+    return static_cast<long>(retention_naptime) * 1000L;
+}
 
 // One short transaction: is cartwatch installed here, and how long until a policy is due?
 // Returns the milliseconds to sleep (0: something is due now) or kNotInstalled.
@@ -271,8 +273,8 @@ void cartwatch_retention_worker_main(Datum argument) {
     ereport(LOG,
             (errmsg("cartwatch retention worker started for database \"%s\"", served_database)));
 
-    MemoryContext cycle_context =
-        AllocSetContextCreate(TopMemoryContext, "cartwatch retention cycle", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext cycle_context = AllocSetContextCreate(
+        TopMemoryContext, "cartwatch retention cycle", ALLOCSET_DEFAULT_SIZES);
     for (;;) {
         Sleep(RunCycle(cycle_context), served_database);
     }

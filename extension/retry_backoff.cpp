@@ -26,8 +26,8 @@ int64_t RetryDelay(int failures, int64_t base, int64_t cap, int64_t seed) {
         delay = delay > cap / 2 ? cap : delay * 2;
     }
     // Jitter factor in [0.75, 1.0): the top 53 bits of the hash as a fraction in [0, 1).
-    const uint64_t hash = Mix(static_cast<uint64_t>(seed) * 0x100000001B3ULL ^
-                              static_cast<uint64_t>(failures));
+    const uint64_t hash =
+        Mix(static_cast<uint64_t>(seed) * 0x100000001B3ULL ^ static_cast<uint64_t>(failures));
     const double unit = static_cast<double>(hash >> 11) / static_cast<double>(1ULL << 53);
     const auto jittered = static_cast<int64_t>(static_cast<double>(delay) * (0.75 + 0.25 * unit));
     // Whole seconds (unless the delay is shorter): retry times read better in logs and tests.

@@ -97,7 +97,9 @@ std::string XmlWriter::Escape(std::string_view text) {
     return out;
 }
 
-void XmlWriter::Indent() { text_.append(open_.size() * 2, ' '); }
+void XmlWriter::Indent() {
+    text_.append(open_.size() * 2, ' ');
+}
 
 void XmlWriter::StartTag(std::string_view tag, const XmlAttributes& attributes) {
     Indent();

@@ -23,8 +23,7 @@ public:
     // <tag>text</tag>; a missing value is an empty element with nil="true".
     void Element(std::string_view tag, const std::string* text,
                  const XmlAttributes& attributes = {});
-    void Element(std::string_view tag, std::string_view text,
-                 const XmlAttributes& attributes = {});
+    void Element(std::string_view tag, std::string_view text, const XmlAttributes& attributes = {});
 
     // Closes every open element and returns the document.
     std::string Finish();

@@ -152,8 +152,8 @@ TEST(CsvReader, OtherDelimiters) {
 }
 
 TEST(CsvReader, ReadsBackWhatCsvWriterWrites) {
-    const std::vector<CsvField> row = {"plain", std::nullopt, "", "a;b", "say \"hi\"",
-                                       "two\r\nlines", " padded ", "Zażółć"};
+    const std::vector<CsvField> row = {"plain",      std::nullopt,   "",         "a;b",
+                                       "say \"hi\"", "two\r\nlines", " padded ", "Zażółć"};
     CsvWriter writer(';');
     writer.AddRow(row);
     writer.AddRow(row);

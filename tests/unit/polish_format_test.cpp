@@ -64,7 +64,7 @@ TEST(ParseMoney, BadNumbersSayWhy) {
     EXPECT_EQ(MoneyError("12a3"), "invalid amount \"12a3\"");
     EXPECT_EQ(MoneyError(",50"), "invalid amount \",50\"");
     EXPECT_EQ(MoneyError("191,"), "invalid amount \"191,\"");
-    EXPECT_EQ(MoneyError("12,3,4"), "invalid amount \"12,3,4\"");      // groups of three
+    EXPECT_EQ(MoneyError("12,3,4"), "invalid amount \"12,3,4\""); // groups of three
     EXPECT_EQ(MoneyError("1.234.5678,00"), "invalid amount \"1.234.5678,00\"");
     EXPECT_EQ(MoneyError("1.234,567.00"), "invalid amount \"1.234,567.00\""); // two kinds
     EXPECT_EQ(MoneyError("1,00,00"), "invalid amount \"1,00,00\"");
@@ -145,10 +145,11 @@ TEST(ParseDateTime, BadDatesSayWhy) {
                              "01.11.2021 13:00:07.1234567", "yesterday", "2021-11-01 13:00Z"}) {
         EXPECT_EQ(DateError(text), "invalid date \"" + std::string(text) + "\"" + shape);
     }
-    for (const char* text : {"31.11.2021 10:00", "00.11.2021", "01.13.2021", "01.00.2021",
-                             "01.11.2021 24:00", "01.11.2021 23:60", "01.11.2021 23:59:60",
-                             "01.11.0000"}) {
-        EXPECT_EQ(DateError(text), "invalid date \"" + std::string(text) + "\": no such day or time");
+    for (const char* text :
+         {"31.11.2021 10:00", "00.11.2021", "01.13.2021", "01.00.2021", "01.11.2021 24:00",
+          "01.11.2021 23:60", "01.11.2021 23:59:60", "01.11.0000"}) {
+        EXPECT_EQ(DateError(text),
+                  "invalid date \"" + std::string(text) + "\": no such day or time");
     }
 }
 
@@ -169,8 +170,8 @@ TEST(FormatDateTime, MinutesAndOnlyTheSecondsThereAre) {
 }
 
 TEST(FormatDateTime, ParsesBackToTheSameTime) {
-    for (const char* text : {"01.11.2021 13:00", "29.02.2024 00:00", "31.12.1999 23:59:59",
-                             "01.01.2021 00:00:00.5"}) {
+    for (const char* text :
+         {"01.11.2021 13:00", "29.02.2024 00:00", "31.12.1999 23:59:59", "01.01.2021 00:00:00.5"}) {
         EXPECT_EQ(FormatDateTime(Date(text)), text);
     }
 }

@@ -8,7 +8,8 @@ namespace {
 
 Mac SampleMac(uint8_t seed) {
     Mac mac{};
-    for (size_t i = 0; i < mac.size(); ++i) mac[i] = static_cast<uint8_t>(seed + 17 * i);
+    for (size_t i = 0; i < mac.size(); ++i)
+        mac[i] = static_cast<uint8_t>(seed + 17 * i);
     return mac;
 }
 
@@ -31,13 +32,13 @@ TEST(TokenCodec, UsesTheUrlSafeAlphabetWithoutPadding) {
 TEST(TokenCodec, RejectsMalformedTokens) {
     const std::string good = Encode(7, SampleMac(9));
     EXPECT_FALSE(Decode(""));
-    EXPECT_FALSE(Decode(good.substr(1)));                 // too short
-    EXPECT_FALSE(Decode(good + "A"));                     // too long
-    EXPECT_FALSE(Decode(good.substr(0, 33) + "+"));       // standard base64, not base64url
-    EXPECT_FALSE(Decode(good.substr(0, 33) + "="));       // padding
-    EXPECT_FALSE(Decode(" " + good.substr(1)));           // blank
+    EXPECT_FALSE(Decode(good.substr(1)));           // too short
+    EXPECT_FALSE(Decode(good + "A"));               // too long
+    EXPECT_FALSE(Decode(good.substr(0, 33) + "+")); // standard base64, not base64url
+    EXPECT_FALSE(Decode(good.substr(0, 33) + "=")); // padding
+    EXPECT_FALSE(Decode(" " + good.substr(1)));     // blank
     std::string other_version = good;
-    other_version[0] = 'B';                               // version byte 5
+    other_version[0] = 'B'; // version byte 5
     EXPECT_FALSE(Decode(other_version));
 }
 
@@ -83,8 +84,8 @@ TEST(TokenCodec, ConstantTimeEqualSeesEveryByte) {
 TEST(Base64Url, MatchesRfc4648Vectors) {
     // RFC 4648 §10, without padding.
     const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
-        {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+        {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+        {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, encoded] : vectors) {
         const std::string text(plain);
         EXPECT_EQ(Base64UrlEncode(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
@@ -95,8 +96,8 @@ TEST(Base64Url, MatchesRfc4648Vectors) {
     }
     const uint8_t high[] = {0xFB, 0xFF};
     EXPECT_EQ(Base64UrlEncode(high, 2), "-_8");
-    EXPECT_FALSE(Base64UrlDecode("Z"));    // 1 mod 4 characters
-    EXPECT_FALSE(Base64UrlDecode("Zh"));   // non-zero trailing bits
+    EXPECT_FALSE(Base64UrlDecode("Z"));  // 1 mod 4 characters
+    EXPECT_FALSE(Base64UrlDecode("Zh")); // non-zero trailing bits
 }
 
 } // namespace

@@ -15,18 +15,24 @@ TEST(XmlEscape, KeepsTabAndNewlineButEncodesCarriageReturn) {
 }
 
 TEST(XmlEscape, ReplacesCharactersXmlForbids) {
-    EXPECT_EQ(XmlWriter::Escape(std::string("a\x01" "b\x1F" "c", 5)),
-              "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
-    EXPECT_EQ(XmlWriter::Escape(std::string("a\0b", 3)), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(XmlWriter::Escape(std::string("a\x01"
+                                            "b\x1F"
+                                            "c",
+                                            5)),
+              "a\xEF\xBF\xBD"
+              "b\xEF\xBF\xBD"
+              "c");
+    EXPECT_EQ(XmlWriter::Escape(std::string("a\0b", 3)), "a\xEF\xBF\xBD"
+                                                         "b");
     EXPECT_EQ(XmlWriter::Escape("\xEF\xBF\xBF"), "\xEF\xBF\xBD"); // U+FFFF
 }
 
 TEST(XmlEscape, ReplacesMalformedUtf8ByteByByte) {
-    EXPECT_EQ(XmlWriter::Escape("ok\xC3"), "ok\xEF\xBF\xBD");              // truncated
-    EXPECT_EQ(XmlWriter::Escape("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
-    EXPECT_EQ(XmlWriter::Escape("\xED\xA0\x80"),                            // surrogate
+    EXPECT_EQ(XmlWriter::Escape("ok\xC3"), "ok\xEF\xBF\xBD");             // truncated
+    EXPECT_EQ(XmlWriter::Escape("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD"); // overlong '/'
+    EXPECT_EQ(XmlWriter::Escape("\xED\xA0\x80"),                          // surrogate
               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
-    EXPECT_EQ(XmlWriter::Escape("\xF4\x90\x80\x80"),                        // > U+10FFFF
+    EXPECT_EQ(XmlWriter::Escape("\xF4\x90\x80\x80"), // > U+10FFFF
               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
