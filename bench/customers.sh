@@ -6,7 +6,8 @@
 #      customer up to the heaviest ones; and as pgbench transactions per second (which adds a
 #      round trip and a commit to each side)
 #   2. the top 100 customers by sales: summary vs the GROUP BY view (one timed query each)
-#   3. order inserts with the summary triggers vs without them (pgbench TPS)
+#   3. writes with the summary trigger vs without it (pgbench TPS): order inserts, order status
+#      changes, and cart activity (an item added to an open cart moves its last activity)
 #
 #   CUSTOMERS=1000000 ORDERS=10000000 bench/customers.sh      (the full size)
 #   bench/customers.sh                                        (default: 100,000 / 1,000,000)
@@ -276,13 +277,14 @@ lookup_script() { # customer-id-expression source
 # Rounds of a pgbench script with and without one summary trigger, alternating, so that a burst
 # of other work on the machine lands in one pair rather than deciding the result; the median
 # pair's ratio is the figure.
-with_and_without() { # label trigger script rounds
+with_and_without() { # label table.trigger script rounds
     local pairs=() with_triggers without_triggers pair_ratio
+    local table=${2%.*} trigger=${2#*.}
     for round in $(seq 1 "$4"); do
         with_triggers=$(tps "$3")
-        psql -c "ALTER TABLE cartwatch.orders DISABLE TRIGGER $2"
+        psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
         without_triggers=$(tps "$3")
-        psql -c "ALTER TABLE cartwatch.orders ENABLE TRIGGER $2"
+        psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
         pair_ratio=$(ratio "$with_triggers" "$without_triggers")
         pairs+=("$pair_ratio")
         echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
@@ -309,16 +311,24 @@ measure_all() {
 
     printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
         "$customers" >"$work/insert.sql"
-    with_and_without "order inserts" orders_summary_inserted "$work/insert.sql" "$pairs_count"
+    with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
     for pool in random heaviest; do
         size=$(psql -At -c "SELECT count(*) FROM public.status_pool WHERE pool = '$pool'")
         printf '%s\n' "\\set n random(1, $size)" \
             "UPDATE cartwatch.orders SET status = CASE status WHEN 'returned' THEN 'paid' ELSE 'returned' END" \
             " WHERE order_id = (SELECT order_id FROM public.status_pool WHERE pool = '$pool' AND n = :n);" \
             >"$work/status.sql"
-        with_and_without "order status changes ($pool, $size orders)" orders_summary_updated \
+        with_and_without "order status changes ($pool, $size orders)" orders.orders_summary_updated \
             "$work/status.sql" 3
     done
+    # Cart activity as an add-to-cart writes it (the cart_items trigger moves the cart's item
+    # count and last activity): one open cart of a registered customer per transaction.
+    size=$(psql -At -c "SELECT count(*) FROM public.cart_pool")
+    printf '%s\n' "\\set n random(1, $size)" \
+        "UPDATE cartwatch.carts SET item_quantity = item_quantity + 1, last_activity_at = now()" \
+        " WHERE cart_id = (SELECT cart_id FROM public.cart_pool WHERE n = :n);" >"$work/cart.sql"
+    with_and_without "cart activity ($size open carts)" carts.carts_summary_updated \
+        "$work/cart.sql" 3
     uptime
 }
 
@@ -338,6 +348,17 @@ SELECT 'heaviest', row_number() OVER (ORDER BY o.order_id), o.order_id, o.custom
                          ORDER BY orders_count DESC, customer_id LIMIT 1);
 CREATE INDEX ON public.status_pool (pool, n);
 ANALYZE public.status_pool;
+-- The open carts whose activity the benchmark moves, with what to put back afterwards.
+DROP TABLE IF EXISTS public.cart_pool;
+CREATE TABLE public.cart_pool AS
+SELECT row_number() OVER (ORDER BY k.cart_id) AS n, k.cart_id, k.customer_id, k.item_quantity,
+       k.last_activity_at, k.updated_at
+  FROM cartwatch.carts AS k
+ WHERE k.cart_id IN (SELECT 1 + floor(random() * (SELECT max(cart_id) FROM cartwatch.carts))::bigint
+                       FROM generate_series(1, 10000))
+   AND k.customer_id IS NOT NULL AND k.order_id IS NULL AND k.item_quantity > 0;
+CREATE UNIQUE INDEX ON public.cart_pool (n);
+ANALYZE public.cart_pool;
 SQL
 # The measurements add orders and change statuses; all of it is undone afterwards (triggers off,
 # the touched summary rows put back as they were), so that a kept cluster measures the same
@@ -351,13 +372,18 @@ psql <<SQL
 SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS
 SELECT customer_id FROM cartwatch.orders WHERE order_id > $last_order
-UNION SELECT customer_id FROM public.status_pool;
+UNION SELECT customer_id FROM public.status_pool
+UNION SELECT customer_id FROM public.cart_pool;
 DELETE FROM cartwatch.orders WHERE order_id > $last_order;
 UPDATE cartwatch.orders AS o SET status = p.status
   FROM public.status_pool AS p WHERE o.order_id = p.order_id AND o.status <> p.status;
 DELETE FROM cartwatch.customer_totals WHERE customer_id IN (SELECT customer_id FROM touched);
 INSERT INTO cartwatch.customer_totals
 SELECT b.* FROM public.totals_before AS b WHERE b.customer_id IN (SELECT customer_id FROM touched);
-DROP TABLE public.totals_before, public.status_pool;
-VACUUM ANALYZE cartwatch.orders, cartwatch.customer_totals;
+UPDATE cartwatch.carts AS k
+   SET item_quantity = p.item_quantity, last_activity_at = p.last_activity_at,
+       updated_at = p.updated_at
+  FROM public.cart_pool AS p WHERE k.cart_id = p.cart_id;
+DROP TABLE public.totals_before, public.status_pool, public.cart_pool;
+VACUUM ANALYZE cartwatch.orders, cartwatch.carts, cartwatch.customer_totals;
 SQL

@@ -11,7 +11,8 @@
 //     cart its IP changes no figure and costs no query. Reminders name a cart: its customer is
 //     looked up.
 //  2. Make sure each customer has a summary row, then lock those rows in customer_id order,
-//     so that two statements touching the same customers queue instead of deadlocking.
+//     so that two statements touching the same customers queue instead of deadlocking (one
+//     customer: lock the row, and create it only when there was none to lock).
 //  3. Recompute the source's figures for those customers from the customer_*_figures views and
 //     upsert them, leaving rows that are already right untouched. The recount is absolute, not
 //     a delta: it needs no reasoning about UPDATEs that change status, amount and customer at
@@ -20,7 +21,7 @@
 //     transaction that commits later recounts after us.
 // TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()).
 //
-// Two exceptions add differences instead of recounting, where the difference is exact:
+// Three exceptions add differences instead of recounting, where the difference is exact:
 //
 // 1. For the checkout's hot path: an INSERT into orders adds the new orders'
 // figures to the customers' rows instead of recounting them (counts and values added, first
@@ -39,6 +40,12 @@
 // first_order_at and last_order_at are a minimum and a maximum, which a difference cannot
 // follow: an order that moves to another customer or in time is recounted. The locking is the
 // insert's: rows locked in customer_id order, then updated.
+// 3. Cart activity, the other checkout hot path (every item added, removed or changed moves the
+// cart's last activity): a one-cart UPDATE that keeps an open cart open, with its customer,
+// and moves its activity forward, updates its customer's row by primary key with greatest()
+// for the newest and last activity. The oldest open cart's activity is a minimum: it stays
+// when another open cart holds it (this cart's old activity was later), and is this cart's new
+// activity when it is the customer's one open cart; otherwise the customer is recounted.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -49,6 +56,7 @@ extern "C" {
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
@@ -363,6 +371,19 @@ spi::KeptPlan change_one_order(
     " RETURNING t.customer_id",
     {INT8OID, TEXTOID, NUMERICOID, TEXTOID, NUMERICOID});
 
+// One open cart's activity moved forward ($1 customer, $2 the cart's old activity, $3 its new
+// one) on a customer whose other open carts, if any, hold the oldest activity; no row is
+// updated otherwise, and the caller recounts.
+spi::KeptPlan move_cart_activity(
+    "UPDATE cartwatch.customer_totals AS t"
+    "   SET open_carts_newest_activity = greatest(t.open_carts_newest_activity, $3),"
+    "       last_cart_activity_at = greatest(t.last_cart_activity_at, $3),"
+    "       open_carts_oldest_activity = CASE WHEN t.open_carts = 1 THEN $3"
+    "                                         ELSE t.open_carts_oldest_activity END"
+    " WHERE t.customer_id = $1"
+    "   AND (t.open_carts = 1 OR t.open_carts_oldest_activity < $2)",
+    {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+
 spi::KeptPlan& RecountPlan(Source source) {
     switch (source) {
     case Source::Orders:
@@ -430,12 +451,57 @@ void Recount(Source source, std::vector<int64_t> keys) {
     if (keys.empty()) {
         return;
     }
-    const std::vector<spi::Param> customers = {KeyArray(SortedUnique(std::move(keys)))};
-    ensure_rows.Execute(customers, false, SPI_OK_INSERT);
-    if (source != Source::Customers) {
-        lock_rows.Execute(customers, false, SPI_OK_SELECT);
-        RecountPlan(source).Execute(customers, false, SPI_OK_INSERT);
+    keys = SortedUnique(std::move(keys));
+    const std::vector<spi::Param> customers = {KeyArray(keys)};
+    if (source == Source::Customers) {
+        ensure_rows.Execute(customers, false, SPI_OK_INSERT);
+        return;
     }
+    // The rows are locked before the recount reads: a transaction writing the same customer's
+    // figures commits first, and the recount's snapshot, taken after the lock, sees its rows.
+    // Several customers' rows are created and locked in key order, so that two statements
+    // recounting overlapping customers queue on the first row they share instead of
+    // deadlocking. One customer's row (an add-to-cart, a visit) is only created when locking
+    // it found none.
+    if (keys.size() > 1 || lock_rows.Execute(customers, false, SPI_OK_SELECT) == 0) {
+        ensure_rows.Execute(customers, false, SPI_OK_INSERT);
+        lock_rows.Execute(customers, false, SPI_OK_SELECT);
+    }
+    RecountPlan(source).Execute(customers, false, SPI_OK_INSERT);
+}
+
+// The one row of a one-row transition table, `N` of its columns copied out.
+template <std::size_t N> struct SingleRow {
+    bool single = false; // false: the statement wrote several rows (or none)
+    std::array<Datum, N> values{};
+    std::array<bool, N> nulls{};
+};
+
+// PostgreSQL calls and POD locals only (runs in PgCall).
+template <std::size_t N>
+SingleRow<N> ReadSingleRow(Tuplestorestate* rows, TupleDesc descriptor,
+                           const std::array<const char*, N>& columns) {
+    SingleRow<N> row;
+    if (tuplestore_tuple_count(rows) != 1) {
+        return row;
+    }
+    TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    tuplestore_rescan(rows);
+    if (tuplestore_gettupleslot(rows, true, false, slot)) {
+        row.single = true;
+        for (std::size_t at = 0; at < N; ++at) {
+            const int attribute = Attribute(descriptor, columns[at]);
+            bool is_null = false;
+            const Datum value = slot_getattr(slot, attribute, &is_null);
+            row.nulls[at] = is_null;
+            if (!is_null) {
+                const Form_pg_attribute form = TupleDescAttr(descriptor, attribute - 1);
+                row.values[at] = datumCopy(value, form->attbyval, form->attlen);
+            }
+        }
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    return row;
 }
 
 // The order of a one-order INSERT or UPDATE, copied out of a transition table.
@@ -446,32 +512,59 @@ struct SingleOrder {
 };
 
 SingleOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
+    const SingleRow<4> row =
+        ReadSingleRow<4>(rows, descriptor, {"customer_id", "status", "total", "placed_at"});
     SingleOrder order;
-    if (tuplestore_tuple_count(rows) != 1) {
-        return order;
-    }
-    order.single = true;
-    const std::array<const char*, 4> columns = {"customer_id", "status", "total", "placed_at"};
-    TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
-    tuplestore_rescan(rows);
-    if (tuplestore_gettupleslot(rows, true, false, slot)) {
-        bool customer_null = true;
-        for (size_t at = 0; at < columns.size(); ++at) {
-            const int attribute = Attribute(descriptor, columns[at]);
-            bool is_null = false;
-            const Datum value = slot_getattr(slot, attribute, &is_null);
-            if (at == 0) {
-                customer_null = is_null;
-            }
-            if (!is_null) {
-                const Form_pg_attribute form = TupleDescAttr(descriptor, attribute - 1);
-                order.values[at] = datumCopy(value, form->attbyval, form->attlen);
-            }
-        }
-        order.has_customer = !customer_null; // status, total, placed_at are NOT NULL
-    }
-    ExecDropSingleTupleTableSlot(slot);
+    order.single = row.single;
+    order.has_customer = row.single && !row.nulls[0]; // status, total, placed_at are NOT NULL
+    order.values = row.values;
     return order;
+}
+
+// Step 2 of the UPDATE exception for carts: one open cart of a customer that stays open and
+// moves its last activity forward, as every add-to-cart does. Its customer's row takes the
+// difference (one UPDATE by primary key) when the figures allow it without reading the other
+// carts: the newest activity and the last activity are maxima that only grew, and the oldest
+// open cart's activity stays put unless this cart held it, which is known only when it is
+// the customer's one open cart. Returns false when a recount is needed instead.
+bool AddCartActivity(TriggerData* trigger_data) {
+    TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
+    Tuplestorestate* old_rows = trigger_data->tg_oldtable;
+    Tuplestorestate* new_rows = trigger_data->tg_newtable;
+    constexpr std::array<const char*, 5> kColumns = {"customer_id", "cart_id", "order_id",
+                                                     "item_quantity", "last_activity_at"};
+    const SingleRow<5> before =
+        PgCall([=] { return ReadSingleRow<5>(old_rows, descriptor, kColumns); });
+    if (!before.single) {
+        return false;
+    }
+    const SingleRow<5> after =
+        PgCall([=] { return ReadSingleRow<5>(new_rows, descriptor, kColumns); });
+    const auto open = [](const SingleRow<5>& row) {
+        return !row.nulls[0] && row.nulls[2] && !row.nulls[3] &&
+               DatumGetInt64(row.values[3]) > 0 && !row.nulls[4];
+    };
+    if (!after.single || !open(before) || !open(after) ||
+        DatumGetInt64(before.values[0]) != DatumGetInt64(after.values[0]) ||
+        DatumGetInt64(before.values[1]) != DatumGetInt64(after.values[1])) {
+        return false;
+    }
+    const TimestampTz old_activity = DatumGetTimestampTz(before.values[4]);
+    const TimestampTz new_activity = DatumGetTimestampTz(after.values[4]);
+    if (new_activity < old_activity) {
+        return false;
+    }
+    if (new_activity == old_activity) {
+        return true; // only the item count moved, and the cart stays open: no figure changes
+    }
+    spi::Session session;
+    const uint64_t updated = move_cart_activity.Execute(
+        {{INT8OID, after.values[0], false},
+         {TIMESTAMPTZOID, before.values[4], false},
+         {TIMESTAMPTZOID, after.values[4], false}},
+        false, SPI_OK_UPDATE);
+    session.Finish();
+    return updated == 1;
 }
 
 void AddInsertedOrders(TriggerData* trigger_data) {
@@ -607,6 +700,10 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
     }
     if (columns.source == Source::Orders && in_place) {
         AddOrderChanges(trigger_data, SortedUnique(std::move(keys)));
+        return PointerGetDatum(nullptr);
+    }
+    if (columns.source == Source::Carts && TRIGGER_FIRED_BY_UPDATE(event) && keys.size() <= 2 &&
+        AddCartActivity(trigger_data)) {
         return PointerGetDatum(nullptr);
     }
     spi::Session session;

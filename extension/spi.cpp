@@ -65,23 +65,57 @@ uint64_t Execute(const char* sql, const std::vector<Param>& params, bool read_on
     return SPI_processed;
 }
 
+SPIPlanPtr KeptPlan::Prepare(int cursor_options) {
+    const char* sql = sql_;
+    const int count = static_cast<int>(argument_types_.size());
+    Oid* types = argument_types_.data();
+    return PgCall([=] {
+        SPIPlanPtr prepared = SPI_prepare_cursor(sql, count, types, cursor_options);
+        if (prepared == nullptr) {
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        }
+        SPI_keepplan(prepared);
+        return prepared;
+    });
+}
+
+bool KeptPlan::TakesGenericPlan(const std::vector<Param>& params) {
+    if (is_array_.empty() && !argument_types_.empty()) {
+        for (const Oid type : argument_types_) {
+            is_array_.push_back(PgCall([=] { return get_element_type(type) != InvalidOid; }));
+        }
+    }
+    for (std::size_t at = 0; at < params.size() && at < is_array_.size(); ++at) {
+        if (!is_array_[at] || params[at].is_null) {
+            continue;
+        }
+        const Datum value = params[at].value;
+        const int elements = PgCall([=] {
+            ArrayType* array = DatumGetArrayTypeP(value);
+            return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+        });
+        if (elements > kGenericPlanMaxElements) {
+            return false;
+        }
+    }
+    return true;
+}
+
 uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only,
                            int expected_status) {
-    if (plan_ == nullptr) {
-        const char* sql = sql_;
-        const int count = static_cast<int>(argument_types_.size());
-        Oid* types = argument_types_.data();
-        plan_ = PgCall([=] {
-            SPIPlanPtr prepared = SPI_prepare(sql, count, types);
-            if (prepared == nullptr) {
-                elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-            }
-            SPI_keepplan(prepared);
-            return prepared;
-        });
+    SPIPlanPtr plan = nullptr;
+    if (TakesGenericPlan(params)) {
+        if (generic_plan_ == nullptr) {
+            generic_plan_ = Prepare(CURSOR_OPT_GENERIC_PLAN);
+        }
+        plan = generic_plan_;
+    } else {
+        if (chosen_plan_ == nullptr) {
+            chosen_plan_ = Prepare(0);
+        }
+        plan = chosen_plan_;
     }
     ParamArrays arrays = Split(params);
-    SPIPlanPtr plan = plan_;
     Datum* values = arrays.values.data();
     const char* nulls = arrays.nulls.data();
     int status = PgCall([=] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });

@@ -37,8 +37,19 @@ uint64_t Execute(const char* sql, const std::vector<Param>& params, bool read_on
                  int expected_status, long row_limit = 0);
 
 // A plan prepared on first use and kept for the life of the backend, for hot paths (triggers).
+//
+// A call whose array parameters are small (the usual trigger firing: one order, one cart, a
+// handful of customers) runs one generic plan, planned once. PostgreSQL's own choice would plan
+// such a statement again at every call whenever the generic plan's estimate (an array of unknown
+// length) looks dearer than the custom plans', which for a recount through the figures views
+// means ~0.4 ms of planning for 0.08 ms of work on every add-to-cart. A call with a larger array
+// (a bulk UPDATE, an import) is planned for its values as PostgreSQL would: planning is cheap
+// next to its run there, and the row counts decide the best join.
 class KeptPlan {
 public:
+    // Arrays of at most this many elements take the generic plan.
+    static constexpr int kGenericPlanMaxElements = 64;
+
     KeptPlan(const char* sql, std::vector<Oid> argument_types)
         : sql_(sql), argument_types_(std::move(argument_types)) {}
     KeptPlan(const KeptPlan&) = delete;
@@ -47,9 +58,14 @@ public:
     uint64_t Execute(const std::vector<Param>& params, bool read_only, int expected_status);
 
 private:
+    SPIPlanPtr Prepare(int cursor_options);
+    bool TakesGenericPlan(const std::vector<Param>& params);
+
     const char* sql_;
     std::vector<Oid> argument_types_;
-    SPIPlanPtr plan_ = nullptr;
+    std::vector<bool> is_array_; // per argument, filled on first use
+    SPIPlanPtr generic_plan_ = nullptr;
+    SPIPlanPtr chosen_plan_ = nullptr;
 };
 
 // A one-dimensional array of `element_type` built from `values`, as a Datum for a parameter.

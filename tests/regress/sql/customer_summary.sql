@@ -115,3 +115,45 @@ END
 $$;
 SELECT pg_temp.plan_reads(q, 'orders') AS reads_orders, pg_temp.plan_reads(q, 'customer_totals') AS reads_summary
   FROM (VALUES ('SELECT customer_id FROM cartwatch.customer_summary ORDER BY paid_value DESC, customer_id LIMIT 100')) AS t(q);
+
+-- Cart activity (every add-to-cart): an open cart whose activity moves forward adds a
+-- difference to its customer's row; the oldest of several open carts moving on, a cart closing
+-- or opening, or activity going back recount. Each step equals a recount.
+\set cart_figures 'carts_count, open_carts, open_carts_oldest_activity, open_carts_newest_activity, last_cart_activity_at'
+INSERT INTO cartwatch.customers (email) VALUES ('carts@example.com') RETURNING customer_id AS cid \gset
+INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
+VALUES (30, :cid, '2026-11-19 09:00+00', '2026-11-19 09:00+00'),
+       (31, :cid, '2026-11-20 09:00+00', '2026-11-20 09:00+00');
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (30, 1, 1, '2026-11-19 09:05+00'), (31, 2, 1, '2026-11-20 09:05+00');
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+-- The newer open cart moves on: newest and last activity follow, the oldest stays.
+UPDATE cartwatch.carts SET last_activity_at = '2026-11-20 10:00+00' WHERE cart_id = 31;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary();
+-- The oldest of two open carts moves on: the other cart's activity becomes the oldest.
+UPDATE cartwatch.carts SET last_activity_at = '2026-11-20 11:00+00' WHERE cart_id = 30;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary();
+-- Only the item count moves: no figure changes.
+UPDATE cartwatch.carts SET item_quantity = item_quantity + 1 WHERE cart_id = 30;
+SELECT * FROM cartwatch.check_customer_summary();
+-- Activity set back (a correction): the newest activity falls back to the other cart's.
+UPDATE cartwatch.carts SET last_activity_at = '2026-11-18 08:00+00' WHERE cart_id = 30;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary();
+-- One open cart left: its activity is both the oldest and the newest as it moves on.
+UPDATE cartwatch.carts SET item_quantity = 0 WHERE cart_id = 30;
+UPDATE cartwatch.carts SET last_activity_at = '2026-11-21 12:00+00' WHERE cart_id = 31;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary();
+-- The emptied cart opens again, and a cart that becomes an order leaves the open carts.
+UPDATE cartwatch.carts SET item_quantity = 2, last_activity_at = '2026-11-21 13:00+00' WHERE cart_id = 30;
+INSERT INTO cartwatch.orders (customer_id, cart_id, status, total) VALUES (:cid, 31, 'paid', 10.00);
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary();
+-- Without a summary row (history loaded with the triggers off), the move recounts and creates it.
+DELETE FROM cartwatch.customer_totals WHERE customer_id = :cid;
+UPDATE cartwatch.carts SET last_activity_at = '2026-11-21 14:00+00' WHERE cart_id = 30;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
+SELECT * FROM cartwatch.check_customer_summary() WHERE field NOT IN ('orders_count', 'valid_orders', 'orders_value', 'paid_value', 'first_order_at', 'last_order_at');
