@@ -294,11 +294,19 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    resend boolean := cartwatch.setting('lost_lease') = 'resend';
-    max_attempts integer := cartwatch.setting('max_attempts')::integer;
+    resend boolean;
+    max_attempts integer;
     expired integer;
     next_due timestamptz;
 BEGIN
+    -- Every claim calls this, and a lease almost never runs out: one probe of
+    -- reminders_lease_idx, and nothing else, when none has.
+    IF NOT EXISTS (SELECT FROM cartwatch.reminders AS r
+                    WHERE r.state = 'claimed' AND r.lease_until < as_of) THEN
+        RETURN 0;
+    END IF;
+    resend := cartwatch.setting('lost_lease') = 'resend';
+    max_attempts := cartwatch.setting('max_attempts')::integer;
     WITH lost AS (
         SELECT r.reminder_id FROM cartwatch.reminders AS r
          WHERE r.state = 'claimed' AND r.lease_until < as_of
@@ -329,7 +337,8 @@ REVOKE ALL ON FUNCTION cartwatch.expire_leases(timestamptz) FROM PUBLIC;
 
 -- section: scheduling
 
-CREATE FUNCTION cartwatch.schedule_reminders(as_of timestamptz DEFAULT now()) RETURNS integer
+CREATE FUNCTION cartwatch.schedule_reminders(as_of timestamptz DEFAULT now(),
+                                             recheck_due boolean DEFAULT true) RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -349,6 +358,9 @@ BEGIN
         RAISE EXCEPTION 'as_of must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass a timestamp such as now().';
     END IF;
+    IF recheck_due IS NULL THEN
+        RAISE EXCEPTION 'recheck_due must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     -- One scheduler at a time: two daemons calling at once must not both start a sequence for
     -- the same address. The second waits for the first, then finds nothing left to do.
     PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('cartwatch.schedule_reminders'));
@@ -359,9 +371,12 @@ BEGIN
 
     -- 1. Re-check what waits in the queue: cancel what became moot (ordered, emptied, touched,
     --    superseded, ...). Rows a worker is claiming right now are skipped, not waited for.
+    --    A worker that claims right after scheduling passes recheck_due => false: the claim
+    --    re-checks every row it takes anyway, and re-checking a backlog of due rows on every
+    --    poll as well would cost the database more than the sends (30 us a row, every second).
     SELECT array_agg(r.reminder_id) INTO live_ids
       FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
-             WHERE r.state IN ('pending', 'failed')
+             WHERE r.state IN ('pending', 'failed') AND (recheck_due OR r.due_at > as_of)
              FOR UPDATE SKIP LOCKED) AS r;
     UPDATE cartwatch.reminders AS r
        SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
@@ -448,19 +463,23 @@ BEGIN
     RETURN scheduled;
 END
 $$;
-COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz) IS
-    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any.';
-REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) IS
+    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims).';
+REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM PUBLIC;
 
 -- section: claiming and reporting back
 
 -- Many carts in one query: a claim renders a whole batch, and a function call per cart (an
 -- executor started and stopped for each) would cost more than its two or three lines.
+-- PL/pgSQL for its plan cache: a SQL function with a pinned search_path is never inlined, and
+-- would plan this query again at every claim.
 CREATE FUNCTION cartwatch.cart_contents(cart_ids bigint[])
 RETURNS TABLE (cart_id bigint, items jsonb, total numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT wanted.id, coalesce(lines.items, '[]'::jsonb), coalesce(lines.total, 0)
       FROM (SELECT DISTINCT id FROM unnest(cart_ids) AS id) AS wanted
       LEFT JOIN (SELECT i.cart_id,
@@ -476,7 +495,8 @@ AS $$
                    FROM cartwatch.cart_items AS i
                    LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
                   WHERE i.cart_id = ANY (cart_ids)
-                  GROUP BY i.cart_id) AS lines ON lines.cart_id = wanted.id
+                  GROUP BY i.cart_id) AS lines ON lines.cart_id = wanted.id;
+END
 $$;
 COMMENT ON FUNCTION cartwatch.cart_contents(bigint[]) IS
     'cart_content for many carts: one row per distinct cart id (an empty cart, or an unknown id, has no lines and total 0).';
@@ -503,6 +523,10 @@ RETURNS TABLE (reminder_id bigint, step text, attempt integer, cart_id bigint, e
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The queries inside take the same plan for any batch (index scans from the picked ids), but
+-- left to itself the plan cache judged the picking query by its LIMIT and planned it afresh at
+-- every claim; a generic plan is planned once per connection.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
