@@ -153,10 +153,12 @@ COMMENT ON COLUMN cartwatch.reminders.clicked_at IS 'First use of the recovery l
 COMMENT ON COLUMN cartwatch.reminders.recovered_order_id IS
     'The order placed within attribution_window after this reminder (the last one sent before it).';
 
--- At most one live row per cart and step; cancelled rows are history and do not count.
-CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders (cart_id, step)
-    WHERE state <> 'cancelled';
-CREATE INDEX reminders_cart_idx ON cartwatch.reminders (cart_id, step, activity_at);
+-- At most one live row per cart and step; cancelled rows are history and do not count: their
+-- third column is NULL, and NULLs never collide. The same index finds every row of a cart (the
+-- foreign key's ON DELETE SET NULL, the scheduler's "has this cart a row for this step"), so a
+-- state change, which is never a HOT update, inserts into one index for the cart, not two.
+CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders
+    (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END));
 -- The claim's queue: only rows a worker may take, oldest due first.
 CREATE INDEX reminders_claimable_idx ON cartwatch.reminders (due_at, reminder_id)
     WHERE state IN ('pending', 'failed');
@@ -417,7 +419,7 @@ BEGIN
                               OR (o.state IN ('sent', 'unknown')
                                   AND coalesce(o.sent_at, o.claimed_at) > as_of - cooldown)))
                   THEN 'cooldown' END) AS reason) AS v
-    ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+    ON CONFLICT (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END)) DO NOTHING
     RETURNING r.state)
     -- skipped rows are inserted too; the caller wants to know what was queued
     SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
@@ -451,7 +453,7 @@ BEGIN
           FROM cartwatch.cart_reminder_facts(due_carts, as_of) AS f
           JOIN cartwatch.reminders AS first
             ON first.cart_id = f.cart_id AND first.step = 'first' AND first.state <> 'cancelled'
-        ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+        ON CONFLICT (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END)) DO NOTHING
         RETURNING r.state)
         SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
         scheduled := scheduled + added;
