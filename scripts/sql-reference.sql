@@ -209,7 +209,9 @@ RETURN (
                CASE WHEN p.proparallel = 's' THEN 'parallel safe' END,
                CASE WHEN p.prosecdef THEN '**security definer**' END,
                CASE WHEN 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
-                    THEN 'search_path pinned' ELSE 'inlined helper (no pinned search_path)' END,
+                    THEN 'search_path pinned'
+                    WHEN l.lanname = 'c' THEN 'runs no SQL (no pinned search_path)'
+                    ELSE 'inlined helper (no pinned search_path)' END,
                CASE WHEN p.proacl IS NULL OR EXISTS (
                              SELECT FROM aclexplode(p.proacl) AS x
                               WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE')

@@ -153,10 +153,12 @@ COMMENT ON COLUMN cartwatch.reminders.clicked_at IS 'First use of the recovery l
 COMMENT ON COLUMN cartwatch.reminders.recovered_order_id IS
     'The order placed within attribution_window after this reminder (the last one sent before it).';
 
--- At most one live row per cart and step; cancelled rows are history and do not count.
-CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders (cart_id, step)
-    WHERE state <> 'cancelled';
-CREATE INDEX reminders_cart_idx ON cartwatch.reminders (cart_id, step, activity_at);
+-- At most one live row per cart and step; cancelled rows are history and do not count: their
+-- third column is NULL, and NULLs never collide. The same index finds every row of a cart (the
+-- foreign key's ON DELETE SET NULL, the scheduler's "has this cart a row for this step"), so a
+-- state change, which is never a HOT update, inserts into one index for the cart, not two.
+CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders
+    (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END));
 -- The claim's queue: only rows a worker may take, oldest due first.
 CREATE INDEX reminders_claimable_idx ON cartwatch.reminders (due_at, reminder_id)
     WHERE state IN ('pending', 'failed');
@@ -294,11 +296,19 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    resend boolean := cartwatch.setting('lost_lease') = 'resend';
-    max_attempts integer := cartwatch.setting('max_attempts')::integer;
+    resend boolean;
+    max_attempts integer;
     expired integer;
     next_due timestamptz;
 BEGIN
+    -- Every claim calls this, and a lease almost never runs out: one probe of
+    -- reminders_lease_idx, and nothing else, when none has.
+    IF NOT EXISTS (SELECT FROM cartwatch.reminders AS r
+                    WHERE r.state = 'claimed' AND r.lease_until < as_of) THEN
+        RETURN 0;
+    END IF;
+    resend := cartwatch.setting('lost_lease') = 'resend';
+    max_attempts := cartwatch.setting('max_attempts')::integer;
     WITH lost AS (
         SELECT r.reminder_id FROM cartwatch.reminders AS r
          WHERE r.state = 'claimed' AND r.lease_until < as_of
@@ -329,7 +339,8 @@ REVOKE ALL ON FUNCTION cartwatch.expire_leases(timestamptz) FROM PUBLIC;
 
 -- section: scheduling
 
-CREATE FUNCTION cartwatch.schedule_reminders(as_of timestamptz DEFAULT now()) RETURNS integer
+CREATE FUNCTION cartwatch.schedule_reminders(as_of timestamptz DEFAULT now(),
+                                             recheck_due boolean DEFAULT true) RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -349,6 +360,9 @@ BEGIN
         RAISE EXCEPTION 'as_of must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass a timestamp such as now().';
     END IF;
+    IF recheck_due IS NULL THEN
+        RAISE EXCEPTION 'recheck_due must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     -- One scheduler at a time: two daemons calling at once must not both start a sequence for
     -- the same address. The second waits for the first, then finds nothing left to do.
     PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('cartwatch.schedule_reminders'));
@@ -359,9 +373,12 @@ BEGIN
 
     -- 1. Re-check what waits in the queue: cancel what became moot (ordered, emptied, touched,
     --    superseded, ...). Rows a worker is claiming right now are skipped, not waited for.
+    --    A worker that claims right after scheduling passes recheck_due => false: the claim
+    --    re-checks every row it takes anyway, and re-checking a backlog of due rows on every
+    --    poll as well would cost the database more than the sends (30 us a row, every second).
     SELECT array_agg(r.reminder_id) INTO live_ids
       FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
-             WHERE r.state IN ('pending', 'failed')
+             WHERE r.state IN ('pending', 'failed') AND (recheck_due OR r.due_at > as_of)
              FOR UPDATE SKIP LOCKED) AS r;
     UPDATE cartwatch.reminders AS r
        SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
@@ -402,7 +419,7 @@ BEGIN
                               OR (o.state IN ('sent', 'unknown')
                                   AND coalesce(o.sent_at, o.claimed_at) > as_of - cooldown)))
                   THEN 'cooldown' END) AS reason) AS v
-    ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+    ON CONFLICT (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END)) DO NOTHING
     RETURNING r.state)
     -- skipped rows are inserted too; the caller wants to know what was queued
     SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
@@ -436,7 +453,7 @@ BEGIN
           FROM cartwatch.cart_reminder_facts(due_carts, as_of) AS f
           JOIN cartwatch.reminders AS first
             ON first.cart_id = f.cart_id AND first.step = 'first' AND first.state <> 'cancelled'
-        ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING
+        ON CONFLICT (cart_id, step, (CASE WHEN state <> 'cancelled' THEN true END)) DO NOTHING
         RETURNING r.state)
         SELECT count(*) FILTER (WHERE queued.state = 'pending') INTO added FROM queued;
         scheduled := scheduled + added;
@@ -448,19 +465,23 @@ BEGIN
     RETURN scheduled;
 END
 $$;
-COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz) IS
-    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any.';
-REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) IS
+    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims).';
+REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM PUBLIC;
 
 -- section: claiming and reporting back
 
 -- Many carts in one query: a claim renders a whole batch, and a function call per cart (an
 -- executor started and stopped for each) would cost more than its two or three lines.
+-- PL/pgSQL for its plan cache: a SQL function with a pinned search_path is never inlined, and
+-- would plan this query again at every claim.
 CREATE FUNCTION cartwatch.cart_contents(cart_ids bigint[])
 RETURNS TABLE (cart_id bigint, items jsonb, total numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT wanted.id, coalesce(lines.items, '[]'::jsonb), coalesce(lines.total, 0)
       FROM (SELECT DISTINCT id FROM unnest(cart_ids) AS id) AS wanted
       LEFT JOIN (SELECT i.cart_id,
@@ -476,7 +497,8 @@ AS $$
                    FROM cartwatch.cart_items AS i
                    LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
                   WHERE i.cart_id = ANY (cart_ids)
-                  GROUP BY i.cart_id) AS lines ON lines.cart_id = wanted.id
+                  GROUP BY i.cart_id) AS lines ON lines.cart_id = wanted.id;
+END
 $$;
 COMMENT ON FUNCTION cartwatch.cart_contents(bigint[]) IS
     'cart_content for many carts: one row per distinct cart id (an empty cart, or an unknown id, has no lines and total 0).';
@@ -503,6 +525,10 @@ RETURNS TABLE (reminder_id bigint, step text, attempt integer, cart_id bigint, e
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The queries inside take the same plan for any batch (index scans from the picked ids), but
+-- left to itself the plan cache judged the picking query by its LIMIT and planned it afresh at
+-- every claim; a generic plan is planned once per connection.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE

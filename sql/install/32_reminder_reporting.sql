@@ -170,7 +170,7 @@ REVOKE ALL ON FUNCTION cartwatch.cancel_reminder(bigint, timestamptz) FROM PUBLI
 CREATE FUNCTION cartwatch.daemon_functions() RETURNS regprocedure[]
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
-RETURN ARRAY['cartwatch.schedule_reminders(timestamptz)',
+RETURN ARRAY['cartwatch.schedule_reminders(timestamptz, boolean)',
              'cartwatch.claim_reminders(text, integer, interval, timestamptz)',
              'cartwatch.complete_reminder(bigint, text, text, text, text, text, timestamptz)',
              'cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz)',

@@ -60,7 +60,7 @@ INSERT INTO cartwatch.orders (customer_id, status, total, placed_at)
 VALUES (:a, 'pending', 5, now() - interval '400 days'), (:b, 'delivered', 7, now());
 INSERT INTO cartwatch.reminders (cart_id, step, state, activity_at, scheduled_at, due_at, sent_at, finished_at)
 SELECT max(cart_id), 'first', 'sent', now(), now(), now(), now(), now() FROM cartwatch.carts WHERE customer_id = :a
-ON CONFLICT (cart_id, step) WHERE state <> 'cancelled' DO NOTHING;
+ON CONFLICT DO NOTHING;
 UPDATE cartwatch.reminders SET clicked_at = now()
  WHERE reminder_id = (SELECT max(reminder_id) FROM cartwatch.reminders);
 UPDATE cartwatch.reminders SET state = 'cancelled', cancel_reason = 'manual', sent_at = NULL

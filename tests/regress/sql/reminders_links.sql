@@ -31,6 +31,13 @@ SELECT count(*) AS unsubscribe_token FROM cartwatch.cart_from_recovery_token(:'u
 SELECT count(*) AS garbage FROM cartwatch.cart_from_recovery_token('not a token at all');
 SELECT count(*) AS null_token FROM cartwatch.cart_from_recovery_token(NULL);
 SELECT cartwatch.token_verify(ARRAY[cartwatch.signing_key()], 'recovery', :'token10') > 0 AS genuine;
+-- Tokens already sent must verify forever: the signature of a fixed key and id is pinned
+-- (a 32-byte key, and one longer than SHA-256's block, which HMAC hashes first).
+SELECT cartwatch.token_sign('\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+                            'recovery', 1) AS recovery_1,
+       cartwatch.token_sign('\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+                            'unsubscribe', 9007199254740993) AS unsubscribe_big,
+       cartwatch.token_sign(decode(repeat('ab', 100), 'hex'), 'recovery', 42) AS long_key;
 SELECT cartwatch.token_sign('\x00', 'recovery', 1);
 SELECT cartwatch.token_sign(cartwatch.signing_key(), 'login', 1);
 

@@ -65,6 +65,21 @@ UPDATE cartwatch.carts SET guest_reminder_consent = false WHERE cart_id = 12;
 SELECT queued_carts(:as_of) AS consent_withdrawn;
 ROLLBACK;
 
+-- recheck_due => false (a worker about to claim) leaves the due rows to the claim's final
+-- re-check: an order does not cancel its due reminder here, but does cancel one whose retry is
+-- not due yet; claiming then cancels the due one and never returns it.
+BEGIN;
+UPDATE cartwatch.reminders SET state = 'failed', due_at = '2026-11-20 13:00+00'
+ WHERE cart_id = 20;
+INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, total, placed_at)
+VALUES (103, 4, 20, 191.20, '2026-11-20 12:10+00'), (104, NULL, 12, 10.00, '2026-11-20 12:10+00');
+SELECT cartwatch.schedule_reminders('2026-11-20 12:20+00', recheck_due => false);
+SELECT cart_id, step, state, cancel_reason FROM outbox WHERE cart_id IN (12, 20);
+SELECT count(*) FILTER (WHERE cart_id = 12) AS claimed_cart_12
+  FROM cartwatch.claim_reminders('w', 100, '5 minutes', '2026-11-20 12:20+00');
+SELECT cart_id, step, state, cancel_reason FROM outbox WHERE cart_id = 12;
+ROLLBACK;
+
 -- Queued reminders are re-checked on every run: an order, an emptied cart and a touched cart
 -- cancel theirs.
 INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, total, placed_at)
@@ -132,3 +147,4 @@ SELECT cartwatch.set_setting('lost_lease', 'retry');
 
 -- Bad input.
 SELECT cartwatch.schedule_reminders(NULL);
+SELECT cartwatch.schedule_reminders(:as_of, recheck_due => NULL);
