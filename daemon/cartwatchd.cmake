@@ -62,6 +62,7 @@ add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/outbox_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/rate_limiter_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/reminder_job_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/sender_pool_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/smtp_reply_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/unsubscribe_page_test.cpp)
 target_link_libraries(cartwatchd_unit_tests PRIVATE cartwatchd_core GTest::gtest_main)

@@ -81,7 +81,7 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       templates_(std::make_shared<const TemplateSet>(config_.templates.dir)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP), poll_timer_(io_), reconnect_timer_(io_),
       resume_timer_(io_), watchdog_timer_(io_), drain_timer_(io_), retention_timer_(io_),
-      flush_timer_(io_),
+      flush_timer_(io_), status_timer_(io_),
       outbox_(DatabaseConnectionString(config_),
               config_.database.worker.empty() ? DefaultWorkerName() : config_.database.worker,
               config_.database.statement_timeout),
@@ -449,7 +449,7 @@ void Application::OnSendResult(SendResult result) {
         unsent <= static_cast<std::size_t>(std::max(1, config_.daemon.batch_size / 2))) {
         RequestCycle(CycleKind::kClaimOnly);
     }
-    UpdateStatus();
+    UpdateStatusSoon();
 }
 
 // Outcomes are written in batches: a transaction per message would cost the database more
@@ -724,6 +724,7 @@ void Application::Finish(int exit_code) {
     watchdog_timer_.cancel();
     drain_timer_.cancel();
     flush_timer_.cancel();
+    status_timer_.cancel();
     signals_.cancel();
     metrics_endpoint_.reset();
     unsubscribe_endpoint_.reset();

@@ -107,6 +107,8 @@ private:
     void StartWatchdog();
     void Notify(const std::string& state) const;
     void UpdateStatus();
+    // UpdateStatus for a send's outcome: at most once a second, the last one never lost.
+    void UpdateStatusSoon();
     std::unique_ptr<SenderPool> MakePool();
     SenderPool::TransportFactory TransportFactoryFor(const Config& config) const;
 
@@ -127,6 +129,7 @@ private:
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer retention_timer_;
     boost::asio::steady_timer flush_timer_;
+    boost::asio::steady_timer status_timer_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> database_socket_;
 
     Outbox outbox_;
@@ -149,6 +152,8 @@ private:
     bool full_cycle_wanted_ = false;
     bool flush_posted_ = false;
     bool flush_timer_armed_ = false;
+    bool status_timer_armed_ = false;
+    std::chrono::steady_clock::time_point last_status_{};
     bool last_claim_full_ = false;
     bool once_claimed_ = false;
     bool finished_ = false;

@@ -153,10 +153,33 @@ void Application::Notify(const std::string& state) const {
     }
 }
 
+// Under systemd every STATUS line is a datagram that systemd wakes up to read; one per
+// message sent would cost systemd more than the message costs us.
+void Application::UpdateStatusSoon() {
+    constexpr std::chrono::seconds kStatusInterval{1};
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_status_ >= kStatusInterval) {
+        UpdateStatus();
+        return;
+    }
+    if (status_timer_armed_) {
+        return;
+    }
+    status_timer_armed_ = true;
+    status_timer_.expires_at(last_status_ + kStatusInterval);
+    status_timer_.async_wait([this](boost::system::error_code ec) {
+        status_timer_armed_ = false;
+        if (!ec) {
+            UpdateStatus();
+        }
+    });
+}
+
 void Application::UpdateStatus() {
     if (mode_ != Mode::kService || metrics_.draining || !metrics_.database_up) {
         return;
     }
+    last_status_ = std::chrono::steady_clock::now();
     std::string status = metrics_.sending_paused ? "STATUS=sending paused; " : "STATUS=running; ";
     status += "sent=" + std::to_string(metrics_.sent) +
               " retried=" + std::to_string(metrics_.retried) +

@@ -31,16 +31,14 @@ void SenderPool::Reconfigure(TransportFactory factory) {
 }
 
 std::size_t SenderPool::ReturnQueued() {
+    std::lock_guard<std::mutex> lock(mutex_);
     std::deque<SendJob> returned;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        returned.swap(queue_);
-    }
+    returned.swap(queue_);
     for (const SendJob& job : returned) {
         SendResult result;
         result.reminder_id = job.message.reminder_id;
         result.attempted = false;
-        PostResult(std::move(result));
+        Finish(std::move(result), true);
     }
     return returned.size();
 }
@@ -57,6 +55,7 @@ void SenderPool::Stop() {
         }
     }
     threads_.clear();
+    Deliver(); // nothing should be left, but a result must never stay behind
 }
 
 void SenderPool::Run() {
@@ -82,15 +81,22 @@ void SenderPool::Run() {
             if (error) {
                 result.attempted = false;
                 result.prepare_error = std::move(*error);
-                PostResult(std::move(result));
+                Finish(std::move(result), true);
                 continue;
             }
         }
 
-        // Wait for the rate slot; Stop() cuts the wait short and the message goes back.
-        const auto slot =
-            stopping_ ? RateLimiter::Clock::now() : limiter_.Reserve(RateLimiter::Clock::now());
-        wake_.wait_until(lock, slot, [this] { return stopping_; });
+        // Wait for the rate slot; Stop() cuts the wait short and the message goes back. No
+        // wait at all when the slot is now (no rate limit): a timed wait that has already
+        // expired still costs a system call and a pass through the mutex.
+        const auto now = RateLimiter::Clock::now();
+        const auto slot = stopping_ ? now : limiter_.Reserve(now);
+        if (slot > now) {
+            if (slot - now > kResultDelay) {
+                Deliver(); // what waits behind this thread must not wait for the slot too
+            }
+            wake_.wait_until(lock, slot, [this] { return stopping_; });
+        }
         if (stopping_) {
             result.attempted = false;
         } else {
@@ -104,13 +110,54 @@ void SenderPool::Run() {
             result.took = std::chrono::steady_clock::now() - started;
             lock.lock();
         }
-        PostResult(std::move(result));
+        // A send that failed, or took long enough that grouping would only delay its news.
+        const bool urgent =
+            !result.attempted || result.transcript.curl_code != 0 || result.took >= kResultDelay;
+        Finish(std::move(result), urgent);
     }
 }
 
-void SenderPool::PostResult(SendResult result) {
-    boost::asio::post(io_, [handler = on_result_, result = std::move(result)]() mutable {
-        handler(std::move(result));
+// Results of fast sends wait, up to kResultGroup of them or kResultDelay, for the loop to take
+// them in one go: each post to an idle loop wakes its thread, which on a loaded machine costs
+// more than handling the result. Anything urgent goes at once, and so does everything when
+// the queue is empty (the loop has more to hand out or a batch to close) or the pool stops.
+// A result can be held while its thread starts the next send, so a fast relay that turns slow
+// delays it by that one send, after which every result is urgent.
+void SenderPool::Finish(SendResult result, bool urgent) {
+    const auto now = std::chrono::steady_clock::now();
+    bool post = false;
+    {
+        std::lock_guard<std::mutex> lock(finished_->mutex);
+        if (finished_->results.empty()) {
+            finished_->oldest = now;
+        }
+        finished_->results.push_back(std::move(result));
+        post = urgent || stopping_ || queue_.empty() || finished_->results.size() >= kResultGroup ||
+               now - finished_->oldest >= kResultDelay;
+    }
+    if (post) {
+        Deliver();
+    }
+}
+
+void SenderPool::Deliver() {
+    {
+        std::lock_guard<std::mutex> lock(finished_->mutex);
+        if (finished_->delivery_posted || finished_->results.empty()) {
+            return;
+        }
+        finished_->delivery_posted = true;
+    }
+    boost::asio::post(io_, [finished = finished_, handler = on_result_] {
+        std::vector<SendResult> results;
+        {
+            std::lock_guard<std::mutex> lock(finished->mutex);
+            results.swap(finished->results);
+            finished->delivery_posted = false;
+        }
+        for (SendResult& result : results) {
+            handler(std::move(result));
+        }
     });
 }
 

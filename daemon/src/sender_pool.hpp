@@ -1,5 +1,5 @@
 // A few sender threads, each with its own MessageTransport (one SMTP connection), fed from a
-// queue and handing every outcome back to the Asio loop with asio::post.
+// queue and handing the outcomes back to the Asio loop with asio::post, several at a time.
 //
 // Why threads and not curl_multi on the event loop: libcurl waits for the reply to the final
 // "." with a blocking call even in its multi interface, so a slow relay would stall the loop,
@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -60,6 +61,11 @@ public:
 
     void Submit(SendJob job);
 
+    // How long a result of a fast send may wait for others before the loop hears of it, and
+    // how many may wait: the loop is woken once per group instead of once per message.
+    static constexpr std::chrono::milliseconds kResultDelay{5};
+    static constexpr std::size_t kResultGroup = 16;
+
     // New transports for the sends that follow (after a configuration reload); each thread
     // drops its connection before its next message.
     void Reconfigure(TransportFactory factory);
@@ -72,12 +78,25 @@ public:
     void Stop();
 
 private:
+    // Finished results waiting for the loop, shared with the posted handler, which may run
+    // after the pool is gone.
+    struct Finished {
+        std::mutex mutex;
+        std::vector<SendResult> results;
+        std::chrono::steady_clock::time_point oldest;
+        bool delivery_posted = false;
+    };
+
     void Run();
-    void PostResult(SendResult result);
+    // Called with mutex_ held. `urgent`: the loop must hear of it now (a failure, a slow send).
+    void Finish(SendResult result, bool urgent);
+    // Posts what is waiting unless a delivery is on its way.
+    void Deliver();
 
     boost::asio::io_context& io_;
     RateLimiter& limiter_;
     ResultHandler on_result_;
+    std::shared_ptr<Finished> finished_ = std::make_shared<Finished>();
 
     std::mutex mutex_;
     std::condition_variable wake_;

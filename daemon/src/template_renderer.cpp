@@ -46,6 +46,10 @@ using kainjow::mustache::mustache;
 constexpr std::string_view kLayoutDirectory = "_layout";
 constexpr std::string_view kLayoutWordsFile = "layout.json";
 constexpr std::string_view kLayoutWordsPrefix = "layout.";
+// What {{layout.<key>}} becomes in the parsed templates: a plain name, which kainjow looks up
+// directly, where a dotted one is split (through a stringstream) at every lookup. No template
+// can use the colon form itself: the load-time check knows no such name.
+constexpr std::string_view kFlatLayoutWordsPrefix = "layout:";
 
 // Every name a template may use; see BuildView for where each comes from.
 const std::set<std::string, std::less<>> kViewNames{
@@ -195,10 +199,38 @@ std::string InlinePartials(const std::string& source, const std::string& where,
     return out;
 }
 
-// Renders one parsed template against the view; kainjow reports section
-// errors through is_valid() after rendering.
-Result<std::string> RenderOne(mustache& tmpl, const data& view) {
-    std::string out = tmpl.render(view);
+// The template's source with every {{layout.<key>}} name in its flat form.
+std::string FlattenLayoutNames(const std::string& source, const std::string& where) {
+    std::string out = source;
+    for (const Tag& tag : ScanTags(source, where)) {
+        if (tag.kind != '!' && tag.kind != '>' && tag.name.rfind(kLayoutWordsPrefix, 0) == 0) {
+            const std::size_t name = out.find(kLayoutWordsPrefix, tag.begin);
+            out.replace(name, kLayoutWordsPrefix.size(), kFlatLayoutWordsPrefix);
+        }
+    }
+    return out;
+}
+
+// Where kainjow's stream form of render() writes: straight into a string. (Its string form
+// builds an ostringstream, and a locale with it, for every render.)
+struct StringSink {
+    std::string& out;
+    StringSink& operator<<(const std::string& piece) {
+        out += piece;
+        return *this;
+    }
+};
+
+// Renders one parsed template against the reminder's view, which stands on the language's
+// layout words (shared, never copied); kainjow reports section errors through is_valid()
+// after rendering.
+Result<std::string> RenderOne(mustache& tmpl, const data& view, const data& layout_words) {
+    kainjow::mustache::context<std::string> names(&layout_words);
+    names.push(&view);
+    std::string out;
+    out.reserve(4096);
+    StringSink sink{out};
+    tmpl.render(names, sink);
     if (!tmpl.is_valid()) {
         return Fail("template error: " + tmpl.error_message());
     }
@@ -227,7 +259,7 @@ struct TemplateSet::Impl {
     std::uint64_t id = next_set_id++;
     std::map<std::string, std::string> partials;
     std::map<std::string, LocaleFiles> locales;
-    std::map<std::string, data> layout_words; // language -> {{layout.*}} values
+    std::map<std::string, data> layout_words; // language -> {{layout.*}} values, flat names
     ParsedTemplates parsed;
     mutable std::mutex warned_mutex;
     mutable std::set<std::string, std::less<>> warned_locales;
@@ -357,7 +389,7 @@ void TemplateSet::Impl::Parse() {
         const LocaleFiles& files = entry.second;
         data words;
         for (const auto& [key, text] : files.layout_words) {
-            words.set(key, text);
+            words.set(std::string(kFlatLayoutWordsPrefix) + key, text);
         }
         layout_words.emplace(language, std::move(words));
         for (const ReminderStep step : {ReminderStep::kFirst, ReminderStep::kSecond}) {
@@ -365,8 +397,9 @@ void TemplateSet::Impl::Parse() {
             const auto parse = [&](const std::string& extension) {
                 const std::string where = language + "/" + name + extension;
                 std::vector<std::string> including;
-                mustache tmpl(
-                    InlinePartials(files.files.at(name + extension), where, partials, including));
+                mustache tmpl(FlattenLayoutNames(
+                    InlinePartials(files.files.at(name + extension), where, partials, including),
+                    where));
                 if (!tmpl.is_valid()) {
                     throw TemplateError(where + " with its partials: " + tmpl.error_message());
                 }
@@ -498,9 +531,6 @@ Result<data> TemplateSet::Impl::BuildView(const ReminderMessage& message,
         view.set("voucher", voucher);
     }
 
-    // The layout's words are plain values, not templates: a translation can
-    // never inject a tag, and the same partials serve every language.
-    view.set("layout", layout_words.at(language));
     return view;
 }
 
@@ -515,7 +545,10 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     if (!view) {
         return Fail(view.error());
     }
-    Result<std::string> subject = RenderOne(parsed.subject, *view);
+    // The layout's words are plain values, not templates: a translation can
+    // never inject a tag, and the same partials serve every language.
+    const data& words = impl_->layout_words.at(content.locale);
+    Result<std::string> subject = RenderOne(parsed.subject, *view, words);
     if (!subject) {
         return Fail(subject.error());
     }
@@ -524,8 +557,8 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     content.subject = SanitizeSingleLine(*subject);
     view.value().set("subject", content.subject);
 
-    Result<std::string> text = RenderOne(parsed.text, *view);
-    Result<std::string> html = RenderOne(parsed.html, *view);
+    Result<std::string> text = RenderOne(parsed.text, *view, words);
+    Result<std::string> html = RenderOne(parsed.html, *view, words);
     if (!text || !html) {
         return Fail(!text ? text.error() : html.error());
     }

@@ -74,6 +74,32 @@ TEST(QuotedPrintableTest, DotAfterSoftBreakIsProtected) {
     EXPECT_EQ(text + "\n", Decode(encoded));
 }
 
+// The encoder copies runs of plain bytes in bulk: wherever an escape, a space or the end of the
+// line falls against the 76-character limit, a line breaks only when the next atom would not
+// fit (so a soft-broken line holds at least 73 characters before its "="), and nothing else
+// changes.
+TEST(QuotedPrintableTest, BreaksOnlyWhereTheNextAtomDoesNotFit) {
+    for (const std::string special : {"=", "\xc5\xbc", " ", "\t"}) {
+        for (std::size_t length = 1; length <= 170; ++length) {
+            for (std::size_t at = 0; at < length; at += 7) {
+                std::string text(length, 'x');
+                text.replace(at, 1, special);
+                const std::string encoded = EncodeQuotedPrintable(text);
+                ExpectWellFormed(encoded);
+                EXPECT_EQ(text + "\n", Decode(encoded)) << length << " " << at;
+                std::istringstream lines(encoded);
+                std::string line;
+                while (std::getline(lines, line)) {
+                    line.pop_back(); // the CR
+                    if (!line.empty() && line.back() == '=') {
+                        EXPECT_GE(line.size(), 74u) << length << " " << at << ": " << line;
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(QuotedPrintableTest, RoundTripsEveryByte) {
     std::string text;
     for (int c = 0; c < 256; ++c) {
