@@ -85,7 +85,7 @@ unsubscribe_url = "https://shop.example/unsubscribe/{token}"
 [templates]
 dir = "$root/mail_templates"
 [daemon]
-poll_interval = "1s"
+poll_interval = "30s"
 batch_size = 100
 log_level = "warn"
 TOML
