@@ -582,7 +582,9 @@ BEGIN
         EXIT WHEN picked IS NULL;
 
         -- A new statement, so a new snapshot: it sees every order committed before the carts
-        -- were locked.
+        -- were locked. "r.reminder_id = ANY (picked)" repeats the join for the planner, which
+        -- cannot see how few rows the verdicts are: without it an UPDATE joining them is
+        -- planned as a hash of every reminder in the table, a claim that grows with history.
         RETURN QUERY
         WITH verdict AS MATERIALIZED (
             SELECT * FROM cartwatch.reminder_verdicts(picked, as_of)
@@ -591,6 +593,7 @@ BEGIN
                SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
               FROM verdict AS v
              WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NOT NULL
+               AND r.reminder_id = ANY (picked)
         ), claimed AS (
             UPDATE cartwatch.reminders AS r
                SET state = 'claimed', attempt = r.attempt + 1, claimed_by = worker,
@@ -598,6 +601,7 @@ BEGIN
                    locale = v.locale
               FROM verdict AS v
              WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NULL
+               AND r.reminder_id = ANY (picked)
             RETURNING r.reminder_id, r.step, r.attempt, r.cart_id, r.due_at, r.scheduled_at
         )
         SELECT cl.reminder_id, cl.step, cl.attempt, cl.cart_id, v.email, v.display_name,
