@@ -541,8 +541,8 @@ bool AddCartActivity(TriggerData* trigger_data) {
     const SingleRow<5> after =
         PgCall([=] { return ReadSingleRow<5>(new_rows, descriptor, kColumns); });
     const auto open = [](const SingleRow<5>& row) {
-        return !row.nulls[0] && row.nulls[2] && !row.nulls[3] &&
-               DatumGetInt64(row.values[3]) > 0 && !row.nulls[4];
+        return !row.nulls[0] && row.nulls[2] && !row.nulls[3] && DatumGetInt64(row.values[3]) > 0 &&
+               !row.nulls[4];
     };
     if (!after.single || !open(before) || !open(after) ||
         DatumGetInt64(before.values[0]) != DatumGetInt64(after.values[0]) ||
@@ -558,11 +558,10 @@ bool AddCartActivity(TriggerData* trigger_data) {
         return true; // only the item count moved, and the cart stays open: no figure changes
     }
     spi::Session session;
-    const uint64_t updated = move_cart_activity.Execute(
-        {{INT8OID, after.values[0], false},
-         {TIMESTAMPTZOID, before.values[4], false},
-         {TIMESTAMPTZOID, after.values[4], false}},
-        false, SPI_OK_UPDATE);
+    const uint64_t updated = move_cart_activity.Execute({{INT8OID, after.values[0], false},
+                                                         {TIMESTAMPTZOID, before.values[4], false},
+                                                         {TIMESTAMPTZOID, after.values[4], false}},
+                                                        false, SPI_OK_UPDATE);
     session.Finish();
     return updated == 1;
 }

@@ -35,8 +35,8 @@ KeyBytes KeyOf(bytea* key) {
     const int size = VARSIZE_ANY_EXHDR(key);
     if (size < kMinKeyBytes) {
         throw UserError(ErrorKind::InvalidParameter, "token key is too short",
-                        "A key must have at least 32 bytes; this one has " +
-                            std::to_string(size) + ".");
+                        "A key must have at least 32 bytes; this one has " + std::to_string(size) +
+                            ".");
     }
     return {reinterpret_cast<const uint8_t*>(VARDATA_ANY(key)), static_cast<size_t>(size)};
 }
@@ -98,7 +98,8 @@ tokens::Mac MacOf(KeyBytes key, tokens::Purpose purpose, int64_t id) {
         throw UserError(ErrorKind::Internal, "could not compute HMAC-SHA256");
     }
     tokens::Mac mac{};
-    for (size_t i = 0; i < tokens::kMacBytes; ++i) mac[i] = digest[i];
+    for (size_t i = 0; i < tokens::kMacBytes; ++i)
+        mac[i] = digest[i];
     return mac;
 }
 
@@ -120,8 +121,8 @@ CW_FUNCTION(cartwatch_strong_random_bytes) {
         auto* bytes = static_cast<bytea*>(palloc(VARHDRSZ + count));
         SET_VARSIZE(bytes, VARHDRSZ + count);
         if (!pg_strong_random(VARDATA(bytes), count)) {
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                            errmsg("could not generate random bytes")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes")));
         }
         return bytes;
     });
@@ -137,8 +138,8 @@ CW_FUNCTION(cartwatch_token_sign) {
         throw UserError(ErrorKind::InvalidParameter, "token id must be positive");
     }
     const std::string token = tokens::Encode(id, MacOf(key, purpose, id));
-    PG_RETURN_TEXT_P(PgCall([&token] { return cstring_to_text_with_len(token.data(),
-                                                                       token.size()); }));
+    PG_RETURN_TEXT_P(
+        PgCall([&token] { return cstring_to_text_with_len(token.data(), token.size()); }));
 }
 
 // token_verify(keys bytea[], purpose text, token text) RETURNS bigint. STRICT. The id the token
@@ -160,7 +161,8 @@ CW_FUNCTION(cartwatch_token_verify) {
         deconstruct_array(keys, BYTEAOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
     });
     for (int i = 0; i < count; ++i) {
-        if (nulls[i]) continue;
+        if (nulls[i])
+            continue;
         bytea* key = PgCall([&] { return DatumGetByteaPP(elements[i]); });
         if (tokens::ConstantTimeEqual(MacOf(KeyOf(key), purpose, decoded->id), decoded->mac)) {
             PG_RETURN_INT64(decoded->id);

@@ -29,9 +29,9 @@ ParamArrays Split(const std::vector<Param>& params) {
 
 void CheckStatus(int status, int expected_status, const char* sql) {
     if (status != expected_status) {
-        throw UserError(ErrorKind::Internal,
-                        std::string("unexpected SPI result ") + SPI_result_code_string(status) +
-                            " for query: " + sql);
+        throw UserError(ErrorKind::Internal, std::string("unexpected SPI result ") +
+                                                 SPI_result_code_string(status) +
+                                                 " for query: " + sql);
     }
 }
 
@@ -101,8 +101,7 @@ bool KeptPlan::TakesGenericPlan(const std::vector<Param>& params) {
     return true;
 }
 
-uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only,
-                           int expected_status) {
+uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only, int expected_status) {
     SPIPlanPtr plan = nullptr;
     if (TakesGenericPlan(params)) {
         if (generic_plan_ == nullptr) {
@@ -137,9 +136,8 @@ Datum MakeArray(const std::vector<Datum>& values, Oid element_type) {
 }
 
 std::optional<std::string> TextValue(uint64_t row, int column) {
-    char* text = PgCall([=] {
-        return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
-    });
+    char* text = PgCall(
+        [=] { return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column); });
     if (text == nullptr) {
         return std::nullopt;
     }

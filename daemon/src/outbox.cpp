@@ -94,8 +94,7 @@ int Outbox::Schedule() {
     pqxx::work tx(*connection_);
     // The claim that follows re-checks every row it takes, so the rows already due are left to
     // it; with a backlog, re-checking them on every poll as well doubled the database's work.
-    const pqxx::result rows =
-        tx.exec("SELECT cartwatch.schedule_reminders(recheck_due => false)");
+    const pqxx::result rows = tx.exec("SELECT cartwatch.schedule_reminders(recheck_due => false)");
     tx.commit();
     return rows[0][0].as<int>();
 }

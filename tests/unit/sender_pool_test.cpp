@@ -71,8 +71,8 @@ TEST_F(SenderPoolTest, EveryMessageComesBackOnceAndFastSendsInGroups) {
         ASSERT_EQ(1u, received.size()) << "reminder " << id;
         EXPECT_TRUE(received.front().attempted);
         EXPECT_EQ(0, received.front().transcript.curl_code);
-        EXPECT_TRUE(fs::exists(directory_ / (std::to_string(id) + "-customer" +
-                                             std::to_string(id) + "@example.com.eml")));
+        EXPECT_TRUE(fs::exists(directory_ / (std::to_string(id) + "-customer" + std::to_string(id) +
+                                             "@example.com.eml")));
     }
     // Writing a small file takes far less than the grouping delay: the loop ran fewer
     // handlers than there were messages.
