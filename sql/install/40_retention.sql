@@ -157,6 +157,11 @@ SELECT t.target,
        last.due_at + coalesce(v.schedule_interval, t.default_schedule) AS next_run,
        (SELECT l.pid FROM pg_catalog.pg_locks AS l
          WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+           -- Advisory locks belong to a database: another shop's database in the same cluster
+           -- running the same target is not this database's run.
+           AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database AS d
+                                                    WHERE d.datname OPERATOR(pg_catalog.=)
+                                                          pg_catalog.current_database())
            AND l.classid OPERATOR(pg_catalog.=) cartwatch.retention_lock_class()::oid
            AND l.objid OPERATOR(pg_catalog.=) pg_catalog.hashtext(t.target)::oid
            AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted
