@@ -701,7 +701,7 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
         AddOrderChanges(trigger_data, SortedUnique(std::move(keys)));
         return PointerGetDatum(nullptr);
     }
-    if (columns.source == Source::Carts && TRIGGER_FIRED_BY_UPDATE(event) && keys.size() <= 2 &&
+    if (columns.source == Source::Carts && TRIGGER_FIRED_BY_UPDATE(event) &&
         AddCartActivity(trigger_data)) {
         return PointerGetDatum(nullptr);
     }
