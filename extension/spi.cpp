@@ -1,5 +1,6 @@
 extern "C" {
 #include "postgres.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
@@ -42,12 +43,22 @@ Session::Session() {
     if (status != SPI_OK_CONNECT) {
         throw UserError(ErrorKind::Internal, "could not connect to SPI");
     }
+    PgCall([] {
+        OverrideSearchPath catalog_only{};
+        catalog_only.schemas = NIL;
+        catalog_only.addCatalog = true;
+        catalog_only.addTemp = false; // a temporary table cannot stand in for a cartwatch one
+        PushOverrideSearchPath(&catalog_only);
+    });
 }
 
 void Session::Finish() {
     if (!finished_) {
         finished_ = true;
-        PgCall([] { return SPI_finish(); });
+        PgCall([] {
+            PopOverrideSearchPath();
+            return SPI_finish();
+        });
     }
 }
 

@@ -18,6 +18,14 @@ struct Param {
 // Connects to SPI for the lifetime of one SQL-callable function. Finish() must be called on the
 // success path; after an error the aborting transaction releases SPI itself, so the destructor
 // does nothing then (calling SPI_finish mid-abort is not safe).
+//
+// While the session is open, every name its queries use is looked up in pg_catalog alone,
+// whatever search_path the caller or the function's own settings have: the queries name every
+// cartwatch object with its schema, and an operator or a function of another schema cannot take
+// the place of a built-in one. For a SECURITY DEFINER trigger this is the guard a pinned
+// search_path would be, without the cost a SET clause has at every call (a GUC saved, set and
+// restored, and the caller's search path computed again afterwards). The pin is an override
+// search path, which the transaction's abort removes after an error, as it does SPI's state.
 class Session {
 public:
     Session();
