@@ -10,10 +10,26 @@
 #
 #   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
 #                                                 installed, and the CMake build in build/)
+#   ROUNDS=5 bench/daemon.sh 20000 2             (that many runs, each its own baseline and
+#                                                 daemon pair, and the median pair's ratio: on a
+#                                                 small machine one run's ratio moves by several
+#                                                 points with whatever else runs)
 set -euo pipefail
 messages=${1:-2000}
 concurrency=${2:-2}
+rounds=${ROUNDS:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$rounds" -gt 1 ]; then
+    ratios=()
+    for round in $(seq 1 "$rounds"); do
+        out=$(ROUNDS=1 "$0" "$messages" "$concurrency")
+        while IFS= read -r line; do echo "round $round: $line"; done <<<"$out"
+        ratios+=("$(sed -n 's/^ratio cartwatchd\/smtp-source: \([0-9]*\)%$/\1/p' <<<"$out")")
+    done
+    median=$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "$(((rounds + 1) / 2))p")
+    echo "ratio cartwatchd/smtp-source, median of $rounds rounds: $median% (${ratios[*]})"
+    exit 0
+fi
 daemon=${CARTWATCH_BUILD_DIR:-$root/build}/cartwatchd
 db=cw_bench_daemon_$$
 work=$(mktemp -d /tmp/cw-bench-daemon.XXXXXX)
