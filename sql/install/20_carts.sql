@@ -1,9 +1,10 @@
 -- section: cart lifecycle
 
+-- No SET search_path, as for every C++ trigger: it runs on every add-to-cart, and its queries
+-- run in an SPI session that looks every name up in pg_catalog alone (extension/spi.hpp).
 CREATE FUNCTION cartwatch.cart_items_activity() RETURNS trigger
 AS 'MODULE_PATHNAME', 'cartwatch_cart_items_activity'
-LANGUAGE C
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C;
 COMMENT ON FUNCTION cartwatch.cart_items_activity() IS
     'Statement trigger (C++): recounts the touched carts'' items and moves last_activity_at forward.';
 

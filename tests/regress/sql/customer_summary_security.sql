@@ -55,10 +55,11 @@ SELECT customer_id, orders_count, valid_orders, paid_value, cancelled_value, car
 SELECT cart_id, recovered_order_id FROM cartwatch.reminders WHERE recovered_order_id IS NOT NULL;
 SELECT * FROM cartwatch.check_customer_summary();
 
--- The summary trigger pins no search_path in its declaration: its SPI session looks names up
+-- The C++ triggers pin no search_path in their declarations: their SPI session looks names up
 -- in pg_catalog alone. A role that puts its own schema first, with an operator that would take
--- the place of bigint + integer, writes orders, a status change and a visit in a new session
--- (the trigger's plans are prepared under that search_path): the built-in operators are used.
+-- the place of bigint + integer, writes orders, a status change, a visit and a cart line in a
+-- new session (the triggers' plans are prepared under that search_path): the built-in
+-- operators are used.
 SET ROLE cw_test_summary_shop;
 CREATE FUNCTION cw_test_summary_own.hijack(bigint, integer) RETURNS bigint
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked, running as %', current_user; END $$;
@@ -67,6 +68,7 @@ CREATE OPERATOR cw_test_summary_own.+ (LEFTARG = bigint, RIGHTARG = integer,
 RESET ROLE;
 \c
 SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 SET ROLE cw_test_summary_shop;
 SET search_path = cw_test_summary_own, pg_catalog, public;
 SELECT 1::bigint + 1 AS hijacked_here;
@@ -74,8 +76,14 @@ INSERT INTO cartwatch.orders (order_id, customer_id, status, total, placed_at)
 VALUES (903, 900, 'paid', 5.00, '2026-11-20 13:00+00');
 UPDATE cartwatch.orders SET status = 'returned' WHERE order_id = 903;
 INSERT INTO cartwatch.visits (visit_id, customer_id, started_at) VALUES (901, 900, '2026-11-20 13:05+00');
+-- The cart lines' trigger (C++, no SET clause either) under the same search_path.
+INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
+VALUES (901, 900, '2026-11-20 13:10+00', '2026-11-20 13:10+00');
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (901, 1, 3, '2026-11-20 13:11+00');
 RESET search_path;
 RESET ROLE;
+SELECT cart_id, item_quantity, last_activity_at FROM cartwatch.carts WHERE cart_id = 901;
 SELECT customer_id, orders_count, valid_orders, paid_value, cancelled_value, visits_count
   FROM cartwatch.customer_summary WHERE customer_id = 900;
 SELECT * FROM cartwatch.check_customer_summary();
