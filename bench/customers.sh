@@ -59,11 +59,21 @@ with_install_lock() {
 }
 
 size="$customers customers, $orders orders"
+# The install script the kept cluster's extension objects were created from: a later checkout
+# brings a new cartwatch.so, but the functions and triggers stay as that script made them.
+install_script=sql/cartwatch--$(sed -n "s/^default_version = '\(.*\)'/\1/p" cartwatch.control).sql
+make -s "$install_script" >/dev/null
+install_script_sum=$(sha256sum "$install_script" | cut -c1-16)
 if [ -f "$work/loaded" ] && [ "$(cat "$work/loaded")" = "$size" ]; then
     scripts/pg-cluster.sh resume "$cluster"
     # shellcheck source=/dev/null
     . "$cluster/env"
     echo "reusing the cluster in $work: $size"
+    if [ "$(cat "$work/install-script" 2>/dev/null)" != "$install_script_sum" ]; then
+        echo "WARNING: the kept cluster's cartwatch objects come from another install script than" \
+             "this checkout's; its SQL functions and triggers are measured as they were then" \
+             "(remove $work/loaded to load afresh)" >&2
+    fi
 else
     rm -rf "$cluster" "$work/loaded"
     # A throwaway cluster sized for the load: fsync off (pg-cluster.sh), WAL that never forces a
@@ -136,6 +146,7 @@ SQL
     fi
     echo "loaded and summarised in $(($(date +%s) - start)) s ($(grep -c '^Time' "$work/load.log") timed steps in $work/load.log)"
     echo "$size" >"$work/loaded"
+    echo "$install_script_sum" >"$work/install-script"
 fi
 
 # The baseline and the measuring functions (plain SQL and PL/pgSQL: no lock needed).
