@@ -215,6 +215,8 @@ RETURN (
                     WHEN l.lanname = 'c' AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
                     THEN 'search_path: pg_catalog alone, set by its C++ SPI session'
                     WHEN l.lanname = 'c' THEN 'runs no SQL (no pinned search_path)'
+                    WHEN l.lanname = 'plpgsql'
+                    THEN 'no pinned search_path: names every object and operator with its schema'
                     ELSE 'inlined helper (no pinned search_path)' END,
                CASE WHEN p.proacl IS NULL OR EXISTS (
                              SELECT FROM aclexplode(p.proacl) AS x

@@ -16,8 +16,9 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
                       AND t.oid = d.objid AND (t.typrelid <> 0 OR t.typelem <> 0))
  ORDER BY 1;
 
--- Functions without a pinned search_path (expected: the per-row helpers that run no SQL, and
--- the C++ triggers, whose SPI session looks names up in pg_catalog alone).
+-- Functions without a pinned search_path (expected: the per-row helpers that run no SQL, the
+-- C++ triggers, whose SPI session looks names up in pg_catalog alone, and setting(), whose
+-- one query names every object and operator with its schema).
 SELECT p.oid::regprocedure AS unpinned
   FROM pg_proc AS p
  WHERE p.pronamespace = 'cartwatch'::regnamespace

@@ -38,3 +38,17 @@ SELECT cartwatch.set_setting('abandon_after', '3 hours');
 RESET ROLE;
 DROP OWNED BY cw_settings_reader;
 DROP ROLE cw_settings_reader;
+
+-- setting() pins no search_path (it runs on every order, through the attribution trigger): a
+-- schema put first with its own text = text and text type changes nothing it reads.
+CREATE SCHEMA cw_settings_hostile;
+CREATE FUNCTION cw_settings_hostile.texteq_hostile(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hostile operator used'; END $$;
+CREATE OPERATOR cw_settings_hostile.= (LEFTARG = text, RIGHTARG = text,
+                                      FUNCTION = cw_settings_hostile.texteq_hostile);
+SET search_path = cw_settings_hostile, pg_catalog, public;
+SELECT 'a'::text = 'a'::text AS hostile_here;
+SELECT cartwatch.setting('attribution_window') AS attribution_window;
+SELECT cartwatch.setting('no_such_setting');
+RESET search_path;
+DROP SCHEMA cw_settings_hostile CASCADE;
