@@ -557,7 +557,7 @@ bool AddCartActivity(TriggerData* trigger_data) {
     if (new_activity == old_activity) {
         return true; // only the item count moved, and the cart stays open: no figure changes
     }
-    spi::Session session;
+    spi::Session session(spi::Lookup::kCatalogOnly);
     const uint64_t updated = move_cart_activity.Execute({{INT8OID, after.values[0], false},
                                                          {TIMESTAMPTZOID, before.values[4], false},
                                                          {TIMESTAMPTZOID, after.values[4], false}},
@@ -573,7 +573,7 @@ void AddInsertedOrders(TriggerData* trigger_data) {
     if (order.single && !order.has_customer) {
         return; // a guest order: no customer's figures move, and no query is needed
     }
-    spi::Session session;
+    spi::Session session(spi::Lookup::kCatalogOnly);
     std::vector<int64_t> missing;
     if (order.single) {
         const uint64_t updated = add_one_order.Execute({{INT8OID, order.values[0], false},
@@ -612,7 +612,7 @@ void AddOrderChanges(TriggerData* trigger_data, const std::vector<int64_t>& keys
     Tuplestorestate* old_rows = trigger_data->tg_oldtable;
     Tuplestorestate* new_rows = trigger_data->tg_newtable;
     const SingleOrder before = PgCall([=] { return ReadSingleOrder(old_rows, descriptor); });
-    spi::Session session;
+    spi::Session session(spi::Lookup::kCatalogOnly);
     uint64_t count = 0;
     if (before.single) {
         const SingleOrder after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
@@ -665,7 +665,7 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
     }
 
     if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
-        spi::Session session;
+        spi::Session session(spi::Lookup::kCatalogOnly);
         rebuild_all.Execute({}, false, SPI_OK_SELECT);
         session.Finish();
         return PointerGetDatum(nullptr);
@@ -705,7 +705,7 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
         AddCartActivity(trigger_data)) {
         return PointerGetDatum(nullptr);
     }
-    spi::Session session;
+    spi::Session session(spi::Lookup::kCatalogOnly);
     Recount(columns.source, std::move(keys));
     session.Finish();
     return PointerGetDatum(nullptr);

@@ -38,11 +38,15 @@ void CheckStatus(int status, int expected_status, const char* sql) {
 
 } // namespace
 
-Session::Session() {
+Session::Session(Lookup lookup) {
     int status = PgCall([] { return SPI_connect(); });
     if (status != SPI_OK_CONNECT) {
         throw UserError(ErrorKind::Internal, "could not connect to SPI");
     }
+    if (lookup != Lookup::kCatalogOnly) {
+        return;
+    }
+    catalog_only_ = true;
     PgCall([] {
         OverrideSearchPath catalog_only{};
         catalog_only.schemas = NIL;
@@ -55,8 +59,11 @@ Session::Session() {
 void Session::Finish() {
     if (!finished_) {
         finished_ = true;
-        PgCall([] {
-            PopOverrideSearchPath();
+        const bool catalog_only = catalog_only_;
+        PgCall([=] {
+            if (catalog_only) {
+                PopOverrideSearchPath();
+            }
             return SPI_finish();
         });
     }

@@ -15,20 +15,27 @@ struct Param {
     bool is_null;
 };
 
+// How the names in a session's queries are looked up.
+enum class Lookup {
+    // The search_path in force: the function's own SET clause, if it has one.
+    kSearchPath,
+    // pg_catalog alone, whatever the caller's or the function's settings. For a SECURITY
+    // DEFINER trigger this is the guard a pinned search_path is, without the cost a SET clause
+    // has at every call (a GUC saved, set and restored, and the caller's search path computed
+    // again afterwards). The queries must name every cartwatch object with its schema. It is an
+    // override search path, which PostgreSQL applies to everything that runs meanwhile, the
+    // triggers the queries fire included, and which even their own SET clauses cannot change:
+    // only for sessions whose writes fire nothing but cartwatch's own triggers. The transaction's
+    // abort removes it after an error, as it does SPI's state.
+    kCatalogOnly,
+};
+
 // Connects to SPI for the lifetime of one SQL-callable function. Finish() must be called on the
 // success path; after an error the aborting transaction releases SPI itself, so the destructor
 // does nothing then (calling SPI_finish mid-abort is not safe).
-//
-// While the session is open, every name its queries use is looked up in pg_catalog alone,
-// whatever search_path the caller or the function's own settings have: the queries name every
-// cartwatch object with its schema, and an operator or a function of another schema cannot take
-// the place of a built-in one. For a SECURITY DEFINER trigger this is the guard a pinned
-// search_path would be, without the cost a SET clause has at every call (a GUC saved, set and
-// restored, and the caller's search path computed again afterwards). The pin is an override
-// search path, which the transaction's abort removes after an error, as it does SPI's state.
 class Session {
 public:
-    Session();
+    explicit Session(Lookup lookup = Lookup::kSearchPath);
     ~Session() = default;
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -37,6 +44,7 @@ public:
 
 private:
     bool finished_ = false;
+    bool catalog_only_ = false;
 };
 
 // Runs a query with parameters; returns the number of rows processed. The result is in

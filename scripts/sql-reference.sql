@@ -210,8 +210,8 @@ RETURN (
                CASE WHEN p.prosecdef THEN '**security definer**' END,
                CASE WHEN 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
                     THEN 'search_path pinned'
-                    -- The C++ triggers have no SET clause: they run their queries in an SPI
-                    -- session that looks names up in pg_catalog alone.
+                    -- A C++ trigger without a SET clause runs its queries in an SPI session
+                    -- that looks names up in pg_catalog alone.
                     WHEN l.lanname = 'c' AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
                     THEN 'search_path: pg_catalog alone, set by its C++ SPI session'
                     WHEN l.lanname = 'c' THEN 'runs no SQL (no pinned search_path)'

@@ -1,10 +1,12 @@
 -- section: cart lifecycle
 
--- No SET search_path, as for every C++ trigger: it runs on every add-to-cart, and its queries
--- run in an SPI session that looks every name up in pg_catalog alone (extension/spi.hpp).
+-- A pinned search_path, unlike the summary trigger's C++ session lookup (extension/spi.hpp):
+-- this trigger's UPDATE of cartwatch.carts fires the triggers a shop may have put on carts,
+-- and those must run under their own settings.
 CREATE FUNCTION cartwatch.cart_items_activity() RETURNS trigger
 AS 'MODULE_PATHNAME', 'cartwatch_cart_items_activity'
-LANGUAGE C;
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.cart_items_activity() IS
     'Statement trigger (C++): recounts the touched carts'' items and moves last_activity_at forward.';
 

@@ -198,6 +198,7 @@ COMMENT ON VIEW cartwatch.customer_summary IS
 -- 5 % of an order insert's throughput). Its queries run in a C++ SPI session, which looks every
 -- name up in pg_catalog alone whatever the search_path (extension/spi.hpp), so a caller's schema
 -- cannot put an operator of its own in place of a built-in one (regress: customer_summary_security).
+-- It writes customer_totals alone; a trigger put on that table would run with the same lookup.
 CREATE FUNCTION cartwatch.customer_summary_maintain() RETURNS trigger
 AS 'MODULE_PATHNAME', 'cartwatch_customer_summary_maintain'
 LANGUAGE C

@@ -55,7 +55,7 @@ SELECT customer_id, orders_count, valid_orders, paid_value, cancelled_value, car
 SELECT cart_id, recovered_order_id FROM cartwatch.reminders WHERE recovered_order_id IS NOT NULL;
 SELECT * FROM cartwatch.check_customer_summary();
 
--- The C++ triggers pin no search_path in their declarations: their SPI session looks names up
+-- The summary trigger pins no search_path in its declaration: its SPI session looks names up
 -- in pg_catalog alone. A role that puts its own schema first, with an operator that would take
 -- the place of bigint + integer, writes orders, a status change, a visit and a cart line in a
 -- new session (the triggers' plans are prepared under that search_path): the built-in
@@ -76,7 +76,8 @@ INSERT INTO cartwatch.orders (order_id, customer_id, status, total, placed_at)
 VALUES (903, 900, 'paid', 5.00, '2026-11-20 13:00+00');
 UPDATE cartwatch.orders SET status = 'returned' WHERE order_id = 903;
 INSERT INTO cartwatch.visits (visit_id, customer_id, started_at) VALUES (901, 900, '2026-11-20 13:05+00');
--- The cart lines' trigger (C++, no SET clause either) under the same search_path.
+-- The cart lines' trigger (C++, with a SET clause) and the summary after it, under the same
+-- search_path.
 INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
 VALUES (901, 900, '2026-11-20 13:10+00', '2026-11-20 13:10+00');
 INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
@@ -89,6 +90,22 @@ SELECT customer_id, orders_count, valid_orders, paid_value, cancelled_value, vis
 SELECT * FROM cartwatch.check_customer_summary();
 SELECT p.proname, p.prosecdef, p.proconfig
   FROM pg_proc AS p WHERE p.oid = 'cartwatch.customer_summary_maintain'::regproc;
+
+-- A shop's own trigger on carts, with its own search_path, still runs under it when a cart line
+-- moves the cart (the cart lines' trigger updates carts; the summary's lookup does not reach it).
+CREATE TABLE cw_test_summary_own.cart_log (cart_id bigint, item_quantity bigint);
+CREATE FUNCTION cw_test_summary_own.log_cart() RETURNS trigger
+LANGUAGE plpgsql SET search_path = cw_test_summary_own, pg_catalog AS $$
+BEGIN
+    INSERT INTO cart_log VALUES (NEW.cart_id, NEW.item_quantity);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER shop_cart_log AFTER UPDATE ON cartwatch.carts
+    FOR EACH ROW EXECUTE FUNCTION cw_test_summary_own.log_cart();
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (901, 2, 1, '2026-11-20 13:12+00');
+SELECT * FROM cw_test_summary_own.cart_log;
+DROP TRIGGER shop_cart_log ON cartwatch.carts;
 
 -- Even a superuser's trigger on another table is refused when it fires.
 CREATE TRIGGER fake_summary AFTER INSERT ON cw_test_summary_own.orders

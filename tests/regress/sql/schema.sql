@@ -17,8 +17,8 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
  ORDER BY 1;
 
 -- Functions without a pinned search_path (expected: the per-row helpers that run no SQL, the
--- C++ triggers, whose SPI session looks names up in pg_catalog alone, and setting(), whose
--- one query names every object and operator with its schema).
+-- summary trigger, whose C++ SPI session looks names up in pg_catalog alone, and setting(),
+-- whose one query names every object and operator with its schema).
 SELECT p.oid::regprocedure AS unpinned
   FROM pg_proc AS p
  WHERE p.pronamespace = 'cartwatch'::regnamespace
