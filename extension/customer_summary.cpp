@@ -504,21 +504,12 @@ SingleRow<N> ReadSingleRow(Tuplestorestate* rows, TupleDesc descriptor,
     return row;
 }
 
-// The order of a one-order INSERT or UPDATE, copied out of a transition table.
-struct SingleOrder {
-    bool single = false; // false: the statement wrote several orders (or none)
-    bool has_customer = false;
-    std::array<Datum, 4> values{}; // customer_id, status, total, placed_at
-};
+// The order of a one-order INSERT or UPDATE, copied out of a transition table: customer_id
+// (NULL for a guest order), status, total, placed_at (the last three NOT NULL).
+using SingleOrder = SingleRow<4>;
 
 SingleOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
-    const SingleRow<4> row =
-        ReadSingleRow<4>(rows, descriptor, {"customer_id", "status", "total", "placed_at"});
-    SingleOrder order;
-    order.single = row.single;
-    order.has_customer = row.single && !row.nulls[0]; // status, total, placed_at are NOT NULL
-    order.values = row.values;
-    return order;
+    return ReadSingleRow<4>(rows, descriptor, {"customer_id", "status", "total", "placed_at"});
 }
 
 // Step 2 of the UPDATE exception for carts: one open cart of a customer that stays open and
@@ -570,7 +561,7 @@ void AddInsertedOrders(TriggerData* trigger_data) {
     TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
     Tuplestorestate* rows = trigger_data->tg_newtable;
     const SingleOrder order = PgCall([=] { return ReadSingleOrder(rows, descriptor); });
-    if (order.single && !order.has_customer) {
+    if (order.single && order.nulls[0]) {
         return; // a guest order: no customer's figures move, and no query is needed
     }
     spi::Session session(spi::Lookup::kCatalogOnly);
