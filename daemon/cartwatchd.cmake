@@ -62,10 +62,13 @@ add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/outbox_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/rate_limiter_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/reminder_job_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/reminder_rendering_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/sender_pool_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/smtp_reply_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/unsubscribe_page_test.cpp)
 target_link_libraries(cartwatchd_unit_tests PRIVATE cartwatchd_core GTest::gtest_main)
+target_compile_definitions(cartwatchd_unit_tests PRIVATE
+    CARTWATCH_TEMPLATES_DIR="${CMAKE_SOURCE_DIR}/mail_templates")
 cartwatchd_warnings(cartwatchd_unit_tests)
 gtest_discover_tests(cartwatchd_unit_tests DISCOVERY_TIMEOUT 30)
 endif()

@@ -88,6 +88,11 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
       limiter_(config_.smtp.rate_per_second, std::max(1.0, config_.smtp.rate_per_second)),
       database_backoff_(seconds(1), seconds(30)), smtp_backoff_(seconds(1), seconds(60)) {
     metrics_.started_unix = UnixNow();
+    // A setting every message depends on (the sender's address, a link) fails here, once,
+    // rather than as a render failure of each reminder in turn.
+    if (const std::optional<std::string> failure = CheckSampleRendering(*templates_, config_)) {
+        throw ConfigError(*failure);
+    }
     render_settings_ = std::make_shared<RenderSettings>();
     render_settings_->Set({templates_, std::make_shared<const Config>(config_)});
 }
@@ -139,7 +144,7 @@ void Application::ConnectDatabase() {
         spdlog::warn("database unavailable: {}; retrying in {}", OneLine(error.what()),
                      FormatDuration(delay));
         Notify("STATUS=database unavailable, retrying");
-        ScheduleReconnect();
+        ScheduleReconnect(delay);
         return;
     }
     metrics_.database_up = true;
@@ -171,8 +176,8 @@ void Application::ConnectDatabase() {
     RequestCycle();
 }
 
-void Application::ScheduleReconnect() {
-    reconnect_timer_.expires_after(database_backoff_.Next());
+void Application::ScheduleReconnect(Backoff::Duration delay) {
+    reconnect_timer_.expires_after(delay);
     reconnect_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) {
             ConnectDatabase();
@@ -249,7 +254,7 @@ void Application::OnDatabaseError(const char* during, const std::exception& erro
         Finish(1);
         return;
     }
-    ScheduleReconnect();
+    ScheduleReconnect(database_backoff_.Next());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,8 +711,9 @@ void Application::MaybeFinish() {
     int code = 0;
     if (mode_ == Mode::kOnce) {
         spdlog::info("once: sent {}, retried {}, failed {}, unknown {}, released {}", metrics_.sent,
-                     metrics_.retried, metrics_.failed + metrics_.suppressed, metrics_.unknown,
-                     metrics_.released);
+                     metrics_.retried,
+                     metrics_.failed + metrics_.suppressed + metrics_.render_failures,
+                     metrics_.unknown, metrics_.released);
         // Sending could not even start: say so in the exit code, for cron and scripts.
         code = metrics_.smtp_unavailable > 0 && metrics_.sent == 0 ? 1 : 0;
     }
@@ -744,6 +750,9 @@ void Application::Reload() {
     try {
         fresh = LoadConfig(sources_);
         templates = std::make_shared<const TemplateSet>(fresh.templates.dir);
+        if (const std::optional<std::string> failure = CheckSampleRendering(*templates, fresh)) {
+            throw ConfigError(*failure);
+        }
     } catch (const std::exception& error) {
         spdlog::error("reload failed, the running configuration stays: {}", error.what());
         return;
@@ -766,6 +775,9 @@ void Application::Reload() {
         fresh.secrets.database_password = config_.secrets.database_password;
     }
     SetLogLevel(fresh.daemon.log_level);
+    for (const std::string& warning : fresh.warnings) {
+        spdlog::warn("{}", warning);
+    }
     limiter_.SetRate(fresh.smtp.rate_per_second, std::max(1.0, fresh.smtp.rate_per_second));
     pool_->Reconfigure(TransportFactoryFor(fresh));
     templates_ = std::move(templates);

@@ -75,7 +75,8 @@ private:
     void WatchDatabaseSocket();
     void HandleNotifications(const std::vector<std::string>& payloads);
     void OnDatabaseError(const char* during, const std::exception& error);
-    void ScheduleReconnect();
+    // Reconnects after `delay`, the database backoff's current step (taken once per failure).
+    void ScheduleReconnect(Backoff::Duration delay);
 
     // The cycle.
     // A full cycle schedules, claims and re-arms the poll timer; a claim-only cycle tops up

@@ -3,7 +3,10 @@
 // a value is checked the same way wherever it came from, and an error names where that was.
 #include "config.hpp"
 
+#include "header_encoding.hpp"
+
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -435,6 +438,38 @@ void ReadFile(Config& config, const std::string& file,
     }
 }
 
+std::vector<std::string> ProcessEnvironmentNames() {
+    std::vector<std::string> names;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        const std::string_view text(*entry);
+        names.emplace_back(text.substr(0, text.find('=')));
+    }
+    return names;
+}
+
+// A CARTWATCH_<SECTION>_... variable that names no key of that section: most likely a typo,
+// which would otherwise change nothing without a word. Variables of no known section are left
+// alone (scripts may use the prefix for their own settings).
+std::vector<std::string> UnknownEnvironmentVariables(const std::vector<std::string>& names) {
+    std::set<std::string> known{"CARTWATCH_SMTP_PASSWORD", "CARTWATCH_DATABASE_PASSWORD"};
+    std::set<std::string> sections;
+    for (const KeySpec& spec : Keys()) {
+        known.insert(EnvironmentName(spec.section, spec.key));
+        sections.insert(EnvironmentName(spec.section, ""));
+    }
+    std::vector<std::string> warnings;
+    for (const std::string& name : names) {
+        const bool in_section = std::any_of(sections.begin(), sections.end(),
+                                            [&](const auto& p) { return name.rfind(p, 0) == 0; });
+        if (in_section && known.count(name) == 0) {
+            warnings.push_back("environment " + name +
+                               " names no setting and is ignored (see cartwatchd.toml.example "
+                               "for the keys; CARTWATCH_<SECTION>_<KEY>)");
+        }
+    }
+    return warnings;
+}
+
 std::optional<std::string> ProcessEnvironment(const std::string& name) {
     const char* value = std::getenv(name.c_str());
     return value ? std::optional<std::string>(value) : std::nullopt;
@@ -503,6 +538,9 @@ Config LoadConfig(const ConfigSources& given) {
     ConfigSources sources = given;
     if (!sources.environment) {
         sources.environment = ProcessEnvironment;
+        if (!sources.environment_names) {
+            sources.environment_names = ProcessEnvironmentNames;
+        }
     }
     Config config;
     std::map<std::string, std::string> origins;
@@ -520,6 +558,9 @@ Config LoadConfig(const ConfigSources& given) {
         if (auto value = sources.environment(variable)) {
             ApplyValue(config, spec, RawValue{*value, true, "environment " + variable}, origins);
         }
+    }
+    if (sources.environment_names) {
+        config.warnings = UnknownEnvironmentVariables(sources.environment_names());
     }
     for (const std::string& assignment : sources.overrides) {
         const auto equals = assignment.find('=');
@@ -591,7 +632,7 @@ std::string DescribeConfig(const Config& c) {
     auto flag = [](bool value) { return value ? "true" : "false"; };
     std::ostringstream out;
     out << "[database]\n"
-        << "url = " << quote(c.database.url) << "\n"
+        << "url = " << quote(ConnectionStringForDisplay(c.database.url)) << "\n"
         << "password = " << (c.secrets.database_password.empty() ? "\"\"" : "\"(set)\"") << "\n"
         << "worker = " << quote(c.database.worker) << "\n"
         << "lease = " << quote(FormatDuration(c.database.lease)) << "\n"
@@ -657,14 +698,11 @@ std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::strin
             return std::nullopt;
         }
     }
-    const auto at = address.find('@');
-    if (at == std::string::npos || at == 0 || at + 1 == address.size() ||
-        address.find('@', at + 1) != std::string::npos ||
-        address.find('.', at) == std::string::npos ||
-        std::any_of(address.begin(), address.end(), [](unsigned char c) {
-            return c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' ||
-                   c == ';' || c == '\\';
-        })) {
+    // The very check the mail library applies to every message's From (a dot-atom "@" domain,
+    // within the length limits), so that no address passes here and fails every reminder later;
+    // beyond it, a domain without a dot is not one a relay will route.
+    const auto at = address.rfind('@');
+    if (!IsValidAddress(address) || address.find('.', at) == std::string::npos) {
         return std::nullopt;
     }
     return std::make_pair(name, address);
@@ -696,6 +734,87 @@ std::string ConnectionStringWithPassword(const std::string& url, const std::stri
         quoted += c;
     }
     return url + " password=" + quoted + "'";
+}
+
+namespace {
+
+constexpr const char* kHiddenPassword = "(hidden)";
+
+// The URI form: the password of the user information (user:password@) and of a password=
+// query parameter.
+std::string UriForDisplay(std::string uri) {
+    const std::size_t start = uri.find("://") + 3;
+    const std::size_t hosts_end = std::min(uri.find_first_of("/?", start), uri.size());
+    const std::size_t at = uri.rfind('@', hosts_end);
+    if (at != std::string::npos && at >= start) {
+        const std::size_t colon = uri.find(':', start);
+        if (colon < at) {
+            uri.replace(colon + 1, at - colon - 1, kHiddenPassword);
+        }
+    }
+    const std::size_t query = uri.find('?');
+    for (std::size_t pos = query; pos != std::string::npos && pos < uri.size();
+         pos = uri.find('&', pos + 1)) {
+        if (uri.compare(pos + 1, 9, "password=") == 0) {
+            const std::size_t value = pos + 10;
+            const std::size_t end = std::min(uri.find('&', value), uri.size());
+            uri.replace(value, end - value, kHiddenPassword);
+        }
+    }
+    return uri;
+}
+
+// The key=value form: keyword = value pairs, a value either bare or single-quoted with
+// backslash escapes, as libpq reads them. Nullopt when the text does not read that way.
+std::optional<std::string> KeywordsForDisplay(const std::string& text) {
+    std::string out;
+    std::size_t pos = 0;
+    const auto skip_spaces = [&] {
+        while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) {
+            ++pos;
+        }
+    };
+    for (skip_spaces(); pos < text.size(); skip_spaces()) {
+        const std::size_t key_start = pos;
+        while (pos < text.size() && text[pos] != '=' &&
+               !std::isspace(static_cast<unsigned char>(text[pos]))) {
+            ++pos;
+        }
+        const std::string key = text.substr(key_start, pos - key_start);
+        skip_spaces();
+        if (key.empty() || pos == text.size() || text[pos] != '=') {
+            return std::nullopt;
+        }
+        ++pos;
+        skip_spaces();
+        const std::size_t value_start = pos;
+        if (pos < text.size() && text[pos] == '\'') {
+            for (++pos; pos < text.size() && text[pos] != '\''; ++pos) {
+                pos += text[pos] == '\\' ? 1 : 0;
+            }
+            if (pos >= text.size()) {
+                return std::nullopt; // an unclosed quote
+            }
+            ++pos;
+        } else {
+            while (pos < text.size() && !std::isspace(static_cast<unsigned char>(text[pos]))) {
+                ++pos;
+            }
+        }
+        out += (out.empty() ? "" : " ") + key + "=" +
+               (key == "password" ? kHiddenPassword : text.substr(value_start, pos - value_start));
+    }
+    return out;
+}
+
+} // namespace
+
+std::string ConnectionStringForDisplay(const std::string& url) {
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+        return UriForDisplay(url);
+    }
+    return KeywordsForDisplay(url).value_or(
+        url.find("password") == std::string::npos ? url : "(not shown: it may hold a password)");
 }
 
 std::string ExpandLink(const std::string& link_template, const std::string& token) {

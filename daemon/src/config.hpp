@@ -92,6 +92,9 @@ struct Config {
     UnsubscribeConfig unsubscribe;
     Secrets secrets;
     std::string file; // the file it was read from; empty when there was none
+    // What does not stop a start but should be said (a CARTWATCH_ variable that names no
+    // setting): logged at start and at each reload, printed by check-config.
+    std::vector<std::string> warnings;
 };
 
 // What the configuration is for: a dry run and a preview need no SMTP server.
@@ -104,6 +107,9 @@ struct ConfigSources {
     ConfigPurpose purpose = ConfigPurpose::kSend;
     // Environment lookup; the process environment when empty. Tests pass a map.
     std::function<std::optional<std::string>(const std::string&)> environment;
+    // The names of the environment's variables, to warn of a CARTWATCH_ one that names no
+    // setting; the process environment's when both this and `environment` are empty.
+    std::function<std::vector<std::string>()> environment_names;
 };
 
 // Loads, merges and checks the configuration; throws ConfigError with one clear message.
@@ -122,6 +128,10 @@ std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::strin
 
 // Puts a password into a libpq connection string or URI without disturbing the rest.
 std::string ConnectionStringWithPassword(const std::string& url, const std::string& password);
+
+// The connection string with any password in it replaced by "(hidden)", for check-config and
+// logs; both forms (URI user:password@ and ?password=, keyword password=).
+std::string ConnectionStringForDisplay(const std::string& url);
 
 // Replaces the {token} placeholder of a link template.
 std::string ExpandLink(const std::string& link_template, const std::string& token);

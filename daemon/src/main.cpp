@@ -25,7 +25,18 @@ int Preview(const Config& config, std::int64_t cart_id, const std::string& step,
     Outbox outbox(DatabaseConnectionString(config), "cartwatchd-preview",
                   config.database.statement_timeout);
     outbox.Connect();
-    const ClaimedReminder reminder = outbox.PreviewCart(cart_id, step, locale);
+    const CartPreview preview = outbox.PreviewCart(cart_id, step, locale);
+    const ClaimedReminder& reminder = preview.reminder;
+    if (reminder.email.empty()) {
+        std::cerr << "cartwatchd: cart " << cart_id
+                  << " has no e-mail address: no reminder can be sent for it\n";
+        return 1;
+    }
+    if (!preview.veto.empty()) {
+        // Still shown: a preview is also how a shop checks its templates on any cart.
+        std::cerr << "cartwatchd: cart " << cart_id << " would get no reminder now ("
+                  << preview.veto << "); this is what one would look like\n";
+    }
     Result<RenderedMessage> rendered =
         RenderReminder(templates, reminder, config, std::chrono::system_clock::now());
     if (!rendered) {
@@ -52,6 +63,10 @@ int CheckConfig(const Config& config) {
             locales += (locales.empty() ? "" : ", ") + locale;
         }
         report(true, "templates in " + config.templates.dir + ": " + locales);
+        const std::optional<std::string> failure = CheckSampleRendering(templates, config);
+        report(!failure, failure ? "rendering: " + *failure
+                                 : "rendering: a sample reminder renders in every language, "
+                                   "both steps");
     } catch (const std::exception& error) {
         report(false, std::string("templates: ") + error.what());
     }
@@ -104,7 +119,8 @@ int main(int argc, char** argv) {
         ->take_all();
     app.add_option("--dry-run", dry_run_dir,
                    "Write each message as an .eml file into DIR instead of sending it");
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or critical");
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or critical")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
 
     auto* run = app.add_subcommand("run", "Run the service (the default)");
     auto* once = app.add_subcommand("once", "Run one cycle (schedule, claim, send, report), then "
@@ -136,6 +152,9 @@ int main(int argc, char** argv) {
     try {
         const Config config = LoadConfig(sources);
         SetLogLevel(config.daemon.log_level);
+        for (const std::string& warning : config.warnings) {
+            spdlog::warn("{}", warning);
+        }
         if (preview->parsed()) {
             return Preview(config, cart_id, step,
                            locale.empty() ? std::nullopt : std::optional(locale));

@@ -238,8 +238,8 @@ bool Outbox::Unsubscribe(const std::string& token) {
     return rows[0][0].as<bool>(false);
 }
 
-ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& step,
-                                    const std::optional<std::string>& locale) {
+CartPreview Outbox::PreviewCart(std::int64_t cart_id, const std::string& step,
+                                const std::optional<std::string>& locale) {
     pqxx::nontransaction tx(*connection_);
     const pqxx::result rows =
         tx.exec_params("SELECT f.email, f.display_name, coalesce($2, f.locale), f.currency, "
@@ -270,7 +270,7 @@ ClaimedReminder Outbox::PreviewCart(std::int64_t cart_id, const std::string& ste
     r.recovery_token = "PREVIEW-RECOVERY-TOKEN";
     r.unsubscribe_token = "PREVIEW-UNSUBSCRIBE-TOKEN";
     r.message_key = "preview." + std::to_string(cart_id);
-    return r;
+    return {std::move(r), row[6].as<std::string>("")};
 }
 
 bool IsConnectionLost(const std::exception& error) {

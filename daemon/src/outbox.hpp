@@ -39,6 +39,14 @@ struct RefusedReport {
 // A PostgreSQL array literal of text values ({"a","b\"c"}), for a statement parameter.
 std::string TextArrayLiteral(const std::vector<std::string>& values);
 
+// What `cartwatchd preview` shows: the reminder as it would be rendered, and why the cart would
+// get none at the moment, if it would not (the first veto of cart_reminder_facts: ordered,
+// not_in_audience, ...; empty when it would).
+struct CartPreview {
+    ClaimedReminder reminder;
+    std::string veto;
+};
+
 class Outbox {
 public:
     Outbox(std::string connection_string, std::string worker,
@@ -74,8 +82,8 @@ public:
     bool Unsubscribe(const std::string& token);
 
     // A cart as a reminder would show it, without claiming anything (preview).
-    ClaimedReminder PreviewCart(std::int64_t cart_id, const std::string& step,
-                                const std::optional<std::string>& locale);
+    CartPreview PreviewCart(std::int64_t cart_id, const std::string& step,
+                            const std::optional<std::string>& locale);
 
 private:
     struct Listener;

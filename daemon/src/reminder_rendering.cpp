@@ -104,4 +104,32 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     return BuildReminder(templates, message.value(), options);
 }
 
+std::optional<std::string> CheckSampleRendering(const TemplateSet& templates,
+                                                const Config& config) {
+    ClaimedReminder sample;
+    sample.email = "customer@example.com";
+    sample.display_name = "Sample Customer";
+    sample.first_name = "Sample";
+    sample.currency = "EUR";
+    sample.items_json =
+        R"([{"name": "Sample product", "quantity": 1, "unit_price": 10.00, "line_total": 10.00}])";
+    sample.total = "10.00";
+    sample.recovery_token = "sample-recovery-token";
+    sample.unsubscribe_token = "sample-unsubscribe-token";
+    sample.message_key = "0.0";
+    for (const std::string& locale : templates.Locales()) {
+        for (const char* step : {"first", "second"}) {
+            sample.locale = locale;
+            sample.step = step;
+            const Result<RenderedMessage> rendered =
+                RenderReminder(templates, sample, config, std::chrono::system_clock::now());
+            if (!rendered) {
+                return "a sample " + std::string(step) + " reminder in " + locale +
+                       " cannot be rendered: " + rendered.error();
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace cartwatch

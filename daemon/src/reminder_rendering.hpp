@@ -9,6 +9,7 @@
 #include "template_renderer.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace cartwatch {
@@ -29,5 +30,11 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
                                        const ClaimedReminder& reminder, const Config& config,
                                        std::chrono::system_clock::time_point now,
                                        const RandomTokenSource& boundary_tokens = {});
+
+// Renders a made-up reminder in every language of the set, both steps, with these settings.
+// What every real reminder shares (the sender's address, the shop, the links, the templates)
+// is checked once, at start, at each reload and by check-config, instead of failing each
+// reminder in turn. Returns the first failure, naming the language and step.
+std::optional<std::string> CheckSampleRendering(const TemplateSet& templates, const Config& config);
 
 } // namespace cartwatch

@@ -13,6 +13,25 @@ out=$(cw_daemon_command check-config 2>&1) || cw_fail "check-config failed: $out
 grep -q '^ok    database: connected, cartwatch ' <<<"$out" || cw_fail "check-config: $out"
 grep -q '^ok    smtp: smtp://127.0.0.1' <<<"$out" || cw_fail "check-config smtp: $out"
 grep -q '^ok    templates in .*: de, en, fr, pl' <<<"$out" || cw_fail "templates: $out"
+grep -q '^ok    rendering: a sample reminder renders' <<<"$out" || cw_fail "rendering: $out"
+
+# A password inside database.url is never printed; a CARTWATCH_ variable that names no key is
+# said (a typo would otherwise change nothing without a word).
+out=$(CARTWATCH_DATABASE_URL="postgresql://cartwatchd:url-s3cret@127.0.0.1:1/none" \
+      CARTWATCH_SMTP_CONCURENCY=8 cw_daemon_command check-config 2>&1) || true
+! grep -q 'url-s3cret' <<<"$out" || cw_fail "check-config printed the database password: $out"
+grep -q 'postgresql://cartwatchd:(hidden)@127.0.0.1:1/none' <<<"$out" || cw_fail "hidden url: $out"
+grep -q 'CARTWATCH_SMTP_CONCURENCY names no setting' <<<"$out" || cw_fail "no typo warning: $out"
+
+# A sender address the mail library would refuse on every message is refused at start.
+status=0
+err=$(CARTWATCH_SMTP_FROM="Shop <shop@my_shop.example>" cw_daemon_command check-config 2>&1) ||
+    status=$?
+[ "$status" = 78 ] && grep -q 'smtp.from' <<<"$err" || cw_fail "bad sender: exit $status, $err"
+status=0
+err=$("$CW_DAEMON" --config "$CW_WORK/cartwatchd.toml" --log-level loud check-config 2>&1) ||
+    status=$?
+[ "$status" != 0 ] && grep -q -- '--log-level' <<<"$err" || cw_fail "bad --log-level: $err"
 
 # A broken value: one line naming the file, the line and the key; exit status 78 (EX_CONFIG).
 cp "$CW_WORK/cartwatchd.toml" "$CW_WORK/broken.toml"
@@ -64,6 +83,19 @@ grep -q '^Content-Language: pl' "$CW_WORK/zofia.eml" || cw_fail "preview pl: $su
 case "$(sed -n 1p <<<"$summary")" in *bcc*) cw_fail "a CR/LF in the name made a header: $summary" ;; esac
 sed -n 2p <<<"$summary" | grep -q '^Zofia Nowak' || cw_fail "preview To name: $summary"
 [ "$(cw_sql -c "SELECT count(*) FROM cartwatch.reminders")" = 0 ] || cw_fail "preview claimed"
+# A cart that would get no reminder is still shown, with the reason on stderr; a cart without
+# an address cannot be previewed as a message.
+cw_add_carts olga@example.com:en
+ordered=$(cw_sql -c "SELECT max(cart_id) FROM cartwatch.carts")
+cw_sql -c "INSERT INTO cartwatch.orders (cart_id, email, total) VALUES ($ordered, 'olga@example.com', 1)" >/dev/null
+cw_daemon_command preview --cart "$ordered" --step first >/dev/null 2>"$CW_WORK/veto.err" ||
+    cw_fail "preview of an ordered cart failed: $(cat "$CW_WORK/veto.err")"
+grep -q "would get no reminder now (ordered)" "$CW_WORK/veto.err" ||
+    cw_fail "preview veto: $(cat "$CW_WORK/veto.err")"
+anonymous=$(cw_sql -c "INSERT INTO cartwatch.carts (locale, currency) VALUES ('en', 'EUR') RETURNING cart_id")
+status=0
+err=$(cw_daemon_command preview --cart "$anonymous" --step first 2>&1) || status=$?
+[ "$status" = 1 ] && grep -q "has no e-mail address" <<<"$err" || cw_fail "address-less preview: $err"
 
 # --dry-run: the message goes to a folder, not to the server.
 cw_daemon_command --dry-run "$CW_WORK/eml" once >"$CW_WORK/dry.log" 2>&1 || cw_fail "dry run failed"

@@ -50,6 +50,13 @@ protected:
             auto it = env_.find(name);
             return it == env_.end() ? std::nullopt : std::optional(it->second);
         };
+        sources.environment_names = [this] {
+            std::vector<std::string> names;
+            for (const auto& [name, value] : env_) {
+                names.push_back(name);
+            }
+            return names;
+        };
         return sources;
     }
 
@@ -90,6 +97,19 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFileAndFlagsOverrideBoth) {
     EXPECT_DOUBLE_EQ(config.smtp.rate_per_second, 2.5);
     EXPECT_EQ(config.daemon.poll_interval, std::chrono::seconds(5));
     EXPECT_EQ(config.daemon.batch_size, 7);
+}
+
+TEST_F(ConfigTest, WarnsOfAnEnvironmentVariableThatNamesNoSetting) {
+    env_["CARTWATCH_SMTP_CONCURENCY"] = "8"; // a typo: changes nothing, so it is said
+    env_["CARTWATCH_SMTP_CONCURRENCY"] = "4";
+    env_["CARTWATCH_DATABASE_PASSWORD"] = "secret";
+    env_["CARTWATCH_BUILD_DIR"] = "/tmp/build"; // no section of ours: a script's own
+    const Config config = LoadConfig(Sources(Write("c.toml", kMinimal)));
+    EXPECT_EQ(config.smtp.concurrency, 4);
+    ASSERT_EQ(config.warnings.size(), 1u);
+    EXPECT_NE(config.warnings[0].find("CARTWATCH_SMTP_CONCURENCY names no setting"),
+              std::string::npos);
+    EXPECT_EQ(config.warnings[0].find("8"), std::string::npos); // the value is not echoed
 }
 
 TEST_F(ConfigTest, DurationsAsNumbersOrText) {
@@ -157,6 +177,11 @@ TEST_F(ConfigTest, SecretsComeFromFilesOrTheEnvironment) {
     EXPECT_EQ(described.find("from-env"), std::string::npos);
     EXPECT_EQ(described.find("db-pass"), std::string::npos);
     EXPECT_NE(described.find("password = \"(set)\""), std::string::npos);
+    // A password written into the URL itself is not printed either.
+    env_["CARTWATCH_DATABASE_URL"] = "postgresql://cw:url-pass@localhost/shop";
+    const std::string with_url_password = DescribeConfig(LoadConfig(sources));
+    EXPECT_EQ(with_url_password.find("url-pass"), std::string::npos);
+    EXPECT_NE(with_url_password.find("postgresql://cw:(hidden)@localhost/shop"), std::string::npos);
 }
 
 TEST_F(ConfigTest, SystemdCredentialsAreFound) {
@@ -165,6 +190,13 @@ TEST_F(ConfigTest, SystemdCredentialsAreFound) {
     env_["CARTWATCH_SMTP_USERNAME"] = "shop";
     EXPECT_EQ(LoadConfig(Sources(Write("c.toml", kMinimal))).secrets.smtp_password,
               "from-credential");
+    // The unit loads both credentials, so a setup without a database password has an empty
+    // file: that is no password, and the connection string stays as written.
+    Write("database-password", "");
+    const Config config = LoadConfig(Sources(Write("c.toml", kMinimal)));
+    EXPECT_TRUE(config.secrets.database_password.empty());
+    EXPECT_EQ(ConnectionStringWithPassword(config.database.url, config.secrets.database_password),
+              config.database.url);
 }
 
 TEST_F(ConfigTest, AnUnreadablePasswordFileIsAnError) {
@@ -296,6 +328,33 @@ TEST(ConfigHelpers, ParsesMailboxes) {
     EXPECT_FALSE(ParseMailbox("shop example.com"));
     EXPECT_FALSE(ParseMailbox("a@b@example.com"));
     EXPECT_FALSE(ParseMailbox("Shop <shop@localhost>")); // no dot: not a routable domain
+    // What the mail library refuses as a From, refused here too (else every reminder fails).
+    EXPECT_FALSE(ParseMailbox("Shop <shop@my_shop.example>"));
+    EXPECT_FALSE(ParseMailbox("first..last@example.com"));
+    EXPECT_FALSE(ParseMailbox("shop.@example.com"));
+    EXPECT_FALSE(ParseMailbox("shop@example.com."));
+    EXPECT_FALSE(ParseMailbox("shop(x)@example.com"));
+    EXPECT_FALSE(ParseMailbox(std::string(65, 'a') + "@example.com"));
+    EXPECT_TRUE(ParseMailbox(std::string(64, 'a') + "@example.com"));
+    EXPECT_TRUE(ParseMailbox("Shop <first.last+tag@mail.example.com>"));
+}
+
+TEST(ConfigHelpers, HidesThePasswordOfAConnectionString) {
+    EXPECT_EQ(ConnectionStringForDisplay("postgresql://cw:s3cret@db.example:5432/shop"),
+              "postgresql://cw:(hidden)@db.example:5432/shop");
+    EXPECT_EQ(
+        ConnectionStringForDisplay("postgres://cw@h1,h2/shop?password=s3cret&sslmode=verify-full"),
+        "postgres://cw@h1,h2/shop?password=(hidden)&sslmode=verify-full");
+    EXPECT_EQ(ConnectionStringForDisplay("postgresql://cw@[::1]:5432/shop"),
+              "postgresql://cw@[::1]:5432/shop");
+    EXPECT_EQ(ConnectionStringForDisplay("host=db password='it\\'s a secret' dbname=shop"),
+              "host=db password=(hidden) dbname=shop");
+    EXPECT_EQ(ConnectionStringForDisplay("host = db  password = s3cret"),
+              "host=db password=(hidden)");
+    EXPECT_EQ(ConnectionStringForDisplay("dbname=shop"), "dbname=shop");
+    // Text that does not read as a connection string is not shown if it names a password.
+    EXPECT_EQ(ConnectionStringForDisplay("host=db password='s3cret"),
+              "(not shown: it may hold a password)");
 }
 
 TEST(ConfigHelpers, AddsThePasswordToBothConnectionStringForms) {
