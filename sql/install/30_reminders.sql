@@ -722,6 +722,18 @@ BEGIN
                              WHEN templates IS NULL THEN 'templates' ELSE 'as_of' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- unnest() would quietly flatten an array of arrays, and array_position() below refuses one
+    -- with a message that names no argument.
+    IF greatest(array_ndims(reminder_ids), array_ndims(message_ids), array_ndims(smtp_replies),
+                array_ndims(subjects), array_ndims(templates)) > 1 THEN
+        RAISE EXCEPTION '% must be a one-dimensional array',
+                        CASE WHEN array_ndims(reminder_ids) > 1 THEN 'reminder_ids'
+                             WHEN array_ndims(message_ids) > 1 THEN 'message_ids'
+                             WHEN array_ndims(smtp_replies) > 1 THEN 'smtp_replies'
+                             WHEN array_ndims(subjects) > 1 THEN 'subjects' ELSE 'templates' END
+            USING ERRCODE = 'array_subscript_error',
+                  HINT = 'Pass one element per reminder, as in ARRAY[1, 2], not ARRAY[[1, 2]].';
+    END IF;
     IF cardinality(message_ids) <> wanted OR cardinality(smtp_replies) <> wanted
        OR cardinality(subjects) <> wanted OR cardinality(templates) <> wanted THEN
         RAISE EXCEPTION 'the arrays must have one element per reminder'
@@ -780,7 +792,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) IS
-$$complete_reminder for many reminders in one statement: records that worker sent each reminder_ids[i] (with message_ids[i], smtp_replies[i], subjects[i], templates[i]). Each reminder is checked as complete_reminder checks it (it exists, is claimed by worker, lease not expired); one that fails is left unchanged and returned with the reason; no rows returned means every outcome was recorded. NULL arguments or elements of reminder_ids, arrays of different lengths and an id named twice are errors that change nothing.$$;
+$$complete_reminder for many reminders in one statement: records that worker sent each reminder_ids[i] (with message_ids[i], smtp_replies[i], subjects[i], templates[i]). Each reminder is checked as complete_reminder checks it (it exists, is claimed by worker, lease not expired); one that fails is left unchanged and returned with the reason; no rows returned means every outcome was recorded. NULL arguments or elements of reminder_ids, arrays of more than one dimension or of different lengths and an id named twice are errors that change nothing.$$;
 REVOKE ALL ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION cartwatch.fail_reminder(reminder_id bigint, worker text, error text,
