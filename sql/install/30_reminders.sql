@@ -162,6 +162,10 @@ CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders
 -- The claim's queue: only rows a worker may take, oldest due first.
 CREATE INDEX reminders_claimable_idx ON cartwatch.reminders (due_at, reminder_id)
     WHERE state IN ('pending', 'failed');
+-- Queued rows whose cart was deleted (the foreign key's ON DELETE SET NULL): no claim can take
+-- them, so the scheduler finds them here to cancel them. Empty but for a moment after a delete.
+CREATE INDEX reminders_cartless_idx ON cartwatch.reminders (due_at)
+    WHERE state IN ('pending', 'failed') AND cart_id IS NULL;
 CREATE INDEX reminders_lease_idx ON cartwatch.reminders (lease_until) WHERE state = 'claimed';
 CREATE INDEX reminders_email_idx ON cartwatch.reminders (email_key) WHERE email_key IS NOT NULL;
 CREATE INDEX reminders_customer_idx ON cartwatch.reminders (customer_id)
@@ -380,6 +384,16 @@ BEGIN
       FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
              WHERE r.state IN ('pending', 'failed') AND (recheck_due OR r.due_at > as_of)
              FOR UPDATE SKIP LOCKED) AS r;
+    --    Due rows whose cart was deleted are the exception: the claim never takes them (it
+    --    locks each row's cart), so they are re-checked here whatever recheck_due says, or they
+    --    would wait for ever. reminders_cartless_idx holds only those rows: normally none.
+    IF NOT recheck_due THEN
+        SELECT live_ids || array_agg(r.reminder_id) INTO live_ids
+          FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
+                 WHERE r.state IN ('pending', 'failed') AND r.cart_id IS NULL
+                   AND r.due_at <= as_of
+                 FOR UPDATE SKIP LOCKED) AS r;
+    END IF;
     UPDATE cartwatch.reminders AS r
        SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
       FROM cartwatch.reminder_verdicts(live_ids, as_of) AS v
@@ -466,7 +480,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) IS
-    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims).';
+    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims), except those whose cart was deleted, which no claim takes: they are cancelled (cart_deleted) either way.';
 REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM PUBLIC;
 
 -- section: claiming and reporting back
