@@ -53,6 +53,26 @@ SELECT :kpis FROM cartwatch.shop_kpis('2026-11-21 11:00+00');
 -- Thirty days on, the window holds no reminder: no rate rather than a rate of zero.
 SELECT :kpis FROM cartwatch.shop_kpis('2026-12-25 00:00+00');
 
+-- Tom orders cart 23 on the 30th, nine days after its last reminder: beyond attribution_window
+-- (7 days), so no reminder recovered it. The KPIs follow the outbox's attribution and agree
+-- with reminder_stats: still one cart recovered, Anna's.
+BEGIN;
+INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, email, status, total, placed_at)
+VALUES (303, 6, 23, 'tom@example.com', 'paid', 59.80, '2026-11-30 12:00+00');
+SELECT :kpis FROM cartwatch.shop_kpis('2026-12-01 00:00+00');
+SELECT sum(sent) AS sent, sum(recovered) AS recovered FROM cartwatch.reminder_stats;
+ROLLBACK;
+-- With a 10-day window the order is credited to Tom's second reminder, and both count it; the
+-- KPIs at a moment before the order was placed do not count it yet.
+BEGIN;
+SELECT cartwatch.set_setting('attribution_window', '10 days');
+INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, email, status, total, placed_at)
+VALUES (303, 6, 23, 'tom@example.com', 'paid', 59.80, '2026-11-30 12:00+00');
+SELECT :kpis FROM cartwatch.shop_kpis('2026-12-01 00:00+00');
+SELECT sum(sent) AS sent, sum(recovered) AS recovered FROM cartwatch.reminder_stats;
+SELECT :kpis FROM cartwatch.shop_kpis('2026-11-30 11:00+00');
+ROLLBACK;
+
 -- A cart that changes hands takes its sent reminders along; a deleted cart's reminders keep
 -- their outbox rows but belong to no customer any more.
 UPDATE cartwatch.carts SET customer_id = 4 WHERE cart_id = 23;
