@@ -73,13 +73,21 @@ SELECT sum(sent) AS sent, sum(recovered) AS recovered FROM cartwatch.reminder_st
 SELECT :kpis FROM cartwatch.shop_kpis('2026-11-30 11:00+00');
 ROLLBACK;
 
--- A cart that changes hands takes its sent reminders along; a deleted cart's reminders keep
--- their outbox rows but belong to no customer any more.
+-- Reminders count for the customer they were sent to, not through their cart: Tom's two stay
+-- his when his cart 23 changes hands, and when it is deleted (as retention deletes abandoned
+-- carts, keeping their reminders for longer) their outbox rows keep counting.
 UPDATE cartwatch.carts SET customer_id = 4 WHERE cart_id = 23;
 SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
  ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
 DELETE FROM cartwatch.carts WHERE cart_id = 23;
 SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
  ORDER BY customer_id;
 SELECT count(*) AS orphaned_sent FROM cartwatch.reminders WHERE cart_id IS NULL AND state = 'sent';
 SELECT * FROM cartwatch.check_customer_summary();
+-- A reminder given to another customer moves from one count to the other.
+UPDATE cartwatch.reminders SET customer_id = 4 WHERE customer_id = 6 AND step = 'second';
+SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
+ ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+
