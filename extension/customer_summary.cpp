@@ -20,7 +20,9 @@
 //     once. Step 2's lock makes the recount see every change a concurrent transaction committed
 //     for these customers, since under READ COMMITTED each SPI query takes a fresh snapshot; a
 //     transaction that commits later recounts after us.
-// TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()).
+// TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()), except for
+// reminders: only reminders_sent reads them, so only the customers whose reminders_sent is not 0
+// are recounted.
 //
 // Three exceptions add differences instead of recounting, where the difference is exact:
 //
@@ -270,6 +272,10 @@ spi::KeptPlan lock_rows("SELECT 1 FROM cartwatch.customer_totals WHERE customer_
                         {INT8ARRAYOID});
 
 spi::KeptPlan rebuild_all("SELECT cartwatch.rebuild_customer_summary()", {});
+
+// After a TRUNCATE of reminders: the customers whose reminders_sent may have to drop to 0.
+spi::KeptPlan customers_with_reminders(
+    "SELECT t.customer_id FROM cartwatch.customer_totals AS t WHERE t.reminders_sent <> 0", {});
 
 // One new order ($1 customer, $2 status, $3 total, $4 placed_at) added to its customer's row.
 // A figure the order does not move keeps its very datum, so that an order that changes no
@@ -646,7 +652,14 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
 
     if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
         spi::Session session(spi::Lookup::kCatalogOnly);
-        rebuild_all.Execute({}, false, SPI_OK_SELECT);
+        if (columns.source == Source::Reminders) {
+            // The outbox is empty now and locked (TRUNCATE holds ACCESS EXCLUSIVE on it), so
+            // no customer's count can rise meanwhile: recounting the nonzero ones is exact.
+            Recount(Source::Reminders,
+                    ResultKeys(customers_with_reminders.Execute({}, true, SPI_OK_SELECT)));
+        } else {
+            rebuild_all.Execute({}, false, SPI_OK_SELECT);
+        }
         session.Finish();
         return PointerGetDatum(nullptr);
     }

@@ -249,7 +249,7 @@ CREATE TRIGGER visits_summary_truncated AFTER TRUNCATE ON cartwatch.visits
     FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
 
 -- Connects the reminder outbox to the summary: the real customer_reminder_figures view and the
--- three statement triggers on cartwatch.reminders. Idempotent; returns false (and changes
+-- four statement triggers on cartwatch.reminders. Idempotent; returns false (and changes
 -- nothing) while the outbox table does not exist. The outbox must have customer_id and sent_at.
 -- A reminder counts for the customer it names (its cart's customer when it was scheduled), not
 -- through its cart: retention deletes abandoned carts after 90 days and keeps their reminders
@@ -273,6 +273,7 @@ BEGIN
     DROP TRIGGER IF EXISTS reminders_summary_inserted ON cartwatch.reminders;
     DROP TRIGGER IF EXISTS reminders_summary_updated ON cartwatch.reminders;
     DROP TRIGGER IF EXISTS reminders_summary_deleted ON cartwatch.reminders;
+    DROP TRIGGER IF EXISTS reminders_summary_truncated ON cartwatch.reminders;
     CREATE TRIGGER reminders_summary_inserted AFTER INSERT ON cartwatch.reminders
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
@@ -281,6 +282,8 @@ BEGIN
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
     CREATE TRIGGER reminders_summary_deleted AFTER DELETE ON cartwatch.reminders
         REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
+    CREATE TRIGGER reminders_summary_truncated AFTER TRUNCATE ON cartwatch.reminders
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
     RETURN true;
 END

@@ -91,3 +91,9 @@ SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE custome
  ORDER BY customer_id;
 SELECT * FROM cartwatch.check_customer_summary();
 
+-- Emptying the outbox with TRUNCATE brings every customer's reminders_sent back to 0.
+BEGIN;
+TRUNCATE cartwatch.reminders;
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+ROLLBACK;
