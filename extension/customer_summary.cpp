@@ -8,8 +8,9 @@
 //  1. Collect the customer ids the statement touched, from the old and the new rows (an order
 //     moved to another customer changes both). An UPDATE only counts the rows in which a column
 //     the figures read changed: a reminder being claimed, an order getting its paid_at or a
-//     cart its IP changes no figure and costs no query. Reminders name a cart: its customer is
-//     looked up.
+//     cart its IP changes no figure and costs no query. Reminders count for the customer they
+//     name (customer_reminder_figures), not through their cart, so a cart deleted or moved to
+//     another customer leaves reminders_sent alone.
 //  2. Make sure each customer has a summary row, then lock those rows in customer_id order,
 //     so that two statements touching the same customers queue instead of deadlocking (one
 //     customer: lock the row, and create it only when there was none to lock).
@@ -19,7 +20,9 @@
 //     once. Step 2's lock makes the recount see every change a concurrent transaction committed
 //     for these customers, since under READ COMMITTED each SPI query takes a fresh snapshot; a
 //     transaction that commits later recounts after us.
-// TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()).
+// TRUNCATE recomputes the whole summary (cartwatch.rebuild_customer_summary()), except for
+// reminders: only reminders_sent reads them, so only the customers whose reminders_sent is not 0
+// are recounted.
 //
 // Three exceptions add differences instead of recounting, where the difference is exact:
 //
@@ -79,7 +82,7 @@ enum class Source { Customers, Orders, Carts, Visits, Reminders };
 struct SourceColumns {
     Source source;
     const char* name;                   // the trigger argument
-    const char* key;                    // whose figures: customer_id, or cart_id for reminders
+    const char* key;                    // whose figures: customer_id
     const char* primary_key;            // pairs an UPDATE's old and new rows
     std::array<const char*, 3> figures; // the other columns the figures depend on
     // The column whose minimum and maximum the figures keep, for an UPDATE applied as a
@@ -102,7 +105,7 @@ constexpr std::array<SourceColumns, 5> kSources = {{
      {"order_id", "item_quantity", "last_activity_at"},
      nullptr},
     {Source::Visits, "visits", "customer_id", "visit_id", {"started_at"}, nullptr},
-    {Source::Reminders, "reminders", "cart_id", "reminder_id", {"sent_at"}, nullptr},
+    {Source::Reminders, "reminders", "customer_id", "reminder_id", {"sent_at"}, nullptr},
 }};
 
 const SourceColumns& ParseSource(const char* name) {
@@ -245,12 +248,10 @@ const std::string kOrdersRecount =
                 "cancelled_value", "first_order_at", "last_order_at"});
 const std::string kVisitsRecount = RecountSql("cartwatch.customer_visit_figures AS f",
                                               {"visits_count", "first_visit_at", "last_visit_at"});
-// A cart that changes hands moves its reminders too, so carts recount both.
 const std::string kCartsRecount =
-    RecountSql("cartwatch.customer_cart_figures AS f JOIN cartwatch.customer_reminder_figures AS r"
-               " ON r.customer_id = f.customer_id AND r.customer_id = ANY ($1)",
+    RecountSql("cartwatch.customer_cart_figures AS f",
                {"carts_count", "open_carts", "open_carts_oldest_activity",
-                "open_carts_newest_activity", "last_cart_activity_at", "reminders_sent"});
+                "open_carts_newest_activity", "last_cart_activity_at"});
 const std::string kRemindersRecount =
     RecountSql("cartwatch.customer_reminder_figures AS f", {"reminders_sent"});
 
@@ -270,11 +271,11 @@ spi::KeptPlan lock_rows("SELECT 1 FROM cartwatch.customer_totals WHERE customer_
                         " ORDER BY customer_id FOR NO KEY UPDATE",
                         {INT8ARRAYOID});
 
-spi::KeptPlan customers_of_carts("SELECT DISTINCT k.customer_id FROM cartwatch.carts AS k"
-                                 " WHERE k.cart_id = ANY ($1) AND k.customer_id IS NOT NULL",
-                                 {INT8ARRAYOID});
-
 spi::KeptPlan rebuild_all("SELECT cartwatch.rebuild_customer_summary()", {});
+
+// After a TRUNCATE of reminders: the customers whose reminders_sent may have to drop to 0.
+spi::KeptPlan customers_with_reminders(
+    "SELECT t.customer_id FROM cartwatch.customer_totals AS t WHERE t.reminders_sent <> 0", {});
 
 // One new order ($1 customer, $2 status, $3 total, $4 placed_at) added to its customer's row.
 // A figure the order does not move keeps its very datum, so that an order that changes no
@@ -440,14 +441,8 @@ std::vector<int64_t> NotUpdated(const std::vector<int64_t>& sorted_keys, uint64_
     return missing;
 }
 
-// Steps 2 and 3 of the recount, for `keys` (customer ids, or cart ids for reminders), in an
-// open SPI session.
+// Steps 2 and 3 of the recount, for `keys` (customer ids), in an open SPI session.
 void Recount(Source source, std::vector<int64_t> keys) {
-    if (source == Source::Reminders && !keys.empty()) {
-        const uint64_t found = customers_of_carts.Execute({KeyArray(SortedUnique(std::move(keys)))},
-                                                          true, SPI_OK_SELECT);
-        keys = ResultKeys(found);
-    }
     if (keys.empty()) {
         return;
     }
@@ -657,7 +652,14 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
 
     if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
         spi::Session session(spi::Lookup::kCatalogOnly);
-        rebuild_all.Execute({}, false, SPI_OK_SELECT);
+        if (columns.source == Source::Reminders) {
+            // The outbox is empty now and locked (TRUNCATE holds ACCESS EXCLUSIVE on it), so
+            // no customer's count can rise meanwhile: recounting the nonzero ones is exact.
+            Recount(Source::Reminders,
+                    ResultKeys(customers_with_reminders.Execute({}, true, SPI_OK_SELECT)));
+        } else {
+            rebuild_all.Execute({}, false, SPI_OK_SELECT);
+        }
         session.Finish();
         return PointerGetDatum(nullptr);
     }

@@ -162,6 +162,10 @@ CREATE UNIQUE INDEX reminders_cart_step_key ON cartwatch.reminders
 -- The claim's queue: only rows a worker may take, oldest due first.
 CREATE INDEX reminders_claimable_idx ON cartwatch.reminders (due_at, reminder_id)
     WHERE state IN ('pending', 'failed');
+-- Queued rows whose cart was deleted (the foreign key's ON DELETE SET NULL): no claim can take
+-- them, so the scheduler finds them here to cancel them. Empty but for a moment after a delete.
+CREATE INDEX reminders_cartless_idx ON cartwatch.reminders (due_at)
+    WHERE state IN ('pending', 'failed') AND cart_id IS NULL;
 CREATE INDEX reminders_lease_idx ON cartwatch.reminders (lease_until) WHERE state = 'claimed';
 CREATE INDEX reminders_email_idx ON cartwatch.reminders (email_key) WHERE email_key IS NOT NULL;
 CREATE INDEX reminders_customer_idx ON cartwatch.reminders (customer_id)
@@ -380,6 +384,16 @@ BEGIN
       FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
              WHERE r.state IN ('pending', 'failed') AND (recheck_due OR r.due_at > as_of)
              FOR UPDATE SKIP LOCKED) AS r;
+    --    Due rows whose cart was deleted are the exception: the claim never takes them (it
+    --    locks each row's cart), so they are re-checked here whatever recheck_due says, or they
+    --    would wait for ever. reminders_cartless_idx holds only those rows: normally none.
+    IF NOT recheck_due THEN
+        SELECT live_ids || array_agg(r.reminder_id) INTO live_ids
+          FROM (SELECT r.reminder_id FROM cartwatch.reminders AS r
+                 WHERE r.state IN ('pending', 'failed') AND r.cart_id IS NULL
+                   AND r.due_at <= as_of
+                 FOR UPDATE SKIP LOCKED) AS r;
+    END IF;
     UPDATE cartwatch.reminders AS r
        SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
       FROM cartwatch.reminder_verdicts(live_ids, as_of) AS v
@@ -466,7 +480,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) IS
-    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims).';
+    'Queues the first and second reminders due at as_of, idempotently, and cancels queued ones whose cart was ordered, emptied or touched; returns how many were queued. Notifies cartwatch_reminders when it queued any. recheck_due => false leaves the queued rows already due at as_of to the final re-check of the claim that follows (a worker scheduling right before it claims), except those whose cart was deleted, which no claim takes: they are cancelled (cart_deleted) either way.';
 REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM PUBLIC;
 
 -- section: claiming and reporting back
@@ -722,6 +736,18 @@ BEGIN
                              WHEN templates IS NULL THEN 'templates' ELSE 'as_of' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- unnest() would quietly flatten an array of arrays, and array_position() below refuses one
+    -- with a message that names no argument.
+    IF greatest(array_ndims(reminder_ids), array_ndims(message_ids), array_ndims(smtp_replies),
+                array_ndims(subjects), array_ndims(templates)) > 1 THEN
+        RAISE EXCEPTION '% must be a one-dimensional array',
+                        CASE WHEN array_ndims(reminder_ids) > 1 THEN 'reminder_ids'
+                             WHEN array_ndims(message_ids) > 1 THEN 'message_ids'
+                             WHEN array_ndims(smtp_replies) > 1 THEN 'smtp_replies'
+                             WHEN array_ndims(subjects) > 1 THEN 'subjects' ELSE 'templates' END
+            USING ERRCODE = 'array_subscript_error',
+                  HINT = 'Pass one element per reminder, as in ARRAY[1, 2], not ARRAY[[1, 2]].';
+    END IF;
     IF cardinality(message_ids) <> wanted OR cardinality(smtp_replies) <> wanted
        OR cardinality(subjects) <> wanted OR cardinality(templates) <> wanted THEN
         RAISE EXCEPTION 'the arrays must have one element per reminder'
@@ -780,7 +806,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) IS
-$$complete_reminder for many reminders in one statement: records that worker sent each reminder_ids[i] (with message_ids[i], smtp_replies[i], subjects[i], templates[i]). Each reminder is checked as complete_reminder checks it (it exists, is claimed by worker, lease not expired); one that fails is left unchanged and returned with the reason; no rows returned means every outcome was recorded. NULL arguments or elements of reminder_ids, arrays of different lengths and an id named twice are errors that change nothing.$$;
+$$complete_reminder for many reminders in one statement: records that worker sent each reminder_ids[i] (with message_ids[i], smtp_replies[i], subjects[i], templates[i]). Each reminder is checked as complete_reminder checks it (it exists, is claimed by worker, lease not expired); one that fails is left unchanged and returned with the reason; no rows returned means every outcome was recorded. NULL arguments or elements of reminder_ids, arrays of more than one dimension or of different lengths and an id named twice are errors that change nothing.$$;
 REVOKE ALL ON FUNCTION cartwatch.complete_reminders(text, bigint[], text[], text[], text[], text[], timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION cartwatch.fail_reminder(reminder_id bigint, worker text, error text,

@@ -113,16 +113,20 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     -- Live rows through the partial indexes, finished ones through the last day of
-    -- reminders_finished_idx: cheap enough to scrape every few seconds on any table size.
+    -- reminders_finished_idx: cheap enough to scrape every few seconds on any table size. A
+    -- queued row whose cart was deleted is not due: no claim takes it (the scheduler cancels
+    -- it), so it must not show as a backlog.
     SELECT q.due, q.oldest_due_at,
            extract(epoch FROM as_of - q.oldest_due_at)::double precision,
            q.next_due_at, q.pending, q.retrying, l.claimed, l.expired,
            f.sent, f.dead, f.unknown, f.cancelled,
            (SELECT max(r.finished_at) FROM cartwatch.reminders AS r
              WHERE r.state = 'sent' AND r.finished_at IS NOT NULL AND r.finished_at <= as_of)
-      FROM (SELECT count(*) FILTER (WHERE r.due_at <= as_of) AS due,
-                   min(r.due_at) FILTER (WHERE r.due_at <= as_of) AS oldest_due_at,
-                   min(r.due_at) FILTER (WHERE r.due_at > as_of) AS next_due_at,
+      FROM (SELECT count(*) FILTER (WHERE r.cart_id IS NOT NULL AND r.due_at <= as_of) AS due,
+                   min(r.due_at) FILTER (WHERE r.cart_id IS NOT NULL AND r.due_at <= as_of)
+                       AS oldest_due_at,
+                   min(r.due_at) FILTER (WHERE r.cart_id IS NOT NULL AND r.due_at > as_of)
+                       AS next_due_at,
                    count(*) FILTER (WHERE r.state = 'pending') AS pending,
                    count(*) FILTER (WHERE r.state = 'failed') AS retrying
               FROM cartwatch.reminders AS r WHERE r.state IN ('pending', 'failed')) AS q,
@@ -136,7 +140,7 @@ AS $$
              WHERE r.finished_at > as_of - interval '24 hours' AND r.finished_at <= as_of) AS f
 $$;
 COMMENT ON FUNCTION cartwatch.reminder_queue_metrics(timestamptz) IS
-$$For the daemon's metrics, one row: due (claimable now), oldest due reminder and its age in seconds, next due time, pending, retrying (failed, retry scheduled), claimed, claims with an expired lease, reminders sent, dead, unknown and cancelled in the last 24 hours, and the last send. Cheap on any table size.$$;
+$$For the daemon's metrics, one row: due (claimable now; a queued reminder whose cart was deleted is not, and the next schedule_reminders() cancels it), oldest due reminder and its age in seconds, next due time, pending, retrying (failed, retry scheduled), claimed, claims with an expired lease, reminders sent, dead, unknown and cancelled in the last 24 hours, and the last send. Cheap on any table size.$$;
 REVOKE ALL ON FUNCTION cartwatch.reminder_queue_metrics(timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION cartwatch.cancel_reminder(reminder_id bigint, as_of timestamptz DEFAULT now())

@@ -83,15 +83,16 @@ SELECT c.customer_id, f.visits_count, f.first_visit_at, f.last_visit_at
 COMMENT ON VIEW cartwatch.customer_visit_figures IS
     'Per customer, computed from visits: number of visits, first and last visit (entry time).';
 
--- Reminders sent: read from the reminder outbox (cartwatch.reminders: one row per reminder, for
--- a cart, with sent_at set once it went out) when that table exists when this script runs;
--- otherwise a placeholder with zeros. The part that installs the outbox re-creates the view
--- and the triggers by calling cartwatch.attach_reminders_to_customer_summary().
+-- Reminders sent: read from the reminder outbox (cartwatch.reminders: one row per reminder,
+-- with the customer it was scheduled for and sent_at set once it went out) when that table
+-- exists when this script runs; otherwise a placeholder with zeros. The part that installs the
+-- outbox re-creates the view and the triggers by calling
+-- cartwatch.attach_reminders_to_customer_summary().
 CREATE VIEW cartwatch.customer_reminder_figures AS
 SELECT c.customer_id, 0::bigint AS reminders_sent
   FROM cartwatch.customers AS c;
 COMMENT ON VIEW cartwatch.customer_reminder_figures IS
-    'Per customer: reminder e-mails sent for the customer''s carts (0 until the reminder outbox is installed).';
+    'Per customer: reminder e-mails sent to the customer (0 until the reminder outbox is installed).';
 
 CREATE TABLE cartwatch.customer_totals (
     customer_id                bigint PRIMARY KEY
@@ -248,8 +249,12 @@ CREATE TRIGGER visits_summary_truncated AFTER TRUNCATE ON cartwatch.visits
     FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('visits');
 
 -- Connects the reminder outbox to the summary: the real customer_reminder_figures view and the
--- three statement triggers on cartwatch.reminders. Idempotent; returns false (and changes
--- nothing) while the outbox table does not exist. The outbox must have cart_id and sent_at.
+-- four statement triggers on cartwatch.reminders. Idempotent; returns false (and changes
+-- nothing) while the outbox table does not exist. The outbox must have customer_id and sent_at.
+-- A reminder counts for the customer it names (its cart's customer when it was scheduled), not
+-- through its cart: retention deletes abandoned carts after 90 days and keeps their reminders
+-- longer, and an e-mail sent to one customer stays theirs when the cart changes hands. A guest
+-- cart's reminder names no customer and counts for none, whoever the cart belongs to later.
 CREATE FUNCTION cartwatch.attach_reminders_to_customer_summary() RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -263,12 +268,12 @@ BEGIN
       FROM cartwatch.customers AS c
      CROSS JOIN LATERAL (
            SELECT count(*) AS reminders_sent
-             FROM cartwatch.carts AS k
-             JOIN cartwatch.reminders AS r ON r.cart_id = k.cart_id
-            WHERE k.customer_id = c.customer_id AND r.sent_at IS NOT NULL) AS f;
+             FROM cartwatch.reminders AS r
+            WHERE r.customer_id = c.customer_id AND r.sent_at IS NOT NULL) AS f;
     DROP TRIGGER IF EXISTS reminders_summary_inserted ON cartwatch.reminders;
     DROP TRIGGER IF EXISTS reminders_summary_updated ON cartwatch.reminders;
     DROP TRIGGER IF EXISTS reminders_summary_deleted ON cartwatch.reminders;
+    DROP TRIGGER IF EXISTS reminders_summary_truncated ON cartwatch.reminders;
     CREATE TRIGGER reminders_summary_inserted AFTER INSERT ON cartwatch.reminders
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
@@ -277,6 +282,8 @@ BEGIN
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
     CREATE TRIGGER reminders_summary_deleted AFTER DELETE ON cartwatch.reminders
         REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
+    CREATE TRIGGER reminders_summary_truncated AFTER TRUNCATE ON cartwatch.reminders
         FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('reminders');
     RETURN true;
 END

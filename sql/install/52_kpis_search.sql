@@ -10,9 +10,12 @@
 --   net margin per visitor the valid orders' lines at their sold price minus the products' cost
 --                          price, divided by the unique visitors; a line whose product has no
 --                          cost price counts as zero margin (neither profit nor loss is claimed)
---   reminder recovery rate carts that got a reminder in the window and then became an order
---                          that was not cancelled, over the carts reminded, in percent; NULL
---                          while the reminder outbox (cartwatch.reminders) is not installed
+--   reminder recovery rate carts that got a reminder in the window and were recovered by it,
+--                          over the carts reminded, in percent; NULL while the reminder outbox
+--                          (cartwatch.reminders) is not installed. Recovered as reminder_stats
+--                          counts it: the outbox's attribution (recovered_order_id, last touch
+--                          within attribution_window) credited the reminder with an order by
+--                          as_of, and that order was not cancelled, returned or refunded
 -- A ratio with nothing to divide by is NULL, not 0: "no visitors" is not "no conversion".
 
 CREATE FUNCTION cartwatch.shop_kpis(as_of timestamptz DEFAULT now())
@@ -59,16 +62,17 @@ BEGIN
 
     IF to_regclass('cartwatch.reminders') IS NOT NULL THEN
         -- Dynamic: the outbox is installed separately, and this function must exist without it.
+        -- The attribution is the outbox's (attribute_order), read, not done again here: an order
+        -- long after the reminder, or one the reminder did not get the last touch for, is no
+        -- recovery. A deleted cart's reminders have no cart to count.
         EXECUTE $sql$
-            SELECT count(*), count(*) FILTER (WHERE o.order_id IS NOT NULL)
-              FROM (SELECT r.cart_id, min(r.sent_at) AS first_sent_at
-                      FROM cartwatch.reminders AS r
-                     WHERE r.sent_at > $1 AND r.sent_at <= $2
-                     GROUP BY r.cart_id) AS reminded
-              JOIN cartwatch.carts AS k ON k.cart_id = reminded.cart_id
+            SELECT count(DISTINCT r.cart_id),
+                   count(DISTINCT r.cart_id) FILTER (WHERE o.order_id IS NOT NULL)
+              FROM cartwatch.reminders AS r
               LEFT JOIN cartwatch.orders AS o
-                ON o.order_id = k.order_id AND o.placed_at >= reminded.first_sent_at
+                ON o.order_id = r.recovered_order_id AND r.recovered_at <= $2
                AND NOT cartwatch.order_is_cancelled(o.status)
+             WHERE r.sent_at > $1 AND r.sent_at <= $2
         $sql$ INTO reminded_carts_30d, recovered_carts_30d USING window_start, as_of;
         reminder_recovery_rate_pct :=
             round(100.0 * recovered_carts_30d / nullif(reminded_carts_30d, 0), 2);
@@ -77,7 +81,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.shop_kpis(timestamptz) IS
-    'PrestaShop''s cart KPIs at as_of: conversion rate, abandoned carts today, average cart value, net margin per visitor, reminder recovery rate (30 days).';
+    'PrestaShop''s cart KPIs at as_of: conversion rate, abandoned carts today, average cart value, net margin per visitor, reminder recovery rate (30 days: carts reminded, and those whose reminder recovered an order as reminder_stats counts it, within attribution_window and not cancelled or refunded).';
 
 -- section: customer search
 

@@ -53,13 +53,47 @@ SELECT :kpis FROM cartwatch.shop_kpis('2026-11-21 11:00+00');
 -- Thirty days on, the window holds no reminder: no rate rather than a rate of zero.
 SELECT :kpis FROM cartwatch.shop_kpis('2026-12-25 00:00+00');
 
--- A cart that changes hands takes its sent reminders along; a deleted cart's reminders keep
--- their outbox rows but belong to no customer any more.
+-- Tom orders cart 23 on the 30th, nine days after its last reminder: beyond attribution_window
+-- (7 days), so no reminder recovered it. The KPIs follow the outbox's attribution and agree
+-- with reminder_stats: still one cart recovered, Anna's.
+BEGIN;
+INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, email, status, total, placed_at)
+VALUES (303, 6, 23, 'tom@example.com', 'paid', 59.80, '2026-11-30 12:00+00');
+SELECT :kpis FROM cartwatch.shop_kpis('2026-12-01 00:00+00');
+SELECT sum(sent) AS sent, sum(recovered) AS recovered FROM cartwatch.reminder_stats;
+ROLLBACK;
+-- With a 10-day window the order is credited to Tom's second reminder, and both count it; the
+-- KPIs at a moment before the order was placed do not count it yet.
+BEGIN;
+SELECT cartwatch.set_setting('attribution_window', '10 days');
+INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, email, status, total, placed_at)
+VALUES (303, 6, 23, 'tom@example.com', 'paid', 59.80, '2026-11-30 12:00+00');
+SELECT :kpis FROM cartwatch.shop_kpis('2026-12-01 00:00+00');
+SELECT sum(sent) AS sent, sum(recovered) AS recovered FROM cartwatch.reminder_stats;
+SELECT :kpis FROM cartwatch.shop_kpis('2026-11-30 11:00+00');
+ROLLBACK;
+
+-- Reminders count for the customer they were sent to, not through their cart: Tom's two stay
+-- his when his cart 23 changes hands, and when it is deleted (as retention deletes abandoned
+-- carts, keeping their reminders for longer) their outbox rows keep counting.
 UPDATE cartwatch.carts SET customer_id = 4 WHERE cart_id = 23;
 SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
  ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
 DELETE FROM cartwatch.carts WHERE cart_id = 23;
 SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
  ORDER BY customer_id;
 SELECT count(*) AS orphaned_sent FROM cartwatch.reminders WHERE cart_id IS NULL AND state = 'sent';
 SELECT * FROM cartwatch.check_customer_summary();
+-- A reminder given to another customer moves from one count to the other.
+UPDATE cartwatch.reminders SET customer_id = 4 WHERE customer_id = 6 AND step = 'second';
+SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE customer_id IN (4, 6)
+ ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- Emptying the outbox with TRUNCATE brings every customer's reminders_sent back to 0.
+BEGIN;
+TRUNCATE cartwatch.reminders;
+SELECT :figures FROM cartwatch.customer_summary ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+ROLLBACK;

@@ -50,7 +50,7 @@ SELECT cart_id, state, claimed_by, sent_at FROM outbox WHERE cart_id = 10;
 SELECT count(*) FROM cartwatch.complete_reminders('worker-b', '{}', '{}', '{}', '{}', '{}');
 
 -- Bad input is an error that changes nothing: NULL arguments, a NULL id, arrays of different
--- lengths, an id named twice. Cart 23 is claimed for these.
+-- lengths, an id named twice, an array of arrays. Cart 23 is claimed for these.
 SELECT cart_id FROM cartwatch.claim_reminders('worker-b', 1, '5 minutes', '2026-11-20 12:06+00');
 SELECT * FROM cartwatch.complete_reminders(NULL, ARRAY[:r23], ARRAY['<m>'], ARRAY['250'], ARRAY['s'], ARRAY['t']);
 SELECT * FROM cartwatch.complete_reminders('worker-b', NULL, ARRAY['<m>'], ARRAY['250'], ARRAY['s'], ARRAY['t']);
@@ -64,6 +64,10 @@ SELECT * FROM cartwatch.complete_reminders('worker-b', ARRAY[:r23], ARRAY['<m>']
                                            ARRAY['250'], ARRAY['s'], '{}');
 SELECT * FROM cartwatch.complete_reminders('worker-b', ARRAY[:r23, :r23], ARRAY['<m>', '<n>'],
                                            ARRAY['250', '250'], ARRAY['s', 's'], ARRAY['t', 't']);
+SELECT * FROM cartwatch.complete_reminders('worker-b', ARRAY[[:r23]], ARRAY['<m>'],
+                                           ARRAY['250'], ARRAY['s'], ARRAY['t']);
+SELECT * FROM cartwatch.complete_reminders('worker-b', ARRAY[:r23], ARRAY['<m>'],
+                                           ARRAY['250'], ARRAY[['s']], ARRAY['t']);
 SELECT cart_id, state, claimed_by, sent_at FROM outbox WHERE cart_id = 23;
 -- A NULL value for one send is allowed, as complete_reminder allows it.
 SELECT * FROM cartwatch.complete_reminders('worker-b', ARRAY[:r23], ARRAY['<23.1@shop>'],

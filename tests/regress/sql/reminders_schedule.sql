@@ -80,6 +80,25 @@ SELECT count(*) FILTER (WHERE cart_id = 12) AS claimed_cart_12
 SELECT cart_id, step, state, cancel_reason FROM outbox WHERE cart_id = 12;
 ROLLBACK;
 
+-- A due reminder whose cart is deleted can never be claimed (the claim locks each row's cart),
+-- so the scheduler cancels it as cart_deleted even with recheck_due => false, pending or
+-- waiting for a retry; meanwhile the queue metrics do not count it as due.
+BEGIN;
+UPDATE cartwatch.reminders SET state = 'failed', failures = 1, due_at = '2026-11-20 12:05+00'
+ WHERE cart_id = 10;
+SELECT reminder_id AS tom_first FROM cartwatch.reminders WHERE cart_id = 23 \gset
+DELETE FROM cartwatch.carts WHERE cart_id IN (10, 23);
+SELECT due, oldest_due_at, pending, retrying
+  FROM cartwatch.reminder_queue_metrics('2026-11-20 12:20+00');
+SELECT cartwatch.schedule_reminders('2026-11-20 12:20+00', recheck_due => false);
+SELECT reminder_id = :tom_first AS tom, step, state, cancel_reason, finished_at
+  FROM cartwatch.reminders WHERE cart_id IS NULL ORDER BY reminder_id;
+SELECT count(*) FILTER (WHERE cart_id IS NULL) AS cartless_claimed
+  FROM cartwatch.claim_reminders('w', 100, '5 minutes', '2026-11-20 12:20+00');
+SELECT due, oldest_due_at, pending, retrying
+  FROM cartwatch.reminder_queue_metrics('2026-11-20 12:20+00');
+ROLLBACK;
+
 -- Queued reminders are re-checked on every run: an order, an emptied cart and a touched cart
 -- cancel theirs.
 INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, total, placed_at)
