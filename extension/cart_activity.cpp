@@ -3,7 +3,8 @@
 // Design: one statement-level trigger per event (INSERT, UPDATE, DELETE, each with its
 // transition tables, and TRUNCATE) so that a 1,000-item cart costs two queries, not 2,000.
 //  1. Collect: read the transition tables and note, per touched cart, the time of the change:
-//     an inserted item's added_at (so imported history keeps its own clock), otherwise now().
+//     an inserted item's added_at (so imported history keeps its own clock; a future one
+//     counts as now), otherwise now().
 //  2. Lock the touched carts in cart_id order, so that two statements touching the same carts
 //     queue instead of deadlocking.
 //  3. Recompute each cart's item_quantity from cart_items (absolute, not a delta: a restore
@@ -24,6 +25,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -58,7 +60,10 @@ void CollectChanges(Tuplestorestate* rows, TupleDesc descriptor, bool use_added_
         }
         TimestampTz changed_at = now;
         if (use_added_at && !added_null) {
-            changed_at = DatumGetTimestampTz(added);
+            // An added_at in the future (an app server's clock ahead, a typo) counts as now:
+            // last_activity_at only moves forward, so a future time would keep the cart from
+            // ever looking abandoned until that time came.
+            changed_at = std::min(DatumGetTimestampTz(added), now);
         }
         // push_back may throw bad_alloc: it is a C++ call inside a PgCall thunk, which parks
         // the exception until PG_END_TRY has run.

@@ -13,6 +13,14 @@ INSERT INTO cartwatch.cart_items (cart_id, product_id, variant, quantity, added_
 VALUES (10, 3, 'Kolor: Czarny', 2, '2026-11-20 06:00+00');
 SELECT item_quantity, last_activity_at FROM cartwatch.carts WHERE cart_id = 10;
 
+-- ... and an added_at in the future (an app server's clock ahead) counts as now, so that the
+-- cart does not stay "active" until that time comes.
+BEGIN;
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (12, 3, 1, now() + interval '30 days');
+SELECT last_activity_at = now() AS clamped_to_now FROM cartwatch.carts WHERE cart_id = 12;
+ROLLBACK;
+
 -- Name and price come from the product when the shop sends only ids and quantity.
 SELECT product_id, variant, product_name, unit_price FROM cartwatch.cart_items
  WHERE cart_id = 10 ORDER BY product_id, variant;
