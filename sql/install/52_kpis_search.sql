@@ -85,12 +85,22 @@ COMMENT ON FUNCTION cartwatch.shop_kpis(timestamptz) IS
 
 -- section: customer search
 
+-- Case folding for search, by Unicode rules whatever the database's locale: lower() under
+-- the C collation folds ASCII alone, so "Łukasz" would never match "łukasz" there. The ICU root
+-- collation is part of every PostgreSQL built with ICU (Debian's is). No pinned search_path:
+-- the collation is named with its schema, and the function must stay inlinable.
+CREATE FUNCTION cartwatch.search_fold(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.lower(value COLLATE pg_catalog."und-x-icu");
+COMMENT ON FUNCTION cartwatch.search_fold(text) IS
+    'Lower case by Unicode rules (the ICU root collation), the same in every database locale: what customer search compares.';
+
 -- No pinned search_path: an index expression that runs no SQL (and must stay inlinable).
 CREATE FUNCTION cartwatch.customer_search_text(first_name text, last_name text, email text,
                                                company text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pg_catalog.lower(coalesce(first_name, '') OPERATOR(pg_catalog.||) ' '
+RETURN cartwatch.search_fold(coalesce(first_name, '') OPERATOR(pg_catalog.||) ' '
                         OPERATOR(pg_catalog.||) coalesce(last_name, '') OPERATOR(pg_catalog.||) ' '
                         OPERATOR(pg_catalog.||) coalesce(email, '') OPERATOR(pg_catalog.||) ' '
                         OPERATOR(pg_catalog.||) coalesce(company, ''));
@@ -169,7 +179,7 @@ BEGIN
     SELECT array_agg('%' || replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%'
                      ORDER BY length(w) DESC, w)
       INTO words
-      FROM regexp_split_to_table(lower(term), '\s+') AS w
+      FROM regexp_split_to_table(cartwatch.search_fold(term), '\s+') AS w
      WHERE w <> '';
     main_pattern := words[1];
     other_patterns := coalesce(words[2:], '{}');
@@ -190,10 +200,10 @@ BEGIN
                  WHERE k.ip <<= network AND k.customer_id IS NOT NULL) AS ip_hits
         UNION ALL
         SELECT c.customer_id,
-               CASE WHEN lower(c.last_name) LIKE ltrim(main_pattern, '%')
-                      OR lower(c.first_name) LIKE ltrim(main_pattern, '%')
-                      OR lower(c.email) LIKE ltrim(main_pattern, '%')
-                      OR lower(c.company) LIKE ltrim(main_pattern, '%') THEN 4 ELSE 5 END,
+               CASE WHEN cartwatch.search_fold(c.last_name) LIKE ltrim(main_pattern, '%')
+                      OR cartwatch.search_fold(c.first_name) LIKE ltrim(main_pattern, '%')
+                      OR cartwatch.search_fold(c.email) LIKE ltrim(main_pattern, '%')
+                      OR cartwatch.search_fold(c.company) LIKE ltrim(main_pattern, '%') THEN 4 ELSE 5 END,
                'text'
           FROM cartwatch.customers AS c
          WHERE cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)

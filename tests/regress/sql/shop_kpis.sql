@@ -26,6 +26,13 @@ SELECT customer_id, matched_on FROM cartwatch.search_customers('192.0.2.0/24');
 SELECT customer_id, matched_on FROM cartwatch.search_customers('192.0.');
 SELECT customer_id, matched_on FROM cartwatch.search_customers('3');
 SELECT customer_id, matched_on FROM cartwatch.search_customers('example', 2);
+-- Case folds by Unicode rules even where lower() would fold ASCII alone (the C collation,
+-- common in databases created for speed): Polish capitals match.
+SELECT cartwatch.customer_search_text('Łukasz' COLLATE "C", 'ŻÓŁW' COLLATE "C", 'Ł@X.PL', NULL);
+INSERT INTO cartwatch.customers (email, first_name, last_name)
+VALUES ('lukasz.zolw@example.pl', 'Łukasz', 'Żółw');
+SELECT first_name, last_name, matched_on FROM cartwatch.search_customers('łukasz ŻÓŁW');
+DELETE FROM cartwatch.customers WHERE email = 'lukasz.zolw@example.pl';
 -- LIKE's wildcards in a query are plain characters.
 SELECT count(*) FROM cartwatch.search_customers('%');
 SELECT count(*) FROM cartwatch.search_customers('a_n');
