@@ -58,6 +58,7 @@ include(GoogleTest)
 add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/config_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/duration_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/http_endpoint_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/metrics_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/outbox_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/rate_limiter_test.cpp

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 
 namespace cartwatch {
 namespace {
@@ -57,17 +58,26 @@ private:
         response_.keep_alive(false);
         response_.body() = std::move(answer.body);
         response_.prepare_payload();
-        http::async_write(stream_, response_,
-                          [self = shared_from_this()](beast::error_code, std::size_t) {
-                              beast::error_code ignored;
-                              self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                          });
+        // HEAD gets what GET would (status, headers, the body's Content-Length) but never the
+        // body itself: RFC 9110 9.3.2. Handlers answer HEAD as GET and this is the one place
+        // that leaves the body out, for every endpoint alike.
+        serializer_.emplace(response_);
+        auto done = [self = shared_from_this()](beast::error_code, std::size_t) {
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        };
+        if (message.method() == http::verb::head) {
+            http::async_write_header(stream_, *serializer_, std::move(done));
+        } else {
+            http::async_write(stream_, *serializer_, std::move(done));
+        }
     }
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     http::request_parser<http::string_body> parser_;
     http::response<http::string_body> response_;
+    std::optional<http::response_serializer<http::string_body>> serializer_;
     std::shared_ptr<HttpEndpoint::Handler> handler_;
 };
 

@@ -30,6 +30,8 @@ struct HttpResponse {
 
 class HttpEndpoint {
 public:
+    // Answers a HEAD request as it would a GET: the endpoint sends the status and headers, with
+    // the Content-Length of that body, and leaves the body out.
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
     // Binds host:port at once (throws when it cannot: an error at start-up, not later).

@@ -64,6 +64,22 @@ cw_free_port() {
     cw_fail "no free port"
 }
 
+# The raw bytes of the answer to METHOD PATH on 127.0.0.1:PORT (status line, headers and all
+# that follows them, until the server closes): cw_http_raw PORT METHOD PATH. curl -I would hide
+# a body sent after the headers of a HEAD answer.
+cw_http_raw() {
+    python3 - "$@" <<'PY'
+import socket, sys
+port, method, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+sys.stdout.buffer.write(data)
+PY
+}
+
 cw_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$CW_DB" "$@"; }
 
 # A cluster of this test's own (for tests that restart PostgreSQL, or need settings of their
