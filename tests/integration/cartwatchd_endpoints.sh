@@ -20,19 +20,13 @@ check_head() {
 cw_create_database
 cw_add_carts anna@example.com:pl
 cw_start_smtp
-metrics_port=$(cw_free_port)
-unsubscribe_port=$(cw_free_port)
-cw_write_config "metrics_listen = \"127.0.0.1:$metrics_port\"
-
-[unsubscribe]
-listen = \"127.0.0.1:$unsubscribe_port\""
+cw_write_endpoints_config
+metrics_port=$CW_METRICS_PORT
+unsubscribe_port=$CW_UNSUBSCRIBE_PORT
 cw_start_daemon main
 cw_wait_for 20 "sent" "SELECT state FROM cartwatch.reminders"
 
-# The link exactly as the message carries it, with the path the reverse proxy forwards.
-link=$(grep -o '^List-Unsubscribe: <https://shop.example/unsubscribe/[^>]*>' "$CW_WORK"/smtp/*.eml |
-    sed 's/.*<https:\/\/shop.example\(.*\)>/\1/')
-[ -n "$link" ] || cw_fail "no unsubscribe link in the message"
+link=$(cw_unsubscribe_path)
 base=http://127.0.0.1:$unsubscribe_port
 
 page=$(curl -s -H 'Accept-Language: pl-PL,pl;q=0.9' "$base$link")
