@@ -32,6 +32,7 @@ add_library(cartwatchd_core STATIC
     ${cartwatchd_dir}/src/config.cpp
     ${cartwatchd_dir}/src/duration.cpp
     ${cartwatchd_dir}/src/http_endpoint.cpp
+    ${cartwatchd_dir}/src/log_throttle.cpp
     ${cartwatchd_dir}/src/logging.cpp
     ${cartwatchd_dir}/src/metrics.cpp
     ${cartwatchd_dir}/src/outbox.cpp
@@ -58,6 +59,8 @@ include(GoogleTest)
 add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/config_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/duration_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/http_endpoint_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/log_throttle_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/metrics_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/outbox_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/rate_limiter_test.cpp

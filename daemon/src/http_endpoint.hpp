@@ -1,11 +1,13 @@
 // A small HTTP/1.1 server on Boost.Beast for the loopback endpoints: metrics and health, and
 // the unsubscribe link. One request per connection, small bodies, a deadline on every
-// connection; the handler runs on the event loop and knows nothing about sockets.
+// connection, a cap on how many are open at once; the handler runs on the event loop and
+// knows nothing about sockets.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,13 +30,34 @@ struct HttpResponse {
     std::map<std::string, std::string> headers;
 };
 
+// Connections one endpoint serves at once, at most. Loopback clients (a scraper, a reverse
+// proxy) need a handful; past the cap a new connection is closed at once instead of holding a
+// descriptor for its whole deadline. Not a setting: nobody should need to raise it.
+constexpr std::size_t kMaxHttpSessions = 64;
+
+struct HttpLimits {
+    std::size_t max_sessions = kMaxHttpSessions;
+    // From accept to the last byte of the answer: a client that connects and never sends, or
+    // sends a byte at a time, is cut off then.
+    std::chrono::milliseconds deadline{10'000};
+    // After an accept fails (out of descriptors: EMFILE, ENFILE), the wait before the next one;
+    // accepting again at once fails again at once, a busy loop.
+    std::chrono::milliseconds accept_pause{500};
+};
+
+// kMaxHttpSessions, or fewer when this process may open few descriptors (a quarter of
+// RLIMIT_NOFILE, at least 4): the database and SMTP connections draw on the same limit.
+HttpLimits DefaultHttpLimits();
+
 class HttpEndpoint {
 public:
+    // Answers a HEAD request as it would a GET: the endpoint sends the status and headers, with
+    // the Content-Length of that body, and leaves the body out.
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
     // Binds host:port at once (throws when it cannot: an error at start-up, not later).
     HttpEndpoint(boost::asio::io_context& io, const std::string& host, unsigned short port,
-                 std::string name, Handler handler);
+                 std::string name, Handler handler, HttpLimits limits = DefaultHttpLimits());
     ~HttpEndpoint();
     HttpEndpoint(const HttpEndpoint&) = delete;
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;
@@ -44,11 +67,8 @@ public:
     unsigned short Port() const;
 
 private:
-    void Accept();
-
-    boost::asio::ip::tcp::acceptor acceptor_;
-    std::string name_;
-    std::shared_ptr<Handler> handler_;
+    class Listener; // shared with its pending operations and sessions, which may outlive us
+    std::shared_ptr<Listener> listener_;
 };
 
 } // namespace cartwatch

@@ -3,6 +3,7 @@
 //   GET                                   -> a short page in the customer's language with a
 //                                            button that POSTs; link scanners that follow
 //                                            every URL in a message unsubscribe nobody
+//   HEAD                                  -> the GET answer; HttpEndpoint sends no body
 // Pure: the database call comes in as a function, so tests drive every branch.
 #pragma once
 

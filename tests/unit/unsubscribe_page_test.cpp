@@ -80,6 +80,20 @@ TEST(UnsubscribePage, GetOnlyAsksInTheCustomersLanguage) {
               std::string::npos);
 }
 
+// HttpEndpoint leaves the body out of a HEAD answer; its Content-Length is the GET body's.
+TEST(UnsubscribePage, HeadIsAnsweredAsGet) {
+    Recorder recorder;
+    const HttpResponse get = HandleUnsubscribe(Request("GET", "/unsubscribe/" + kToken), kTemplate,
+                                               "Sklep", recorder.Function());
+    const HttpResponse head = HandleUnsubscribe(Request("HEAD", "/unsubscribe/" + kToken),
+                                                kTemplate, "Sklep", recorder.Function());
+    EXPECT_EQ(head.status, get.status);
+    EXPECT_EQ(head.content_type, get.content_type);
+    EXPECT_EQ(head.headers, get.headers);
+    EXPECT_EQ(head.body, get.body);
+    EXPECT_TRUE(recorder.calls.empty());
+}
+
 TEST(UnsubscribePage, PicksTheLanguage) {
     EXPECT_EQ(PageLanguage("/u/x", "de-DE,de;q=0.9"), "de");
     EXPECT_EQ(PageLanguage("/u/x", "es-ES,pl;q=0.3,en;q=0.2"), "pl");

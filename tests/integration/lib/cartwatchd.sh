@@ -64,6 +64,22 @@ cw_free_port() {
     cw_fail "no free port"
 }
 
+# The raw bytes of the answer to METHOD PATH on 127.0.0.1:PORT (status line, headers and all
+# that follows them, until the server closes): cw_http_raw PORT METHOD PATH. curl -I would hide
+# a body sent after the headers of a HEAD answer.
+cw_http_raw() {
+    python3 - "$@" <<'PY'
+import socket, sys
+port, method, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+sys.stdout.buffer.write(data)
+PY
+}
+
 cw_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$CW_DB" "$@"; }
 
 # A cluster of this test's own (for tests that restart PostgreSQL, or need settings of their
@@ -247,12 +263,39 @@ $*
 TOML
 }
 
+# cw_write_config with the metrics and the unsubscribe endpoint on free loopback ports
+# (CW_METRICS_PORT, CW_UNSUBSCRIBE_PORT).
+cw_write_endpoints_config() {
+    CW_METRICS_PORT=$(cw_free_port)
+    CW_UNSUBSCRIBE_PORT=$(cw_free_port)
+    cw_write_config "metrics_listen = \"127.0.0.1:$CW_METRICS_PORT\"
+
+[unsubscribe]
+listen = \"127.0.0.1:$CW_UNSUBSCRIBE_PORT\""
+}
+
+# The path of the unsubscribe link exactly as the (one) message sent carries it, the path the
+# reverse proxy forwards: /unsubscribe/<token>.
+cw_unsubscribe_path() {
+    local path
+    path=$(grep -o '^List-Unsubscribe: <https://shop.example/unsubscribe/[^>]*>' "$CW_WORK"/smtp/*.eml |
+        sed 's/.*<https:\/\/shop.example\(.*\)>/\1/')
+    [ -n "$path" ] || cw_fail "no unsubscribe link in the message"
+    echo "$path"
+}
+
 # Starts a daemon in the background: cw_start_daemon NAME [cartwatchd arguments...]
-# Its pid lands in CW_PID_<NAME>, its log in $CW_WORK/<NAME>.log.
+# Its pid lands in CW_PID_<NAME>, its log in $CW_WORK/<NAME>.log. With CW_NOFILE set, the
+# daemon may open that many descriptors (ulimit -n).
 cw_start_daemon() {
     local name=$1
     shift
-    "$CW_DAEMON" --config "$CW_WORK/cartwatchd.toml" "$@" run >>"$CW_WORK/$name.log" 2>&1 &
+    (
+        if [ -n "${CW_NOFILE:-}" ]; then
+            ulimit -n "$CW_NOFILE"
+        fi
+        exec "$CW_DAEMON" --config "$CW_WORK/cartwatchd.toml" "$@" run
+    ) >>"$CW_WORK/$name.log" 2>&1 &
     local pid=$!
     CW_PIDS+=("$pid")
     printf -v "CW_PID_$name" '%s' "$pid"
