@@ -151,6 +151,8 @@ SmtpTransport::~SmtpTransport() {
 
 SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
+    transcript.envelope_from = message.envelope_from;
+    transcript.recipient = message.recipient;
     if (!impl_->curl) {
         transcript.curl_code = CURLE_FAILED_INIT;
         transcript.curl_error = "curl_easy_init failed";

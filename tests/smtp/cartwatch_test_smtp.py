@@ -2,6 +2,9 @@
 
 The recipient's local part picks the behaviour:
   perm...      RCPT answered 550 5.1.1 (the mailbox does not exist)
+  senderreject...
+               RCPT answered 550 5.1.0 "Sender address rejected", as Postfix's
+               reject_unlisted_sender does (it checks the sender at RCPT)
   temp...      RCPT answered 450 4.2.0 (greylisted), every time
   flaky...     RCPT answered 450 4.2.0 the first time, accepted afterwards
   datafail...  the final "." answered 451 4.3.0
@@ -38,6 +41,9 @@ class Handler:
         local = address.split("@", 1)[0].lower()
         if local.startswith("perm"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if local.startswith("senderreject"):
+            return (f"550 5.1.0 <{envelope.mail_from}>: Sender address rejected: "
+                    "User unknown in virtual mailbox table")
         if local.startswith("temp"):
             return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted"
         if local.startswith("flaky") and address not in self.flaky_seen:

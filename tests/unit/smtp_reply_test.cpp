@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 
 namespace cartwatch {
+
+// Failures print "bad_address", not the enum's bytes.
+void PrintTo(SmtpOutcome outcome, std::ostream* out) {
+    *out << OutcomeName(outcome);
+}
+
 namespace {
 
 // A transcript as the sender records it: the command the last reply answered, the replies.
@@ -13,6 +19,14 @@ SmtpTranscript Transcript(int curl_code, std::string last_command, std::vector<S
     t.last_command = std::move(last_command);
     t.replies = std::move(replies);
     t.data_accepted = data_accepted;
+    return t;
+}
+
+// A reply to RCPT for customer@x.example, sent with the shop's envelope sender.
+SmtpTranscript AtRcpt(int code, std::string text, std::string recipient = "customer@x.example") {
+    SmtpTranscript t = Transcript(55, "RCPT", {{220, "mx.example ESMTP"}, {code, std::move(text)}});
+    t.envelope_from = "shop@example.com";
+    t.recipient = std::move(recipient);
     return t;
 }
 
@@ -54,6 +68,59 @@ TEST(SmtpReply, UnknownMailboxIsSuppressed) {
         Transcript(55, "RCPT", {kGreeting, kOk, kOk, {550, "5.1.1 <p@x.example>: User unknown"}}));
     EXPECT_EQ(v.outcome, SmtpOutcome::kBadAddress);
     EXPECT_EQ(v.detail, "550 5.1.1 <p@x.example>: User unknown");
+}
+
+// RFC 3463: only the codes that say the destination address is wrong prove the mailbox bad.
+TEST(SmtpReply, OnlyBadDestinationCodesSuppress) {
+    for (const char* text : {"5.1.1 <customer@x.example>: Recipient address rejected",
+                             "5.1.2 Domain x.example not found", "5.1.3 Bad recipient syntax",
+                             "5.1.6 Mailbox has moved", "5.1.10 Recipient domain has null MX"}) {
+        EXPECT_EQ(ClassifyTranscript(AtRcpt(550, text)).outcome, SmtpOutcome::kBadAddress) << text;
+    }
+    // 5.1.0 "other address status" and 5.1.4 "ambiguous" say nothing certain about the mailbox.
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(550, "5.1.0 Address rejected")).outcome,
+              SmtpOutcome::kPermanent);
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(550, "5.1.4 Ambiguous address")).outcome,
+              SmtpOutcome::kPermanent);
+    // A recipient whose address ends like the sender's is still the recipient.
+    EXPECT_EQ(ClassifyTranscript(
+                  AtRcpt(550, "5.1.1 <myshop@example.com>: User unknown", "myshop@example.com"))
+                  .outcome,
+              SmtpOutcome::kBadAddress);
+    // A shop writing to its own sender address: the reply names it as the recipient.
+    EXPECT_EQ(ClassifyTranscript(
+                  AtRcpt(550, "5.1.1 <shop@example.com>: User unknown", "shop@example.com"))
+                  .outcome,
+              SmtpOutcome::kBadAddress);
+}
+
+// Postfix checks the sender at RCPT (smtpd_delay_reject): the refusal would meet every
+// recipient, so it pauses sending and suppresses nobody.
+TEST(SmtpReply, SenderRefusedAtRcptIsAConfigurationFault) {
+    const std::vector<SmtpReply> refusals = {
+        {550, "5.1.0 <shop@example.com>: Sender address rejected: User unknown in virtual "
+              "mailbox table"},
+        {550, "5.1.8 <shop@example.com>: Sender address rejected: Domain not found"},
+        {553, "5.1.7 Bad sender mailbox syntax"},
+        {553, "5.1.8 Bad sender's system address"},
+        // An undeliverable sender seen through address verification carries the remote 5.1.1.
+        {550, "5.1.1 <shop@example.com>: Sender address rejected: undeliverable address"},
+        {504, "5.5.2 <shop>: Sender address rejected: need fully-qualified address"},
+        // No "Sender address", but it names our envelope sender (in any case).
+        {550, "5.7.1 <Shop@Example.com>: Access denied"},
+    };
+    for (const SmtpReply& refusal : refusals) {
+        const SmtpVerdict verdict = ClassifyTranscript(AtRcpt(refusal.code, refusal.text));
+        EXPECT_EQ(verdict.outcome, SmtpOutcome::kConfigFault) << refusal.text;
+        // The reply itself is the pause reason.
+        EXPECT_EQ(verdict.detail, std::to_string(refusal.code) + " " + refusal.text);
+    }
+    // The 4xx form (Postfix's default for a sender domain that does not resolve) waits too,
+    // instead of using up every reminder's attempts.
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(450, "4.1.8 <shop@example.com>: Sender address "
+                                             "rejected: Domain not found"))
+                  .outcome,
+              SmtpOutcome::kServerUnavailable);
 }
 
 TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
@@ -114,6 +181,9 @@ TEST(SmtpReply, SenderSideRefusalsAreConfigurationFaults) {
     EXPECT_EQ(
         ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {553, "5.1.8 bad sender"}})).outcome,
         SmtpOutcome::kConfigFault); // our From, not the customer's address
+    const SmtpReply relay_denied{550, "5.7.1 Relay access denied"};
+    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, relay_denied})).outcome,
+              SmtpOutcome::kConfigFault);
 }
 
 // A paused daemon's log line is all an operator sees: it names the setting to change.
