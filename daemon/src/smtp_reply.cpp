@@ -104,6 +104,12 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && ContainsIgnoringCase(a, b);
 }
 
+// Whether an enhanced status code ends in subject_detail, whatever its class: "4.1.8" and
+// "5.1.8" both end in ".1.8".
+bool HasSubjectDetail(std::string_view status, std::string_view subject_detail) {
+    return status.size() > 1 && status.substr(1) == subject_detail;
+}
+
 // The RFC 3463 address codes that say the recipient's address itself is wrong: 5.1.1 bad
 // destination mailbox, 5.1.2 bad destination system, 5.1.3 bad destination mailbox syntax,
 // 5.1.6 mailbox moved, 5.1.10 null MX (RFC 7505). The others prove nothing against it: 5.1.0
@@ -120,8 +126,7 @@ bool IsBadDestinationStatus(std::string_view status) {
 bool RefusesSender(const SmtpTranscript& transcript, const SmtpReply& reply) {
     const std::string status = EnhancedStatus(reply.text);
     // X.1.7 bad sender mailbox syntax, X.1.8 bad sender system address.
-    if (status.size() == 5 &&
-        (status.compare(1, 4, ".1.7") == 0 || status.compare(1, 4, ".1.8") == 0)) {
+    if (HasSubjectDetail(status, ".1.7") || HasSubjectDetail(status, ".1.8")) {
         return true;
     }
     if (ContainsIgnoringCase(reply.text, "sender address")) {
@@ -131,6 +136,18 @@ bool RefusesSender(const SmtpTranscript& transcript, const SmtpReply& reply) {
     return !transcript.envelope_from.empty() &&
            !EqualsIgnoringCase(transcript.envelope_from, transcript.recipient) &&
            ContainsIgnoringCase(reply.text, "<" + transcript.envelope_from + ">");
+}
+
+// Whether a reply to MAIL refuses this message's size, not us: libcurl announces SIZE= with
+// MAIL FROM (RFC 1870), so "552 5.3.4 Message size exceeds fixed maximum message size" comes
+// before the recipient is known. An enhanced code decides when there is one: X.3.4 "message
+// too big for system", X.2.3 "message length exceeds administrative limit"; without one, 552.
+bool RefusesMessageSize(const SmtpReply& reply) {
+    const std::string status = EnhancedStatus(reply.text);
+    if (status.empty()) {
+        return reply.code == 552;
+    }
+    return HasSubjectDetail(status, ".3.4") || HasSubjectDetail(status, ".2.3");
 }
 
 // Whom a 4xx or 5xx reply turns down.
@@ -151,6 +168,9 @@ Refused WhatIsRefused(const SmtpTranscript& transcript, const SmtpReply& reply) 
         }
         return IsBadDestinationStatus(EnhancedStatus(reply.text)) ? Refused::kAddress
                                                                   : Refused::kMessage;
+    }
+    if (command == "MAIL" && RefusesMessageSize(reply)) {
+        return Refused::kMessage;
     }
     // The greeting, EHLO, STARTTLS, AUTH and MAIL come before anything about the message.
     return Refused::kUs;

@@ -5,6 +5,9 @@
 // The rules (RFC 5321 section 4.2.1, RFC 3463):
 //   no error                                  -> sent
 //   5xx to the greeting, EHLO, AUTH or MAIL    -> the server refuses *us*: configuration fault
+//   552, X.3.4 or X.2.3 to MAIL                -> this message is too big (libcurl announces
+//                                                 SIZE=): a 5xx gives it up, a 4xx retries
+//                                                 it; sending goes on
 //   5xx to RCPT that refuses our sender        -> configuration fault as well: X.1.7, X.1.8,
 //     (Postfix checks the sender at RCPT)         "Sender address" or our envelope sender named
 //   5xx to RCPT with a bad-destination code    -> permanent, suppress the address: 5.1.1, 5.1.2,

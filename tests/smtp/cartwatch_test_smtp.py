@@ -12,6 +12,8 @@ The recipient's local part picks the behaviour:
   slow...      the message is queued at once, the final "." answered after SLOW_SECONDS
                (default 2)
   anything else is accepted.
+With MAX_MESSAGE_SIZE set, EHLO advertises SIZE and a MAIL FROM announcing a larger SIZE=
+(libcurl announces it) is answered 552 5.3.4, as by Postfix's message_size_limit.
 
 Accepted messages are written to OUTDIR as <n>-<recipient>.eml, and one line per accepted
 message ("<recipient> <Message-ID> <envelope sender>") is appended to OUTDIR/accepted.log, so
@@ -36,6 +38,24 @@ class Handler:
         self.counter = itertools.count(1)
         self.flaky_seen = set()
         self.slow_seconds = float(os.environ.get("SLOW_SECONDS", "2"))
+        self.max_message_size = int(os.environ.get("MAX_MESSAGE_SIZE", "0"))
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # A hook that answers EHLO takes over aiosmtpd's own bookkeeping.
+        session.host_name = hostname
+        if self.max_message_size:
+            # Without it libcurl announces no SIZE= (aiosmtpd's own SIZE needs -s).
+            responses.insert(1, f"250-SIZE {self.max_message_size}")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        sizes = [o[len("SIZE="):] for o in mail_options if o.startswith("SIZE=")]
+        if self.max_message_size and sizes and int(sizes[0]) > self.max_message_size:
+            return "552 5.3.4 Message size exceeds fixed maximum message size"
+        # A MAIL hook that answers takes over aiosmtpd's own bookkeeping.
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()

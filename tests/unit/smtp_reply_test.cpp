@@ -123,6 +123,34 @@ TEST(SmtpReply, SenderRefusedAtRcptIsAConfigurationFault) {
               SmtpOutcome::kServerUnavailable);
 }
 
+// libcurl announces SIZE= with MAIL FROM: a server's size limit answers MAIL, yet refuses this
+// one message, not us. Pausing would stop all sending each time that reminder came back.
+TEST(SmtpReply, OversizedMessageFailsAloneAtMail) {
+    const auto at_mail = [](int code, std::string text) {
+        return ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {code, std::move(text)}}));
+    };
+    const SmtpVerdict too_big =
+        at_mail(552, "5.3.4 Message size exceeds fixed maximum message size");
+    EXPECT_EQ(too_big.outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(too_big.detail, "552 5.3.4 Message size exceeds fixed maximum message size");
+    EXPECT_EQ(at_mail(552, "Error: message size exceeds fixed maximum message size").outcome,
+              SmtpOutcome::kPermanent); // aiosmtpd, Exim: no enhanced code
+    EXPECT_EQ(at_mail(554, "5.3.4 Message too big for system").outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(at_mail(552, "5.2.3 Message length exceeds administrative limit").outcome,
+              SmtpOutcome::kPermanent);
+    // Too big for now: retried later, this message only.
+    EXPECT_EQ(at_mail(452, "4.3.4 Message too big for system").outcome, SmtpOutcome::kTransient);
+    // Out of disk is the server's state, whatever the size: every message would meet it.
+    EXPECT_EQ(at_mail(452, "4.3.1 Insufficient system storage").outcome,
+              SmtpOutcome::kServerUnavailable);
+    // An enhanced code that is not about size decides over the 552.
+    EXPECT_EQ(at_mail(552, "5.7.1 Sender blocked").outcome, SmtpOutcome::kConfigFault);
+    // The same limit after the message body: given up, the address kept.
+    EXPECT_EQ(ClassifyTranscript(Transcript(8, ".", {kData, {552, "5.3.4 Message too big"}}, true))
+                  .outcome,
+              SmtpOutcome::kPermanent);
+}
+
 TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
     EXPECT_EQ(
         ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {550, "User unknown"}})).outcome,
