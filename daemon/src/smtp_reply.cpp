@@ -1,5 +1,7 @@
 #include "smtp_reply.hpp"
 
+#include "utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -32,15 +34,31 @@ bool IsConfigFault(int curl_code) {
     }
 }
 
+// Enough for any reply a person would read; the start of a reply says what happened.
+constexpr std::size_t kMaxDetailCharacters = 300;
+
+// The verdict's text goes to the database, the log and the pause reason, and a server sends
+// what it likes: Latin-1, terminal escapes, NUL. PostgreSQL refuses text that is not UTF-8,
+// and then the whole report batch fails and its delivered reminders stay claimed until the
+// lease runs out. So the detail is one line of valid UTF-8, capped.
+std::string CleanDetail(std::string_view text) {
+    const std::string line = SanitizeSingleLine(text);
+    std::string capped = TruncateUtf8(line, kMaxDetailCharacters);
+    if (capped.size() < line.size()) {
+        capped += "...";
+    }
+    return capped;
+}
+
 std::string Describe(const SmtpTranscript& transcript, const SmtpReply* reply) {
     if (reply) {
-        return std::to_string(reply->code) + " " + reply->text;
+        return CleanDetail(std::to_string(reply->code) + " " + reply->text);
     }
     std::string text = "curl error " + std::to_string(transcript.curl_code);
     if (!transcript.curl_error.empty()) {
         text += ": " + transcript.curl_error;
     }
-    return text;
+    return CleanDetail(text);
 }
 
 // What the operator should look at when a configuration fault pauses sending: the reply or

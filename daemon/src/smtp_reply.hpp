@@ -64,7 +64,9 @@ struct SmtpTranscript {
 
 struct SmtpVerdict {
     SmtpOutcome outcome = SmtpOutcome::kSent;
-    std::string detail; // for logs and the database: the reply or the error, one line
+    // For logs and the database: the reply or the error as one line of valid UTF-8 without
+    // control characters, at most a few hundred characters.
+    std::string detail;
 };
 
 // Parses "250-SIZE" / "550 5.1.1 User unknown" into a reply; code 0 when it is not one.

@@ -12,9 +12,7 @@ MAX_MESSAGE_SIZE=100000 cw_start_smtp
 cw_write_config
 cw_start_daemon main
 
-cw_wait_for 20 "dead=1 sent=2" "SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
-                                 FROM (SELECT state, count(*) AS n FROM cartwatch.reminders
-                                        GROUP BY state) AS s"
+cw_wait_for 20 "dead=1 sent=2" "$CW_STATES_SQL"
 row=$(cw_sql -c "SELECT state || ' ' || attempt || ' ' || (last_error LIKE '552 5.3.4 Message size exceeds%')
                    FROM cartwatch.reminders WHERE email = 'big.jonas@example.com'")
 [ "$row" = "dead 1 true" ] || cw_fail "state, attempt and error of the big reminder: $row"

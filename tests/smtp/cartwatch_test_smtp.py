@@ -11,6 +11,8 @@ The recipient's local part picks the behaviour:
   hangup...    the connection is dropped after the final ".", without a reply
   slow...      the message is queued at once, the final "." answered after SLOW_SECONDS
                (default 2)
+  latin1...    the message is queued, the final "." answered with Latin-1 bytes and a
+               terminal escape in the text (not UTF-8)
   anything else is accepted.
 With MAX_MESSAGE_SIZE set, EHLO advertises SIZE and a MAIL FROM announcing a larger SIZE=
 (libcurl announces it) is answered 552 5.3.4, as by Postfix's message_size_limit.
@@ -83,6 +85,9 @@ class Handler:
             server.transport.abort()
             return "250 2.0.0 never seen"
         name = self._store(rcpt, envelope, server, session)
+        if local.startswith("latin1"):
+            # aiosmtpd sends bytes as they are: "äöü" in Latin-1, then ESC [31m.
+            return f"250 2.0.0 Ok: queued as {name} ".encode("ascii") + b"\xe4\xf6\xfc \x1b[31m"
         if local.startswith("slow"):
             # Queued at once, answered late: a client that dies meanwhile never hears of it.
             await asyncio.sleep(self.slow_seconds)

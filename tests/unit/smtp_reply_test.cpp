@@ -1,5 +1,7 @@
 #include "smtp_reply.hpp"
 
+#include "utf8.hpp"
+
 #include <gtest/gtest.h>
 
 namespace cartwatch {
@@ -60,6 +62,38 @@ TEST(SmtpReply, AcceptedMessageIsSent) {
         Transcript(0, ".", {kGreeting, kOk, kOk, kData, {250, "2.0.0 OK queued as 42"}}, true));
     EXPECT_EQ(v.outcome, SmtpOutcome::kSent);
     EXPECT_EQ(v.detail, "250 2.0.0 OK queued as 42");
+}
+
+// The detail goes to PostgreSQL, which refuses text that is not UTF-8, and to the log.
+TEST(SmtpReply, DetailIsOneLineOfValidUtf8) {
+    // "äöü" in Latin-1 after a message the server took: still sent, with U+FFFD for each byte.
+    auto sent = ClassifyTranscript(
+        Transcript(0, ".", {kData, {250, "2.0.0 Ok: queued as ABC \xe4\xf6\xfc"}}, true));
+    EXPECT_EQ(sent.outcome, SmtpOutcome::kSent);
+    EXPECT_EQ(sent.detail, "250 2.0.0 Ok: queued as ABC \uFFFD\uFFFD\uFFFD");
+
+    // CR, LF and TAB become a space; NUL, ESC and the other controls are dropped.
+    using namespace std::string_literals; // the NUL stays in the text
+    auto rejected = ClassifyTranscript(
+        Transcript(55, "RCPT", {{550, "5.1.1 <p@x.example>:\r\n\tUser\0 unknown\x1b[31m\x07"s}}));
+    EXPECT_EQ(rejected.outcome, SmtpOutcome::kBadAddress);
+    EXPECT_EQ(rejected.detail, "550 5.1.1 <p@x.example>: User unknown[31m");
+
+    // libcurl's error text may quote the server too.
+    SmtpTranscript refused = Transcript(7, "", {});
+    refused.curl_error = "Failed to connect to mx\xff\n";
+    EXPECT_EQ(ClassifyTranscript(refused).detail, "curl error 7: Failed to connect to mx\uFFFD");
+
+    // A reply of any length is capped at a few hundred characters, never inside one.
+    std::string huge = "2.0.0 Ok";
+    for (int i = 0; i < 2000; ++i) {
+        huge += " \xc3\xa4";
+    }
+    const std::string capped = ClassifyTranscript(Transcript(0, ".", {{250, huge}})).detail;
+    EXPECT_LE(capped.size(), 1000u);
+    EXPECT_TRUE(IsValidUtf8(capped));
+    EXPECT_EQ(capped.rfind("250 2.0.0 Ok \xc3\xa4", 0), 0u);
+    EXPECT_EQ(capped.substr(capped.size() - 3), "...");
 }
 
 TEST(SmtpReply, UnknownMailboxIsSuppressed) {

@@ -296,12 +296,11 @@ cw_wait_for_log() {
     return 1
 }
 
-# The reminders by state: "sent=3 unknown=1".
-cw_states() {
-    cw_sql -c "SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
+# The reminders by state: "sent=3 unknown=1"; the query too, for cw_wait_for.
+CW_STATES_SQL="SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
                  FROM (SELECT state, count(*) AS n FROM cartwatch.reminders
                         WHERE NOT skipped GROUP BY state) AS s"
-}
+cw_states() { cw_sql -c "$CW_STATES_SQL"; }
 
 # How many messages the SMTP server accepted in all, and how many addresses got two or more.
 cw_accepted_count() { [ -f "$CW_WORK/smtp/accepted.log" ] && wc -l <"$CW_WORK/smtp/accepted.log" | tr -d ' ' || echo 0; }
