@@ -68,6 +68,7 @@ add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/reminder_rendering_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/sender_pool_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/smtp_reply_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/smtp_sender_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/unsubscribe_page_test.cpp)
 target_link_libraries(cartwatchd_unit_tests PRIVATE cartwatchd_core GTest::gtest_main)
 target_compile_definitions(cartwatchd_unit_tests PRIVATE

@@ -1,5 +1,8 @@
 #include "smtp_reply.hpp"
 
+#include "utf8.hpp"
+
+#include <algorithm>
 #include <cctype>
 
 namespace cartwatch {
@@ -31,15 +34,31 @@ bool IsConfigFault(int curl_code) {
     }
 }
 
+// Enough for any reply a person would read; the start of a reply says what happened.
+constexpr std::size_t kMaxDetailCharacters = 300;
+
+// The verdict's text goes to the database, the log and the pause reason, and a server sends
+// what it likes: Latin-1, terminal escapes, NUL. PostgreSQL refuses text that is not UTF-8,
+// and then the whole report batch fails and its delivered reminders stay claimed until the
+// lease runs out. So the detail is one line of valid UTF-8, capped.
+std::string CleanDetail(std::string_view text) {
+    const std::string line = SanitizeSingleLine(text);
+    std::string capped = TruncateUtf8(line, kMaxDetailCharacters);
+    if (capped.size() < line.size()) {
+        capped += "...";
+    }
+    return capped;
+}
+
 std::string Describe(const SmtpTranscript& transcript, const SmtpReply* reply) {
     if (reply) {
-        return std::to_string(reply->code) + " " + reply->text;
+        return CleanDetail(std::to_string(reply->code) + " " + reply->text);
     }
     std::string text = "curl error " + std::to_string(transcript.curl_code);
     if (!transcript.curl_error.empty()) {
         text += ": " + transcript.curl_error;
     }
-    return text;
+    return CleanDetail(text);
 }
 
 // What the operator should look at when a configuration fault pauses sending: the reply or
@@ -89,6 +108,90 @@ SmtpVerdict ConfigFault(const SmtpTranscript& transcript, const SmtpReply* reply
         detail += " (" + hint + ")";
     }
     return {SmtpOutcome::kConfigFault, detail};
+}
+
+bool ContainsIgnoringCase(std::string_view text, std::string_view part) {
+    const auto equal = [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+    };
+    return std::search(text.begin(), text.end(), part.begin(), part.end(), equal) != text.end();
+}
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && ContainsIgnoringCase(a, b);
+}
+
+// Whether an enhanced status code ends in subject_detail, whatever its class: "4.1.8" and
+// "5.1.8" both end in ".1.8".
+bool HasSubjectDetail(std::string_view status, std::string_view subject_detail) {
+    return status.size() > 1 && status.substr(1) == subject_detail;
+}
+
+// The RFC 3463 address codes that say the recipient's address itself is wrong: 5.1.1 bad
+// destination mailbox, 5.1.2 bad destination system, 5.1.3 bad destination mailbox syntax,
+// 5.1.6 mailbox moved, 5.1.10 null MX (RFC 7505). The others prove nothing against it: 5.1.0
+// is "other address status", 5.1.4 an ambiguous address, 5.1.7 and 5.1.8 are our sender's.
+bool IsBadDestinationStatus(std::string_view status) {
+    return status == "5.1.1" || status == "5.1.2" || status == "5.1.3" || status == "5.1.6" ||
+           status == "5.1.10";
+}
+
+// Whether a reply to RCPT refuses our envelope sender. Postfix checks the sender restrictions
+// at RCPT (smtpd_delay_reject = yes), so "550 5.1.0 <shop@example.com>: Sender address
+// rejected: User unknown in virtual mailbox table" answers RCPT although every recipient
+// would get it; suppressing the recipient would suppress every customer.
+bool RefusesSender(const SmtpTranscript& transcript, const SmtpReply& reply) {
+    const std::string status = EnhancedStatus(reply.text);
+    // X.1.7 bad sender mailbox syntax, X.1.8 bad sender system address.
+    if (HasSubjectDetail(status, ".1.7") || HasSubjectDetail(status, ".1.8")) {
+        return true;
+    }
+    if (ContainsIgnoringCase(reply.text, "sender address")) {
+        return true;
+    }
+    // A reply naming our sender is about it, unless the recipient is that very address.
+    return !transcript.envelope_from.empty() &&
+           !EqualsIgnoringCase(transcript.envelope_from, transcript.recipient) &&
+           ContainsIgnoringCase(reply.text, "<" + transcript.envelope_from + ">");
+}
+
+// Whether a reply to MAIL refuses this message's size, not us: libcurl announces SIZE= with
+// MAIL FROM (RFC 1870), so "552 5.3.4 Message size exceeds fixed maximum message size" comes
+// before the recipient is known. An enhanced code decides when there is one: X.3.4 "message
+// too big for system", X.2.3 "message length exceeds administrative limit"; without one, 552.
+bool RefusesMessageSize(const SmtpReply& reply) {
+    const std::string status = EnhancedStatus(reply.text);
+    if (status.empty()) {
+        return reply.code == 552;
+    }
+    return HasSubjectDetail(status, ".3.4") || HasSubjectDetail(status, ".2.3");
+}
+
+// Whom a 4xx or 5xx reply turns down.
+enum class Refused {
+    kUs,      // the client: its connection, login or envelope sender; every message would fail
+    kMessage, // this one message
+    kAddress, // the recipient's address: it does not exist
+};
+
+Refused WhatIsRefused(const SmtpTranscript& transcript, const SmtpReply& reply) {
+    const std::string& command = transcript.last_command;
+    if (command == "DATA" || command == ".") {
+        return Refused::kMessage;
+    }
+    if (command == "RCPT") {
+        if (RefusesSender(transcript, reply)) {
+            return Refused::kUs;
+        }
+        return IsBadDestinationStatus(EnhancedStatus(reply.text)) ? Refused::kAddress
+                                                                  : Refused::kMessage;
+    }
+    if (command == "MAIL" && RefusesMessageSize(reply)) {
+        return Refused::kMessage;
+    }
+    // The greeting, EHLO, STARTTLS, AUTH and MAIL come before anything about the message.
+    return Refused::kUs;
 }
 
 } // namespace
@@ -163,22 +266,22 @@ SmtpVerdict ClassifyTranscript(const SmtpTranscript& transcript) {
     if (transcript.curl_code == kCurlOk) {
         return {SmtpOutcome::kSent, last ? Describe(transcript, last) : "sent"};
     }
-    const std::string& command = transcript.last_command;
-    const bool about_message = command == "RCPT" || command == "DATA" || command == ".";
     // A 4xx or 5xx reply is the server's word, whatever libcurl made of it.
     if (last && last->code >= 500) {
-        if (!about_message) {
+        switch (WhatIsRefused(transcript, *last)) {
+        case Refused::kUs:
             return ConfigFault(transcript, last);
-        }
-        if (command == "RCPT" && EnhancedStatus(last->text).rfind("5.1.", 0) == 0) {
+        case Refused::kAddress:
             return {SmtpOutcome::kBadAddress, Describe(transcript, last)};
+        case Refused::kMessage:
+            return {SmtpOutcome::kPermanent, Describe(transcript, last)};
         }
-        return {SmtpOutcome::kPermanent, Describe(transcript, last)};
     }
     if (last && last->code >= 400) {
-        // 421 closes the session, and a 4xx before RCPT is about the server or us (rate
-        // limits, greylisting of the client): nothing about this message was judged.
-        if (last->code == 421 || !about_message) {
+        // 421 closes the session, and a 4xx to us is about the server or us (rate limits,
+        // greylisting of the client, a sender domain that does not resolve yet): nothing about
+        // this message was judged.
+        if (last->code == 421 || WhatIsRefused(transcript, *last) == Refused::kUs) {
             return {SmtpOutcome::kServerUnavailable, Describe(transcript, last)};
         }
         return {SmtpOutcome::kTransient, Describe(transcript, last)};

@@ -5,10 +5,18 @@
 // The rules (RFC 5321 section 4.2.1, RFC 3463):
 //   no error                                  -> sent
 //   5xx to the greeting, EHLO, AUTH or MAIL    -> the server refuses *us*: configuration fault
-//   5xx to RCPT with enhanced code 5.1.x       -> permanent, suppress the address (bad mailbox)
+//   552, X.3.4 or X.2.3 to MAIL                -> this message is too big (libcurl announces
+//                                                 SIZE=): a 5xx gives it up, a 4xx retries
+//                                                 it; sending goes on
+//   5xx to RCPT that refuses our sender        -> configuration fault as well: X.1.7, X.1.8,
+//     (Postfix checks the sender at RCPT)         "Sender address" or our envelope sender named
+//   5xx to RCPT with a bad-destination code    -> permanent, suppress the address: 5.1.1, 5.1.2,
+//                                                 5.1.3, 5.1.6 or 5.1.10 (null MX, RFC 7505)
 //   any other 5xx to RCPT, DATA or "."         -> permanent for this message (a 5.7.x policy
 //                                                 reject keeps the address: it is not at fault)
-//   a 4xx reply                                -> transient: retried with the database's backoff
+//   a 4xx reply                                -> transient: retried with the database's backoff,
+//                                                 but a 4xx that refuses us (before RCPT, or
+//                                                 our sender at RCPT) pauses sending instead
 //   DATA was accepted (354) and no reply to
 //   the final "." came                         -> unknown: never resent blindly
 //   no reply at all / connection failed       -> the server is unavailable: wait, lose nothing
@@ -48,11 +56,17 @@ struct SmtpTranscript {
     // The verb of the command the last reply answered: "" for the greeting, "EHLO", "AUTH",
     // "STARTTLS", "MAIL", "RCPT", "DATA", or "." for the end of the message.
     std::string last_command;
+    // The envelope of the attempt ("" for a probe): a reply to RCPT that names the envelope
+    // sender refuses the sender, not the recipient.
+    std::string envelope_from;
+    std::string recipient;
 };
 
 struct SmtpVerdict {
     SmtpOutcome outcome = SmtpOutcome::kSent;
-    std::string detail; // for logs and the database: the reply or the error, one line
+    // For logs and the database: the reply or the error as one line of valid UTF-8 without
+    // control characters, at most a few hundred characters.
+    std::string detail;
 };
 
 // Parses "250-SIZE" / "550 5.1.1 User unknown" into a reply; code 0 when it is not one.

@@ -29,6 +29,13 @@ std::string CommandVerb(const char* data, std::size_t size) {
     return verb;
 }
 
+// A send refused before any byte goes out, worded as the server's refusal of that command.
+void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply reply) {
+    transcript.curl_code = CURLE_SEND_ERROR;
+    transcript.last_command = command;
+    transcript.replies.push_back(std::move(reply));
+}
+
 } // namespace
 
 struct SmtpTransport::Impl {
@@ -151,17 +158,23 @@ SmtpTransport::~SmtpTransport() {
 
 SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
+    transcript.envelope_from = message.envelope_from;
+    transcript.recipient = message.recipient;
     if (!impl_->curl) {
         transcript.curl_code = CURLE_FAILED_INIT;
         transcript.curl_error = "curl_easy_init failed";
         return transcript;
     }
-    if (!IsPlainAddress(message.recipient) || !IsPlainAddress(message.envelope_from)) {
-        // Refused before any byte goes out; a 5xx-like verdict for the message.
-        transcript.curl_code = CURLE_SEND_ERROR;
-        transcript.last_command = "RCPT";
-        transcript.replies.push_back({553, "5.1.3 address refused by cartwatchd: not a plain "
-                                           "address"});
+    // A bad sender is smtp.from's fault, so it is refused at MAIL (a configuration fault):
+    // refused at RCPT it would count against, and suppress, every customer.
+    if (!IsPlainAddress(message.envelope_from)) {
+        RefuseLocally(transcript, "MAIL",
+                      {553, "5.1.7 sender address refused by cartwatchd: not a plain address"});
+        return transcript;
+    }
+    if (!IsPlainAddress(message.recipient)) {
+        RefuseLocally(transcript, "RCPT",
+                      {553, "5.1.3 address refused by cartwatchd: not a plain address"});
         return transcript;
     }
     Impl& impl = *impl_;

@@ -2,13 +2,20 @@
 
 The recipient's local part picks the behaviour:
   perm...      RCPT answered 550 5.1.1 (the mailbox does not exist)
+  senderreject...
+               RCPT answered 550 5.1.0 "Sender address rejected", as Postfix's
+               reject_unlisted_sender does (it checks the sender at RCPT)
   temp...      RCPT answered 450 4.2.0 (greylisted), every time
   flaky...     RCPT answered 450 4.2.0 the first time, accepted afterwards
   datafail...  the final "." answered 451 4.3.0
   hangup...    the connection is dropped after the final ".", without a reply
   slow...      the message is queued at once, the final "." answered after SLOW_SECONDS
                (default 2)
+  latin1...    the message is queued, the final "." answered with Latin-1 bytes and a
+               terminal escape in the text (not UTF-8)
   anything else is accepted.
+With MAX_MESSAGE_SIZE set, EHLO advertises SIZE and a MAIL FROM announcing a larger SIZE=
+(libcurl announces it) is answered 552 5.3.4, as by Postfix's message_size_limit.
 
 Accepted messages are written to OUTDIR as <n>-<recipient>.eml, and one line per accepted
 message ("<recipient> <Message-ID> <envelope sender>") is appended to OUTDIR/accepted.log, so
@@ -33,11 +40,32 @@ class Handler:
         self.counter = itertools.count(1)
         self.flaky_seen = set()
         self.slow_seconds = float(os.environ.get("SLOW_SECONDS", "2"))
+        self.max_message_size = int(os.environ.get("MAX_MESSAGE_SIZE", "0"))
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # A hook that answers EHLO takes over aiosmtpd's own bookkeeping.
+        session.host_name = hostname
+        if self.max_message_size:
+            # Without it libcurl announces no SIZE= (aiosmtpd's own SIZE needs -s).
+            responses.insert(1, f"250-SIZE {self.max_message_size}")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        sizes = [o[len("SIZE="):] for o in mail_options if o.startswith("SIZE=")]
+        if self.max_message_size and sizes and int(sizes[0]) > self.max_message_size:
+            return "552 5.3.4 Message size exceeds fixed maximum message size"
+        # A MAIL hook that answers takes over aiosmtpd's own bookkeeping.
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
         if local.startswith("perm"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if local.startswith("senderreject"):
+            return (f"550 5.1.0 <{envelope.mail_from}>: Sender address rejected: "
+                    "User unknown in virtual mailbox table")
         if local.startswith("temp"):
             return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted"
         if local.startswith("flaky") and address not in self.flaky_seen:
@@ -57,6 +85,9 @@ class Handler:
             server.transport.abort()
             return "250 2.0.0 never seen"
         name = self._store(rcpt, envelope, server, session)
+        if local.startswith("latin1"):
+            # aiosmtpd sends bytes as they are: "äöü" in Latin-1, then ESC [31m.
+            return f"250 2.0.0 Ok: queued as {name} ".encode("ascii") + b"\xe4\xf6\xfc \x1b[31m"
         if local.startswith("slow"):
             # Queued at once, answered late: a client that dies meanwhile never hears of it.
             await asyncio.sleep(self.slow_seconds)

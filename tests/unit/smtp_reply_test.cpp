@@ -1,8 +1,16 @@
 #include "smtp_reply.hpp"
 
+#include "utf8.hpp"
+
 #include <gtest/gtest.h>
 
 namespace cartwatch {
+
+// Failures print "bad_address", not the enum's bytes.
+void PrintTo(SmtpOutcome outcome, std::ostream* out) {
+    *out << OutcomeName(outcome);
+}
+
 namespace {
 
 // A transcript as the sender records it: the command the last reply answered, the replies.
@@ -13,6 +21,14 @@ SmtpTranscript Transcript(int curl_code, std::string last_command, std::vector<S
     t.last_command = std::move(last_command);
     t.replies = std::move(replies);
     t.data_accepted = data_accepted;
+    return t;
+}
+
+// A reply to RCPT for customer@x.example, sent with the shop's envelope sender.
+SmtpTranscript AtRcpt(int code, std::string text, std::string recipient = "customer@x.example") {
+    SmtpTranscript t = Transcript(55, "RCPT", {{220, "mx.example ESMTP"}, {code, std::move(text)}});
+    t.envelope_from = "shop@example.com";
+    t.recipient = std::move(recipient);
     return t;
 }
 
@@ -48,12 +64,125 @@ TEST(SmtpReply, AcceptedMessageIsSent) {
     EXPECT_EQ(v.detail, "250 2.0.0 OK queued as 42");
 }
 
+// The detail goes to PostgreSQL, which refuses text that is not UTF-8, and to the log.
+TEST(SmtpReply, DetailIsOneLineOfValidUtf8) {
+    // "äöü" in Latin-1 after a message the server took: still sent, with U+FFFD for each byte.
+    auto sent = ClassifyTranscript(
+        Transcript(0, ".", {kData, {250, "2.0.0 Ok: queued as ABC \xe4\xf6\xfc"}}, true));
+    EXPECT_EQ(sent.outcome, SmtpOutcome::kSent);
+    EXPECT_EQ(sent.detail, "250 2.0.0 Ok: queued as ABC \uFFFD\uFFFD\uFFFD");
+
+    // CR, LF and TAB become a space; NUL, ESC and the other controls are dropped.
+    using namespace std::string_literals; // the NUL stays in the text
+    auto rejected = ClassifyTranscript(
+        Transcript(55, "RCPT", {{550, "5.1.1 <p@x.example>:\r\n\tUser\0 unknown\x1b[31m\x07"s}}));
+    EXPECT_EQ(rejected.outcome, SmtpOutcome::kBadAddress);
+    EXPECT_EQ(rejected.detail, "550 5.1.1 <p@x.example>: User unknown[31m");
+
+    // libcurl's error text may quote the server too.
+    SmtpTranscript refused = Transcript(7, "", {});
+    refused.curl_error = "Failed to connect to mx\xff\n";
+    EXPECT_EQ(ClassifyTranscript(refused).detail, "curl error 7: Failed to connect to mx\uFFFD");
+
+    // A reply of any length is capped at a few hundred characters, never inside one.
+    std::string huge = "2.0.0 Ok";
+    for (int i = 0; i < 2000; ++i) {
+        huge += " \xc3\xa4";
+    }
+    const std::string capped = ClassifyTranscript(Transcript(0, ".", {{250, huge}})).detail;
+    EXPECT_LE(capped.size(), 1000u);
+    EXPECT_TRUE(IsValidUtf8(capped));
+    EXPECT_EQ(capped.rfind("250 2.0.0 Ok \xc3\xa4", 0), 0u);
+    EXPECT_EQ(capped.substr(capped.size() - 3), "...");
+}
+
 TEST(SmtpReply, UnknownMailboxIsSuppressed) {
     // libcurl: CURLE_SEND_ERROR (55), last reply the RCPT's 550.
     auto v = ClassifyTranscript(
         Transcript(55, "RCPT", {kGreeting, kOk, kOk, {550, "5.1.1 <p@x.example>: User unknown"}}));
     EXPECT_EQ(v.outcome, SmtpOutcome::kBadAddress);
     EXPECT_EQ(v.detail, "550 5.1.1 <p@x.example>: User unknown");
+}
+
+// RFC 3463: only the codes that say the destination address is wrong prove the mailbox bad.
+TEST(SmtpReply, OnlyBadDestinationCodesSuppress) {
+    for (const char* text : {"5.1.1 <customer@x.example>: Recipient address rejected",
+                             "5.1.2 Domain x.example not found", "5.1.3 Bad recipient syntax",
+                             "5.1.6 Mailbox has moved", "5.1.10 Recipient domain has null MX"}) {
+        EXPECT_EQ(ClassifyTranscript(AtRcpt(550, text)).outcome, SmtpOutcome::kBadAddress) << text;
+    }
+    // 5.1.0 "other address status" and 5.1.4 "ambiguous" say nothing certain about the mailbox.
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(550, "5.1.0 Address rejected")).outcome,
+              SmtpOutcome::kPermanent);
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(550, "5.1.4 Ambiguous address")).outcome,
+              SmtpOutcome::kPermanent);
+    // A recipient whose address ends like the sender's is still the recipient.
+    EXPECT_EQ(ClassifyTranscript(
+                  AtRcpt(550, "5.1.1 <myshop@example.com>: User unknown", "myshop@example.com"))
+                  .outcome,
+              SmtpOutcome::kBadAddress);
+    // A shop writing to its own sender address: the reply names it as the recipient.
+    EXPECT_EQ(ClassifyTranscript(
+                  AtRcpt(550, "5.1.1 <shop@example.com>: User unknown", "shop@example.com"))
+                  .outcome,
+              SmtpOutcome::kBadAddress);
+}
+
+// Postfix checks the sender at RCPT (smtpd_delay_reject): the refusal would meet every
+// recipient, so it pauses sending and suppresses nobody.
+TEST(SmtpReply, SenderRefusedAtRcptIsAConfigurationFault) {
+    const std::vector<SmtpReply> refusals = {
+        {550, "5.1.0 <shop@example.com>: Sender address rejected: User unknown in virtual "
+              "mailbox table"},
+        {550, "5.1.8 <shop@example.com>: Sender address rejected: Domain not found"},
+        {553, "5.1.7 Bad sender mailbox syntax"},
+        {553, "5.1.8 Bad sender's system address"},
+        // An undeliverable sender seen through address verification carries the remote 5.1.1.
+        {550, "5.1.1 <shop@example.com>: Sender address rejected: undeliverable address"},
+        {504, "5.5.2 <shop>: Sender address rejected: need fully-qualified address"},
+        // No "Sender address", but it names our envelope sender (in any case).
+        {550, "5.7.1 <Shop@Example.com>: Access denied"},
+    };
+    for (const SmtpReply& refusal : refusals) {
+        const SmtpVerdict verdict = ClassifyTranscript(AtRcpt(refusal.code, refusal.text));
+        EXPECT_EQ(verdict.outcome, SmtpOutcome::kConfigFault) << refusal.text;
+        // The reply itself is the pause reason.
+        EXPECT_EQ(verdict.detail, std::to_string(refusal.code) + " " + refusal.text);
+    }
+    // The 4xx form (Postfix's default for a sender domain that does not resolve) waits too,
+    // instead of using up every reminder's attempts.
+    EXPECT_EQ(ClassifyTranscript(AtRcpt(450, "4.1.8 <shop@example.com>: Sender address "
+                                             "rejected: Domain not found"))
+                  .outcome,
+              SmtpOutcome::kServerUnavailable);
+}
+
+// libcurl announces SIZE= with MAIL FROM: a server's size limit answers MAIL, yet refuses this
+// one message, not us. Pausing would stop all sending each time that reminder came back.
+TEST(SmtpReply, OversizedMessageFailsAloneAtMail) {
+    const auto at_mail = [](int code, std::string text) {
+        return ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {code, std::move(text)}}));
+    };
+    const SmtpVerdict too_big =
+        at_mail(552, "5.3.4 Message size exceeds fixed maximum message size");
+    EXPECT_EQ(too_big.outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(too_big.detail, "552 5.3.4 Message size exceeds fixed maximum message size");
+    EXPECT_EQ(at_mail(552, "Error: message size exceeds fixed maximum message size").outcome,
+              SmtpOutcome::kPermanent); // aiosmtpd, Exim: no enhanced code
+    EXPECT_EQ(at_mail(554, "5.3.4 Message too big for system").outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(at_mail(552, "5.2.3 Message length exceeds administrative limit").outcome,
+              SmtpOutcome::kPermanent);
+    // Too big for now: retried later, this message only.
+    EXPECT_EQ(at_mail(452, "4.3.4 Message too big for system").outcome, SmtpOutcome::kTransient);
+    // Out of disk is the server's state, whatever the size: every message would meet it.
+    EXPECT_EQ(at_mail(452, "4.3.1 Insufficient system storage").outcome,
+              SmtpOutcome::kServerUnavailable);
+    // An enhanced code that is not about size decides over the 552.
+    EXPECT_EQ(at_mail(552, "5.7.1 Sender blocked").outcome, SmtpOutcome::kConfigFault);
+    // The same limit after the message body: given up, the address kept.
+    EXPECT_EQ(ClassifyTranscript(Transcript(8, ".", {kData, {552, "5.3.4 Message too big"}}, true))
+                  .outcome,
+              SmtpOutcome::kPermanent);
 }
 
 TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
@@ -114,6 +243,9 @@ TEST(SmtpReply, SenderSideRefusalsAreConfigurationFaults) {
     EXPECT_EQ(
         ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, {553, "5.1.8 bad sender"}})).outcome,
         SmtpOutcome::kConfigFault); // our From, not the customer's address
+    const SmtpReply relay_denied{550, "5.7.1 Relay access denied"};
+    EXPECT_EQ(ClassifyTranscript(Transcript(55, "MAIL", {kGreeting, relay_denied})).outcome,
+              SmtpOutcome::kConfigFault);
 }
 
 // A paused daemon's log line is all an operator sees: it names the setting to change.

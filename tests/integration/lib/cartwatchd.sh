@@ -149,6 +149,18 @@ SELECT cart_id, p.product_id, p.product_id, now() - interval '2 hours'
 SQL
 }
 
+# Adds COUNT more lines (variants of product 1) to the cart of an address, for a big message:
+# cw_add_cart_lines ADDRESS COUNT
+cw_add_cart_lines() {
+    local address=$1 count=$2
+    cw_sql <<SQL >/dev/null
+INSERT INTO cartwatch.cart_items (cart_id, product_id, variant, quantity, added_at)
+SELECT c.cart_id, 1, 'wariant ' || g, 1, now() - interval '2 hours'
+  FROM cartwatch.carts AS c CROSS JOIN generate_series(1, $count) AS g
+ WHERE c.guest_email = '$address';
+SQL
+}
+
 # N guest carts for addresses <prefix>1@example.com ... <prefix>N@example.com.
 cw_add_many_carts() {
     local prefix=$1 count=$2 locale=${3:-en}
@@ -327,12 +339,11 @@ cw_wait_for_log() {
     return 1
 }
 
-# The reminders by state: "sent=3 unknown=1".
-cw_states() {
-    cw_sql -c "SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
+# The reminders by state: "sent=3 unknown=1"; the query too, for cw_wait_for.
+CW_STATES_SQL="SELECT string_agg(state || '=' || n, ' ' ORDER BY state)
                  FROM (SELECT state, count(*) AS n FROM cartwatch.reminders
                         WHERE NOT skipped GROUP BY state) AS s"
-}
+cw_states() { cw_sql -c "$CW_STATES_SQL"; }
 
 # How many messages the SMTP server accepted in all, and how many addresses got two or more.
 cw_accepted_count() { [ -f "$CW_WORK/smtp/accepted.log" ] && wc -l <"$CW_WORK/smtp/accepted.log" | tr -d ' ' || echo 0; }
