@@ -47,17 +47,15 @@ DECLARE
     r record;
     target bigint;
     constraint_name text;
-    max_imported_id bigint := 0;
+    max_imported_id bigint;
     independent boolean;
-    needs_identity boolean;
     fast_lines integer[];
     fast_outcomes text[];
     fast_ids bigint[];
     fast_reasons text[];
 BEGIN
-    -- Where each row would go as the database stands, and whether the rows are independent.
-    -- A new customer's explicit ID at or past the identity's position could meet an id the
-    -- identity hands out to another row of the file: that file goes row by row too.
+    -- Where each row would go as the database stands, whether the rows are independent, and
+    -- the largest ID a new customer of the file brings.
     WITH parsed AS (
         SELECT p.customer_id, p.email,
                coalesce(p.customer_id,
@@ -68,14 +66,16 @@ BEGIN
          WHERE p.error IS NULL)
     SELECT count(DISTINCT lower(p.email)) = count(*)
                AND count(DISTINCT p.target) = count(p.target),
-           bool_or(p.target IS NULL),
-           coalesce(max(p.customer_id) FILTER (
+           max(p.customer_id) FILTER (
                WHERE NOT EXISTS (SELECT FROM cartwatch.customers AS c
-                                  WHERE c.customer_id = p.customer_id)), 0)
-      INTO independent, needs_identity, max_imported_id
+                                  WHERE c.customer_id = p.customer_id))
+      INTO independent, max_imported_id
       FROM parsed AS p;
-    IF needs_identity AND max_imported_id >= (SELECT s.last_value FROM cartwatch.customers_customer_id_seq AS s) THEN
-        independent := false;
+    -- New customers' own ids move the identity past them before anything is inserted: a row
+    -- without an ID must never be handed an id that a later row of the file brings.
+    IF max_imported_id >= (SELECT CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END
+                             FROM cartwatch.customers_customer_id_seq AS s) THEN
+        PERFORM setval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'), max_imported_id);
     END IF;
 
     IF independent THEN
@@ -147,7 +147,6 @@ BEGIN
     IF independent THEN
         RETURN QUERY SELECT * FROM unnest(fast_lines, fast_outcomes, fast_ids, fast_reasons);
     ELSE
-        max_imported_id := 0;
         FOR r IN SELECT * FROM cartwatch.parse_customers_csv(data) AS p ORDER BY p.line_number LOOP
             line_number := r.line_number;
             customer_id := NULL;
@@ -186,20 +185,27 @@ BEGIN
                         outcome := 'unchanged';
                     END IF;
                 END IF;
+                IF outcome IS NULL AND target IS NULL THEN
+                    target := nextval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'));
+                    -- The shop inserted ids of its own without moving the identity: skip them
+                    -- all at once rather than reject a new customer for an id it never asked for.
+                    IF EXISTS (SELECT FROM cartwatch.customers AS c WHERE c.customer_id = target) THEN
+                        PERFORM setval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'),
+                                       (SELECT max(c.customer_id) FROM cartwatch.customers AS c));
+                        target := nextval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'));
+                    END IF;
+                END IF;
                 IF outcome IS NULL THEN
                     INSERT INTO cartwatch.customers AS c
                            (customer_id, title, first_name, last_name, email, company, enabled,
                             newsletter, partner_offers, registered_at, activated)
-                    VALUES (coalesce(target, nextval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'))),
+                    VALUES (target,
                             r.title, r.first_name, r.last_name, r.email, r.company,
                             coalesce(r.enabled, true), coalesce(r.newsletter, false),
                             coalesce(r.partner_offers, false), r.registered_at,
                             r.registered_at IS NOT NULL)
                     RETURNING c.customer_id INTO target;
                     outcome := 'inserted';
-                    IF r.customer_id IS NOT NULL THEN
-                        max_imported_id := greatest(max_imported_id, target);
-                    END IF;
                 END IF;
                 customer_id := target;
             EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
@@ -211,11 +217,6 @@ BEGIN
             END;
             RETURN NEXT;
         END LOOP;
-    END IF;
-    -- Rows that brought their own ids must not make the identity hand those ids out again.
-    IF max_imported_id > 0 THEN
-        PERFORM setval(pg_get_serial_sequence('cartwatch.customers', 'customer_id'),
-                       greatest(max_imported_id, (SELECT last_value FROM cartwatch.customers_customer_id_seq)));
     END IF;
 END
 $$;

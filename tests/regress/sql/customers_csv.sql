@@ -107,12 +107,32 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
 SELECT customer_id, first_name, last_name, email, newsletter FROM cartwatch.customers
  WHERE email IN ('twin@example.com', 'TWIN@example.com', 'jan1.new@example.com', 'jan1@example.com')
  ORDER BY customer_id;
--- A new customer's ID that the identity is about to hand out to another row of the file:
--- row by row, the row without an ID takes it first and the row with it updates that customer.
+-- A new customer's ID that the identity is about to hand out: the identity moves past it
+-- first, so the row without an ID gets another id and both customers go in.
 SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
   FROM cartwatch.customers_customer_id_seq \gset
 SELECT line_number, outcome, customer_id = :next_id AS next_id, reason
   FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
        E';Pan;Early;Bird;early@example.com;;;1;0;0;;;\r\n' ||
        format(E'%s;Pan;Late;Comer;late@example.com;;;1;0;0;;;\r\n', :next_id));
+SELECT first_name FROM cartwatch.customers WHERE email IN ('early@example.com', 'late@example.com')
+ ORDER BY 1;
+-- An ID two ahead of the identity, then three rows without one: none of them is handed it.
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
+  FROM cartwatch.customers_customer_id_seq \gset
+SELECT line_number, outcome, customer_id - :next_id AS past_next_id, reason
+  FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+       format(E'%s;Pan;Own;Id;own.id@example.com;;;1;0;0;;;\r\n', :next_id + 2) ||
+       E';Pan;New;One;new.one@example.com;;;1;0;0;;;\r\n'
+       ';Pan;New;Two;new.two@example.com;;;1;0;0;;;\r\n'
+       ';Pan;New;Three;new.three@example.com;;;1;0;0;;;\r\n');
+-- The shop inserted ids of its own without moving the identity: new customers skip them.
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
+  FROM cartwatch.customers_customer_id_seq \gset
+INSERT INTO cartwatch.customers (customer_id, email)
+VALUES (:next_id, 'shop.own1@example.com'), (:next_id + 1, 'shop.own2@example.com');
+SELECT line_number, outcome, customer_id - :next_id AS past_next_id, reason
+  FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+       E';Pan;After;One;after.one@example.com;;;1;0;0;;;\r\n'
+       ';Pan;After;Two;after.two@example.com;;;1;0;0;;;\r\n');
 SELECT * FROM cartwatch.check_customer_summary();
