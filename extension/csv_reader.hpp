@@ -26,8 +26,8 @@ public:
     explicit CsvReader(std::string_view text, char delimiter = ',');
 
     // Reads the next non-blank record into *record. On Error, *error says why and the reader
-    // has skipped to the next line (or to the end, after an unterminated quote), so reading
-    // can go on and report every bad record.
+    // has skipped to the next line, so reading can go on and report every bad record. An
+    // unterminated quote takes the rest of the text with it: its error names the lines lost.
     Status Next(CsvRecord* record, std::string* error);
 
 private:

@@ -136,11 +136,20 @@ TEST(CsvReader, TextAfterAClosingQuoteIsAnErrorAndReadingGoesOn) {
     EXPECT_EQ(read.records[0].line, 2u);
 }
 
-TEST(CsvReader, UnterminatedQuoteReportsWhereItOpenedAndEndsTheText) {
-    const ReadResult read = ReadAll("1;ok\n2;\"open\n3;never\n");
+TEST(CsvReader, UnterminatedQuoteNamesEveryLineItSwallowed) {
+    const ReadResult read = ReadAll("1;ok\n2;\"open\n3;never\r\n4;read\n\n");
     ASSERT_EQ(read.records.size(), 1u);
     ASSERT_EQ(read.errors.size(), 1u);
-    EXPECT_EQ(read.errors[0], "line 2: unterminated quoted field opened on line 2");
+    EXPECT_EQ(read.errors[0], "line 2: unterminated quoted field: the quote opened on line 2 is "
+                              "never closed, so lines 2-4 were not read");
+}
+
+TEST(CsvReader, UnterminatedQuoteOnTheLastLineNamesThatLine) {
+    const ReadResult read = ReadAll("1;ok\n2;\"open\n");
+    ASSERT_EQ(read.records.size(), 1u);
+    ASSERT_EQ(read.errors.size(), 1u);
+    EXPECT_EQ(read.errors[0],
+              "line 2: unterminated quoted field: the quote opened on line 2 is never closed");
 }
 
 TEST(CsvReader, OtherDelimiters) {

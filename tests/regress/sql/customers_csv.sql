@@ -136,3 +136,11 @@ SELECT line_number, outcome, customer_id - :next_id AS past_next_id, reason
        E';Pan;After;One;after.one@example.com;;;1;0;0;;;\r\n'
        ';Pan;After;Two;after.two@example.com;;;1;0;0;;;\r\n');
 SELECT * FROM cartwatch.check_customer_summary();
+
+-- An unterminated quote takes the rest of the file with it: the rows before it go in, and its
+-- rejection names every line it swallowed, so none of them vanishes unreported.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200001;Pan;Before;Quote;before.quote@example.com;;;1;0;0;;;\r\n'
+    ';;"Jan;Kowalski;jan.open@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Swallowed;One;swallowed1@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Swallowed;Two;swallowed2@example.com;;;1;0;0;;;\r\n');
