@@ -150,24 +150,30 @@ struct CustomerLine {
     std::string error;
 };
 
+// Any bigint: the identity is BY DEFAULT, so the export writes ids of 0 and below too.
 std::optional<int64_t> ParseId(std::string_view text, std::string* error) {
     text = TrimBlanks(text);
     if (text.empty()) {
         return std::nullopt;
     }
-    int64_t id = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9' || id > (INT64_MAX - 9) / 10) {
-            *error = "invalid customer id \"" + std::string(text) + "\"";
+    const std::string invalid = "invalid customer id \"" + std::string(text) + "\"";
+    const bool negative = text.front() == '-';
+    const std::string_view digits = negative ? text.substr(1) : text;
+    // Accumulated as a magnitude, so that INT64_MIN, which has no positive twin, fits.
+    const uint64_t limit = negative ? uint64_t{1} << 63 : uint64_t{INT64_MAX};
+    uint64_t magnitude = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9' || magnitude > (limit - (c - '0')) / 10) {
+            *error = invalid;
             return std::nullopt;
         }
-        id = id * 10 + (c - '0');
+        magnitude = magnitude * 10 + (c - '0');
     }
-    if (id == 0) {
-        *error = "invalid customer id \"0\"";
+    if (digits.empty()) {
+        *error = invalid;
         return std::nullopt;
     }
-    return id;
+    return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
 }
 
 template <typename T> std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
@@ -387,15 +393,16 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
 }
 
 // Customers in id order, a page at a time, so a million customers never sit in one SPI result.
+// The first page starts at the smallest id there can be (inclusive): the identity is BY
+// DEFAULT, so a shop may have customers 0 and below.
 constexpr long kExportPage = 10000;
-constexpr const char* kExportQuery =
+constexpr const char* kExportSelect =
     "SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email, c.company,"
     "       round(coalesce(t.paid_value, 0) * 100)::bigint, c.enabled, c.newsletter,"
     "       c.partner_offers, c.registered_at, t.last_visit_at"
     "  FROM cartwatch.customers AS c"
-    "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id"
-    " WHERE c.customer_id > $1"
-    " ORDER BY c.customer_id LIMIT 10000";
+    "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id";
+constexpr const char* kExportPageOrder = " ORDER BY c.customer_id LIMIT 10000";
 
 std::optional<Datum> BinaryValue(uint64_t row, int column) {
     bool is_null = false;
@@ -415,10 +422,15 @@ std::string ExportCustomers() {
     csv.AddRow(header);
 
     spi::Session session;
-    int64_t after = 0;
+    const std::string first_page =
+        std::string(kExportSelect) + " WHERE c.customer_id >= $1" + kExportPageOrder;
+    const std::string next_page =
+        std::string(kExportSelect) + " WHERE c.customer_id > $1" + kExportPageOrder;
+    const char* query = first_page.c_str();
+    int64_t after = INT64_MIN;
     for (;;) {
-        const uint64_t count = spi::Execute(kExportQuery, {{INT8OID, Int64GetDatum(after), false}},
-                                            true, SPI_OK_SELECT, kExportPage);
+        const uint64_t count = spi::Execute(query, {{INT8OID, Int64GetDatum(after), false}}, true,
+                                            SPI_OK_SELECT, kExportPage);
         for (uint64_t row = 0; row < count; ++row) {
             std::array<std::optional<std::string>, kColumnCount> cells;
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
@@ -441,6 +453,7 @@ std::string ExportCustomers() {
             break;
         }
         after = DatumGetInt64(*BinaryValue(count - 1, 1));
+        query = next_page.c_str();
     }
     session.Finish();
     return csv.TakeText();

@@ -144,3 +144,16 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
     ';;"Jan;Kowalski;jan.open@example.com;;;1;0;0;;;\r\n'
     ';Pan;Swallowed;One;swallowed1@example.com;;;1;0;0;;;\r\n'
     ';Pan;Swallowed;Two;swallowed2@example.com;;;1;0;0;;;\r\n');
+
+-- Ids of 0 and below are customers too (the identity is BY DEFAULT): exported, and read back.
+INSERT INTO cartwatch.customers (customer_id, email, first_name)
+VALUES (0, 'zero@example.com', 'Zero'), (-9223372036854775808, 'min@example.com', 'Min');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^(0|-)';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+DELETE FROM cartwatch.customers WHERE customer_id <= 0;
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'0;;Zero;;zero@example.com;;;1;0;0;;;\r\n'
+    '-9223372036854775808;;Min;;min@example.com;;;1;0;0;;;\r\n'
+    '-9223372036854775809;;Below;;below@example.com;;;1;0;0;;;\r\n');
