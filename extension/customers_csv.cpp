@@ -139,6 +139,8 @@ Layout ReadHeader(const CsvRecord& header) {
 }
 
 // One record, parsed; `error` set means the record is rejected and nothing else is valid.
+// `warning` says which value of a column the import does not store (Sprzedaż, Ostatnia wizyta)
+// was bad and left out: the record is still good.
 struct CustomerLine {
     int64_t line = 0;
     std::optional<int64_t> customer_id;
@@ -148,6 +150,7 @@ struct CustomerLine {
     std::optional<LocalDateTime> registered_at;
     std::optional<LocalDateTime> last_visit_at;
     std::string error;
+    std::string warning;
 };
 
 // Any bigint: the identity is BY DEFAULT, so the export writes ids of 0 and below too.
@@ -183,6 +186,24 @@ template <typename T> std::optional<T> Take(Parsed<T> parsed, Column column, std
     return parsed.value;
 }
 
+// For a column that is checked but never stored: a bad value is left out with a warning, since
+// rejecting the customer for it would lose the data that is stored.
+void AddWarning(CustomerLine* customer, Column column, const std::string& problem) {
+    if (!customer->warning.empty()) {
+        customer->warning += "; ";
+    }
+    customer->warning +=
+        "column \"" + std::string(kColumnNames[column].polish) + "\" ignored: " + problem;
+}
+
+template <typename T>
+std::optional<T> TakeUnstored(Parsed<T> parsed, Column column, CustomerLine* customer) {
+    if (!parsed.ok()) {
+        AddWarning(customer, column, parsed.error);
+    }
+    return parsed.value;
+}
+
 CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
     CustomerLine customer;
     customer.line = static_cast<int64_t>(record.line);
@@ -214,12 +235,12 @@ CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
         *error = "missing e-mail address";
     }
     customer.text[kEmail] = std::string(email);
-    customer.sales_hundredths = Take(ParseMoney(raw(kSales)), kSales, error);
+    customer.sales_hundredths = TakeUnstored(ParseMoney(raw(kSales)), kSales, &customer);
     for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
         customer.flags[column] = Take(ParseFlag(raw(column)), column, error);
     }
     customer.registered_at = Take(ParseDateTime(raw(kRegistered)), kRegistered, error);
-    customer.last_visit_at = Take(ParseDateTime(raw(kLastVisit)), kLastVisit, error);
+    customer.last_visit_at = TakeUnstored(ParseDateTime(raw(kLastVisit)), kLastVisit, &customer);
     return customer;
 }
 
@@ -312,6 +333,7 @@ enum OutputColumn {
     kOutRegistered,
     kOutLastVisit,
     kOutError,
+    kOutWarning,
     kOutCount
 };
 
@@ -332,7 +354,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
     if (customer.error.empty() && customer.last_visit_at) {
         last_visit = ToTimestamp(*customer.last_visit_at);
         if (!last_visit) {
-            customer.error = "column \"Ostatnia wizyta\": date out of range";
+            AddWarning(&customer, kLastVisit, "date out of range");
         }
     }
     std::string sales;
@@ -387,6 +409,10 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
         if (last_visit) {
             values[kOutLastVisit] = TimestampTzGetDatum(*last_visit);
             nulls[kOutLastVisit] = false;
+        }
+        if (!customer.warning.empty()) {
+            values[kOutWarning] = CStringGetTextDatum(customer.warning.c_str());
+            nulls[kOutWarning] = false;
         }
         tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
     });

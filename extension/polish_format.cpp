@@ -35,6 +35,18 @@ std::string AsciiLower(std::string_view text) {
     return lower;
 }
 
+// Case-folds a currency label: ASCII and the Polish letter (ZŁ, Zł and zł are one currency).
+std::string FoldCurrency(std::string_view text) {
+    std::string folded = AsciiLower(text);
+    constexpr std::string_view kCapitalL = "\xC5\x81"; // Ł
+    constexpr std::string_view kSmallL = "\xC5\x82";   // ł
+    for (size_t at = folded.find(kCapitalL); at != std::string::npos;
+         at = folded.find(kCapitalL, at)) {
+        folded.replace(at, kCapitalL.size(), kSmallL);
+    }
+    return folded;
+}
+
 bool IsDigit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -116,7 +128,7 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
                                                                     "€", "usd", "$",  "gbp"};
     bool known_currency = false;
     for (std::string_view known : kCurrencies) {
-        known_currency = known_currency || AsciiLower(currency) == known;
+        known_currency = known_currency || FoldCurrency(currency) == known;
     }
     if (!known_currency) {
         return {std::nullopt, invalid + ": unknown currency " + Quoted(currency)};
@@ -127,12 +139,16 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
         negative = true;
         text.remove_prefix(1);
     }
-    // Digits and separators only, blanks dropped (they can only group).
+    text = TrimBlanks(text);
+    // Digits and separators only; a run of blanks becomes one ' ', which can only group.
     std::string number;
     for (size_t at = 0; at < text.size();) {
         const size_t blank = BlankAt(text, at);
         if (blank > 0) {
             at += blank;
+            if (!number.empty() && number.back() != ' ') {
+                number.push_back(' ');
+            }
             continue;
         }
         const char c = text[at++];

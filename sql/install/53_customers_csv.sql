@@ -3,18 +3,19 @@
 -- The customer list as PrestaShop's Polish back office exports and imports it (extension/
 -- customers_csv.cpp has the format). Sprzedaż (sales: the paid value) and Ostatnia wizyta
 -- (last visit) come from the summary on export; on import they are checked but not stored,
--- since cartwatch derives them from orders and visits.
+-- since cartwatch derives them from orders and visits: a bad value there is left out with a
+-- warning, and never costs the row.
 
 CREATE FUNCTION cartwatch.parse_customers_csv(data text)
 RETURNS TABLE (line_number integer, customer_id bigint, title text, first_name text,
                last_name text, email text, company text, sales numeric, enabled boolean,
                newsletter boolean, partner_offers boolean, registered_at timestamptz,
-               last_visit_at timestamptz, error text)
+               last_visit_at timestamptz, error text, warning text)
 AS 'MODULE_PATHNAME', 'cartwatch_parse_customers_csv'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.parse_customers_csv(text) IS
-    'Parses a PrestaShop customer CSV (C++: quoting, BOM, CRLF, Polish amounts and dates); one row per record, error set when it is bad.';
+    'Parses a PrestaShop customer CSV (C++: quoting, BOM, CRLF, Polish amounts and dates); one row per record, error set when it is bad, warning when a value of a column that is not stored (sales, last visit) was bad and left out.';
 
 CREATE FUNCTION cartwatch.export_customers_csv() RETURNS text
 AS 'MODULE_PATHNAME', 'cartwatch_export_customers_csv'
@@ -133,7 +134,7 @@ BEGIN
                                   WHEN n.id IN (SELECT u.customer_id FROM updated AS u) THEN 'updated'
                                   ELSE 'unchanged' END ORDER BY n.line_number),
                    array_agg(n.id ORDER BY n.line_number),
-                   array_agg(n.error ORDER BY n.line_number)
+                   array_agg(coalesce(n.error, n.warning) ORDER BY n.line_number)
               INTO fast_lines, fast_outcomes, fast_ids, fast_reasons
               FROM placed AS n;
         EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
@@ -150,7 +151,7 @@ BEGIN
         FOR r IN SELECT * FROM cartwatch.parse_customers_csv(data) AS p ORDER BY p.line_number LOOP
             line_number := r.line_number;
             customer_id := NULL;
-            reason := r.error;
+            reason := coalesce(r.error, r.warning);
             IF r.error IS NOT NULL THEN
                 outcome := 'rejected';
                 RETURN NEXT;
@@ -221,5 +222,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cartwatch.import_customers_csv(text) IS
-    'Imports a PrestaShop customer CSV: one row per record with its line number and outcome (inserted, updated, unchanged, rejected with the reason).';
+    'Imports a PrestaShop customer CSV: one row per record with its line number and outcome (inserted, updated, unchanged, rejected with the reason); the reason of a row that went in is a warning about a bad value of a column that is not stored (sales, last visit), left out.';
 REVOKE ALL ON FUNCTION cartwatch.import_customers_csv(text) FROM PUBLIC;

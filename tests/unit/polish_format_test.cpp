@@ -42,6 +42,22 @@ TEST(ParseMoney, OtherSeparatorsAndCurrencies) {
     EXPECT_EQ(Money("  7  "), 700);
 }
 
+TEST(ParseMoney, ZlotyInAnyCase) {
+    EXPECT_EQ(Money("191,20 ZŁ"), 19120);
+    EXPECT_EQ(Money("191,20 Zł"), 19120);
+    EXPECT_EQ(Money("191,20 zŁ"), 19120);
+    EXPECT_EQ(Money("191,20 ZL"), 19120);
+}
+
+TEST(ParseMoney, BlanksGroupThousandsOnlyInThrees) {
+    EXPECT_EQ(MoneyError("12 34,5 zł"), "invalid amount \"12 34,5 zł\"");
+    EXPECT_EQ(MoneyError("1 2345,00"), "invalid amount \"1 2345,00\"");
+    EXPECT_EQ(MoneyError("1234 567"), "invalid amount \"1234 567\"");
+    EXPECT_EQ(MoneyError("1 234.567,00"), "invalid amount \"1 234.567,00\""); // two kinds
+    EXPECT_EQ(Money("1  234,50"), 123450);                                    // one group
+    EXPECT_EQ(Money("- 1 234,50 zł"), -123450);
+}
+
 TEST(ParseMoney, OneDecimalIsTenthsAndNegativeAmountsKeepTheirSign) {
     EXPECT_EQ(Money("191,2 zł"), 19120);
     EXPECT_EQ(Money("-5,00 zł"), -500);

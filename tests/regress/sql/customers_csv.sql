@@ -74,9 +74,9 @@ SELECT outcome, count(*), min(line_number), max(line_number)
        'ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;'
        || E'\r\n' ||
        (SELECT string_agg(format('%s;Pan;Jan%s;Nowak;jan%s@example.com;;%s;1;0;0;%s;;',
-                                 100000 + n, n, n,
-                                 CASE WHEN n % 1000 = 0 THEN 'abc' ELSE '0,00 zł' END,
-                                 '01.11.2021 13:00'), E'\r\n' ORDER BY n)
+                                 100000 + n, n, n, '0,00 zł',
+                                 CASE WHEN n % 1000 = 0 THEN 'abc' ELSE '01.11.2021 13:00' END),
+                          E'\r\n' ORDER BY n)
           FROM generate_series(1, 10000) AS n))
  GROUP BY outcome ORDER BY outcome;
 SELECT * FROM cartwatch.check_customer_summary();
@@ -157,3 +157,11 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
     E'0;;Zero;;zero@example.com;;;1;0;0;;;\r\n'
     '-9223372036854775808;;Min;;min@example.com;;;1;0;0;;;\r\n'
     '-9223372036854775809;;Below;;below@example.com;;;1;0;0;;;\r\n');
+
+-- Sprzedaż and Ostatnia wizyta are checked, never stored: a bad value there is left out with a
+-- warning and the customer goes in. The currency is case-folded, the Polish letter included.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200101;Pan;Upper;Zloty;upper.zloty@example.com;;191,20 ZŁ;1;0;0;;;\r\n'
+    '200102;Pan;Bad;Sales;bad.sales@example.com;;12 34,5 zł;1;0;0;;;\r\n'
+    '200103;Pan;Bad;Visit;bad.visit@example.com;;abc;1;0;0;;31.02.2021 10:00;\r\n'
+    '200104;Pan;Bad;Registration;bad.registration@example.com;;;1;0;0;31.02.2021 10:00;;\r\n');
