@@ -7,6 +7,9 @@
 // reason when the record is bad); import_customers_csv() in SQL decides what to insert or
 // update, so every database rule (the e-mail domain, constraints) applies as usual.
 // Dates are local times in the session's TimeZone, both ways, as the back office shows them.
+// The format holds the years 1 to 9999 only: a registration date outside them (infinity, BC)
+// stops the export with the customer's ID, rather than write what the import cannot read; a
+// last visit outside them (derived data, never imported) is written empty.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -230,11 +233,15 @@ CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
     for (Column column : {kTitle, kFirstName, kLastName, kCompany}) {
         customer.text[column] = field(column);
     }
+    // A customer without an e-mail address exports with an empty one; its ID names it. A row
+    // without an ID has nothing else to name or create its customer by.
     const std::string_view email = TrimBlanks(raw(kEmail));
-    if (email.empty() && error->empty()) {
-        *error = "missing e-mail address";
+    if (email.empty() && !customer.customer_id && error->empty()) {
+        *error = "missing e-mail address: a row without an ID needs one";
     }
-    customer.text[kEmail] = std::string(email);
+    if (!email.empty()) {
+        customer.text[kEmail] = std::string(email);
+    }
     customer.sales_hundredths = TakeUnstored(ParseMoney(raw(kSales)), kSales, &customer);
     for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
         customer.flags[column] = Take(ParseFlag(raw(column)), column, error);
@@ -296,14 +303,17 @@ std::optional<TimestampTz> ToTimestamp(const LocalDateTime& local) {
     });
 }
 
-LocalDateTime ToLocal(TimestampTz value) {
-    return PgCall([value] {
+// timestamptz -> local time in the session's time zone; nullopt when the CSV cannot write it
+// (infinite, or outside the years 1 to 9999, which the importer reads).
+std::optional<LocalDateTime> ToLocal(TimestampTz value) {
+    return PgCall([value]() -> std::optional<LocalDateTime> {
         struct pg_tm tm = {};
         fsec_t fraction = 0;
         int zone = 0;
-        if (timestamp2tm(value, &zone, &tm, &fraction, nullptr, nullptr) != 0) {
-            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-                            errmsg("timestamp out of range")));
+        if (TIMESTAMP_NOT_FINITE(value) ||
+            timestamp2tm(value, &zone, &tm, &fraction, nullptr, nullptr) != 0 || tm.tm_year < 1 ||
+            tm.tm_year > 9999) {
+            return std::nullopt;
         }
         LocalDateTime local;
         local.year = tm.tm_year;
@@ -467,8 +477,21 @@ std::string ExportCustomers() {
                 cells[column] = DatumGetBool(*BinaryValue(row, column + 1)) ? "1" : "0";
             }
             for (Column column : {kRegistered, kLastVisit}) {
-                if (std::optional<Datum> when = BinaryValue(row, column + 1)) {
-                    cells[column] = FormatDateTime(ToLocal(DatumGetTimestampTz(*when)));
+                const std::optional<Datum> when = BinaryValue(row, column + 1);
+                if (!when) {
+                    continue;
+                }
+                if (std::optional<LocalDateTime> local = ToLocal(DatumGetTimestampTz(*when))) {
+                    cells[column] = FormatDateTime(*local);
+                } else if (column == kRegistered) {
+                    // Written empty it would read back as a guest account: refuse instead.
+                    const std::string id = cells[kId].value_or("");
+                    throw UserError(
+                        ErrorKind::OutOfRange,
+                        "customer " + id + " has a registration date the customer CSV cannot hold",
+                        "The CSV writes dates from 01.01.0001 to 31.12.9999; registered_at is " +
+                            spi::TextValue(row, column + 1).value_or("") + ".",
+                        "Correct registered_at of customer " + id + ", then export again.");
                 }
             }
             std::vector<CsvField> fields(cells.begin(), cells.end());

@@ -43,6 +43,8 @@ int SqlStateOf(ErrorKind kind) {
         return ERRCODE_INVALID_TEXT_REPRESENTATION;
     case ErrorKind::NotFound:
         return ERRCODE_UNDEFINED_OBJECT;
+    case ErrorKind::OutOfRange:
+        return ERRCODE_DATETIME_FIELD_OVERFLOW;
     case ErrorKind::ProgramLimit:
         return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
     case ErrorKind::Internal:

@@ -25,8 +25,11 @@ COMMENT ON FUNCTION cartwatch.export_customers_csv() IS
     'Every customer as a PrestaShop customer CSV (";", "191,20 zł", "01.11.2021 13:00" in the session''s time zone).';
 
 -- A row names its customer by ID; without one, by e-mail (the oldest customer with it); else it
--- is a new customer. An empty flag keeps the current value (or the default for a new
--- customer); an empty Rejestracja means a guest account, as the export writes it. Rows are
+-- is a new customer. A row with an ID may leave the e-mail address empty (the customer has
+-- none), a row without one may not. An empty flag keeps the current value (or the default for a
+-- new customer); an empty Rejestracja means a guest account, as the export writes it. A
+-- Rejestracja that is the stored registration's local time is unchanged, also when that local
+-- time occurs twice (the hour the clocks go back): the export wrote it so. Rows are
 -- applied in line order, each on its own, so a row the database refuses is rejected with the
 -- reason and the others go in.
 --
@@ -48,6 +51,8 @@ DECLARE
     r record;
     target bigint;
     constraint_name text;
+    registered timestamptz;
+    zone text := current_setting('TimeZone');
     max_imported_id bigint;
     independent boolean;
     fast_lines integer[];
@@ -65,7 +70,7 @@ BEGIN
                           ORDER BY c.customer_id LIMIT 1)) AS target
           FROM cartwatch.parse_customers_csv(data) AS p
          WHERE p.error IS NULL)
-    SELECT count(DISTINCT lower(p.email)) = count(*)
+    SELECT count(DISTINCT lower(p.email)) = count(p.email)
                AND count(DISTINCT p.target) = count(p.target),
            max(p.customer_id) FILTER (
                WHERE NOT EXISTS (SELECT FROM cartwatch.customers AS c
@@ -86,20 +91,23 @@ BEGIN
             WITH placed AS MATERIALIZED (
                 -- In line order, so that new customers without an ID take theirs from the
                 -- identity in line order, as row by row would.
-                SELECT p.*, e.existed,
+                SELECT p.*, e.existed, e.kept_registered_at,
                        coalesce(e.target,
                                 CASE WHEN p.error IS NULL THEN nextval(pg_get_serial_sequence(
                                      'cartwatch.customers', 'customer_id')) END) AS id
                   FROM (SELECT * FROM cartwatch.parse_customers_csv(data) AS q
                          ORDER BY q.line_number) AS p
                  CROSS JOIN LATERAL (
-                       SELECT t.target,
-                              EXISTS (SELECT FROM cartwatch.customers AS c
-                                       WHERE c.customer_id = t.target) AS existed
+                       SELECT t.target, s.customer_id IS NOT NULL AS existed,
+                              CASE WHEN s.registered_at AT TIME ZONE zone
+                                        = p.registered_at AT TIME ZONE zone
+                                   THEN s.registered_at ELSE p.registered_at END
+                                  AS kept_registered_at
                          FROM (SELECT CASE WHEN p.error IS NULL THEN coalesce(p.customer_id,
                                           (SELECT c.customer_id FROM cartwatch.customers AS c
                                             WHERE lower(btrim(c.email)) = lower(p.email)
                                             ORDER BY c.customer_id LIMIT 1)) END AS target) AS t
+                         LEFT JOIN cartwatch.customers AS s ON s.customer_id = t.target
                        ) AS e),
             updated AS (
                 UPDATE cartwatch.customers AS c
@@ -108,7 +116,7 @@ BEGIN
                        enabled = coalesce(n.enabled, c.enabled),
                        newsletter = coalesce(n.newsletter, c.newsletter),
                        partner_offers = coalesce(n.partner_offers, c.partner_offers),
-                       registered_at = n.registered_at
+                       registered_at = n.kept_registered_at
                   FROM placed AS n
                  WHERE n.existed AND c.customer_id = n.id
                    AND (c.title, c.first_name, c.last_name, c.email::text, c.company, c.enabled,
@@ -116,7 +124,7 @@ BEGIN
                        IS DISTINCT FROM
                        (n.title, n.first_name, n.last_name, n.email, n.company,
                         coalesce(n.enabled, c.enabled), coalesce(n.newsletter, c.newsletter),
-                        coalesce(n.partner_offers, c.partner_offers), n.registered_at)
+                        coalesce(n.partner_offers, c.partner_offers), n.kept_registered_at)
                 RETURNING c.customer_id),
             -- Runs although nothing reads it: PostgreSQL runs every data-modifying WITH.
             inserted AS (
@@ -166,20 +174,25 @@ BEGIN
                 END IF;
                 outcome := NULL;
                 IF target IS NOT NULL THEN
+                    registered := coalesce(
+                        (SELECT c.registered_at FROM cartwatch.customers AS c
+                          WHERE c.customer_id = target
+                            AND c.registered_at AT TIME ZONE zone = r.registered_at AT TIME ZONE zone),
+                        r.registered_at);
                     UPDATE cartwatch.customers AS c
                        SET title = r.title, first_name = r.first_name, last_name = r.last_name,
                            email = r.email, company = r.company,
                            enabled = coalesce(r.enabled, c.enabled),
                            newsletter = coalesce(r.newsletter, c.newsletter),
                            partner_offers = coalesce(r.partner_offers, c.partner_offers),
-                           registered_at = r.registered_at
+                           registered_at = registered
                      WHERE c.customer_id = target
                        AND (c.title, c.first_name, c.last_name, c.email::text, c.company, c.enabled,
                             c.newsletter, c.partner_offers, c.registered_at)
                            IS DISTINCT FROM
                            (r.title, r.first_name, r.last_name, r.email, r.company,
                             coalesce(r.enabled, c.enabled), coalesce(r.newsletter, c.newsletter),
-                            coalesce(r.partner_offers, c.partner_offers), r.registered_at);
+                            coalesce(r.partner_offers, c.partner_offers), registered);
                     IF FOUND THEN
                         outcome := 'updated';
                     ELSIF EXISTS (SELECT FROM cartwatch.customers AS c WHERE c.customer_id = target) THEN

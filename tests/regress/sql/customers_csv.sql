@@ -165,3 +165,39 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
     '200102;Pan;Bad;Sales;bad.sales@example.com;;12 34,5 zł;1;0;0;;;\r\n'
     '200103;Pan;Bad;Visit;bad.visit@example.com;;abc;1;0;0;;31.02.2021 10:00;\r\n'
     '200104;Pan;Bad;Registration;bad.registration@example.com;;;1;0;0;31.02.2021 10:00;;\r\n');
+
+-- Round trips at the edges. A customer without an e-mail address exports with an empty one and
+-- reads back by its ID; a row with neither ID nor e-mail is still rejected. The hour the clocks
+-- go back shows two instants as one local time: the unchanged export leaves both as they are.
+INSERT INTO cartwatch.customers (customer_id, first_name, registered_at)
+VALUES (200201, 'No Mail', NULL), (200202, 'Before', '2024-10-27 00:30+00'),
+       (200203, 'After', '2024-10-27 01:30+00');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^20020[1-3];';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+SELECT customer_id, registered_at AT TIME ZONE 'UTC' AS registered_utc
+  FROM cartwatch.customers WHERE customer_id IN (200202, 200203) ORDER BY 1;
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E';Pan;No;Mail;;;;1;0;0;;;\r\n'
+    '200201;;No Mail;;;;;1;1;0;;;\r\n');
+-- A local time that differs from the stored one still moves it.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200203;;After;;;;;1;0;0;27.10.2024 03:30;;\r\n');
+SELECT registered_at AT TIME ZONE 'UTC' AS registered_utc FROM cartwatch.customers
+ WHERE customer_id = 200203;
+
+-- Registration dates the format cannot hold stop the export, naming the customer; the same
+-- last visit (derived data, not imported) is written empty.
+UPDATE cartwatch.customers SET registered_at = 'infinity' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '-infinity' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '0044-03-15 12:00+00 BC' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '10000-01-01 12:00+00' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = NULL WHERE customer_id = 200201;
+INSERT INTO cartwatch.visits (customer_id, started_at) VALUES (200201, 'infinity');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^200201;';
