@@ -1,5 +1,7 @@
 #include "csv_reader.hpp"
 
+#include "csv_writer.hpp"
+
 namespace cartwatch {
 
 CsvReader::CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
@@ -81,6 +83,11 @@ CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
                     ++line_;
                 }
                 field.push_back(c);
+            }
+            // The ' that CsvWriter puts before a formula-like value (see csv_writer.hpp).
+            if (!field.empty() && field.front() == '\'' &&
+                StartsLikeFormula(std::string_view(field).substr(1))) {
+                field.erase(0, 1);
             }
             if (!AtLineEnd() && text_[position_] != delimiter_) {
                 *error = "unexpected character after a closing quote";

@@ -1,6 +1,7 @@
 // RFC 4180 CSV input, as spreadsheets and shop back offices write it: any one-character
 // delimiter (PrestaShop uses ';'), an optional UTF-8 byte order mark, CRLF, LF or CR line ends,
-// quoted fields with "" for a quote and line breaks inside quotes. Pure C++ (no PostgreSQL
+// quoted fields with "" for a quote and line breaks inside quotes, and CsvWriter's ' before a
+// quoted formula-like value removed (csv_writer.hpp says why). Pure C++ (no PostgreSQL
 // headers): the customer import reads through it and unit tests call it directly.
 #pragma once
 

@@ -152,6 +152,12 @@ TEST(CsvReader, UnterminatedQuoteOnTheLastLineNamesThatLine) {
               "line 2: unterminated quoted field: the quote opened on line 2 is never closed");
 }
 
+TEST(CsvReader, RemovesTheApostropheBeforeAQuotedFormulaOnly) {
+    const ReadResult read = ReadAll("\"'=1\";'=1;\"'x\";\"''@x\"\n");
+    ASSERT_EQ(read.records.size(), 1u);
+    EXPECT_EQ(read.records[0].fields, (Fields{"=1", "'=1", "'x", "'@x"}));
+}
+
 TEST(CsvReader, OtherDelimiters) {
     const ReadResult read = ReadAll("a,b\t c\n", ',');
     ASSERT_EQ(read.records.size(), 1u);
@@ -161,8 +167,10 @@ TEST(CsvReader, OtherDelimiters) {
 }
 
 TEST(CsvReader, ReadsBackWhatCsvWriterWrites) {
-    const std::vector<CsvField> row = {"plain",      std::nullopt,   "",         "a;b",
-                                       "say \"hi\"", "two\r\nlines", " padded ", "Zażółć"};
+    const std::vector<CsvField> row = {"plain",        std::nullopt, "",       "a;b",  "say \"hi\"",
+                                       "two\r\nlines", " padded ",   "Zażółć", "=1+1", "'=1+1",
+                                       "''@x",         "-2+3",       "\tx",    "'",    "'quoted'",
+                                       "-12"};
     CsvWriter writer(';');
     writer.AddRow(row);
     writer.AddRow(row);

@@ -201,3 +201,14 @@ UPDATE cartwatch.customers SET registered_at = NULL WHERE customer_id = 200201;
 INSERT INTO cartwatch.visits (customer_id, started_at) VALUES (200201, 'infinity');
 SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
  WHERE line ~ '^200201;';
+
+-- What a spreadsheet would run as a formula is written quoted behind a ', and read back as the
+-- customer typed it.
+INSERT INTO cartwatch.customers (customer_id, email, first_name, last_name, company)
+VALUES (200301, 'formula@example.com', '=HYPERLINK("http://evil.example","Klik")', '''=1+1',
+        '@SUM(A1)');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^200301;';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+SELECT first_name, last_name, company FROM cartwatch.customers WHERE customer_id = 200301;
