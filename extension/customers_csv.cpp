@@ -2,6 +2,8 @@
 //   ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;
 //   Oferty partnerów;Rejestracja;Ostatnia wizyta;
 // with ';' between fields, a ';' after the last one, "191,20 zł" and "01.11.2021 13:00".
+// Sprzedaż is labelled with the currency of the customer's paid orders: "191,20 zł" for PLN,
+// "178,00 EUR" for another, "0,00" without paid orders, "10,00 EUR + 20,00 CHF" for several.
 //
 // parse_customers_csv(data) only parses and validates, one output row per record (with the
 // reason when the record is bad); import_customers_csv() in SQL decides what to insert or
@@ -431,13 +433,29 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
 // Customers in id order, a page at a time, so a million customers never sit in one SPI result.
 // The first page starts at the smallest id there can be (inclusive): the identity is BY
 // DEFAULT, so a shop may have customers 0 and below.
+//
+// Sprzedaż is the summary's paid value labelled with the currency of the customer's paid
+// orders. The summary adds totals as recorded, so for a customer whose paid orders are in more
+// than one currency its sum means nothing: the amount of each currency is written instead
+// ("10,00 EUR + 20,00 CHF"). Column 13 has them as "CHF:2000 EUR:1000" (hundredths), NULL
+// without paid orders.
 constexpr long kExportPage = 10000;
 constexpr const char* kExportSelect =
     "SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email, c.company,"
     "       round(coalesce(t.paid_value, 0) * 100)::bigint, c.enabled, c.newsletter,"
-    "       c.partner_offers, c.registered_at, t.last_visit_at"
+    "       c.partner_offers, c.registered_at, t.last_visit_at,"
+    "       CASE WHEN t.valid_orders > 0 THEN"
+    "            (SELECT string_agg(s.currency || ':' || s.hundredths, ' ' ORDER BY s.currency)"
+    "               FROM (SELECT o.currency::text AS currency,"
+    "                            round(sum(o.total) * 100)::bigint AS hundredths"
+    "                       FROM cartwatch.orders AS o"
+    "                      WHERE o.customer_id = c.customer_id"
+    "                        AND cartwatch.order_is_valid(o.status)"
+    "                      GROUP BY o.currency) AS s)"
+    "       END"
     "  FROM cartwatch.customers AS c"
     "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id";
+constexpr int kExportSalesByCurrency = kColumnCount + 1;
 constexpr const char* kExportPageOrder = " ORDER BY c.customer_id LIMIT 10000";
 
 std::optional<Datum> BinaryValue(uint64_t row, int column) {
@@ -446,6 +464,30 @@ std::optional<Datum> BinaryValue(uint64_t row, int column) {
         return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &is_null);
     });
     return is_null ? std::nullopt : std::optional<Datum>(value);
+}
+
+// The Sprzedaż cell: `paid` in the one currency of `by_currency` ("EUR:17800"), no label
+// without one, each currency's own amount when there are several.
+std::string SalesCell(int64_t paid, const std::optional<std::string>& by_currency) {
+    if (!by_currency) {
+        return FormatMoney(paid, "");
+    }
+    std::vector<std::pair<std::string, int64_t>> amounts;
+    for (size_t start = 0; start < by_currency->size();) {
+        const size_t end = std::min(by_currency->find(' ', start), by_currency->size());
+        const std::string entry = by_currency->substr(start, end - start);
+        const size_t colon = entry.find(':');
+        amounts.emplace_back(entry.substr(0, colon), std::stoll(entry.substr(colon + 1)));
+        start = end + 1;
+    }
+    if (amounts.size() == 1) {
+        return FormatMoney(paid, amounts.front().first);
+    }
+    std::string cell;
+    for (const auto& [currency, hundredths] : amounts) {
+        cell += (cell.empty() ? "" : " + ") + FormatMoney(hundredths, currency);
+    }
+    return cell;
 }
 
 std::string ExportCustomers() {
@@ -472,7 +514,8 @@ std::string ExportCustomers() {
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
                 cells[column] = spi::TextValue(row, column + 1);
             }
-            cells[kSales] = FormatMoney(DatumGetInt64(*BinaryValue(row, kSales + 1)));
+            cells[kSales] = SalesCell(DatumGetInt64(*BinaryValue(row, kSales + 1)),
+                                      spi::TextValue(row, kExportSalesByCurrency));
             for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
                 cells[column] = DatumGetBool(*BinaryValue(row, column + 1)) ? "1" : "0";
             }

@@ -22,7 +22,7 @@ AS 'MODULE_PATHNAME', 'cartwatch_export_customers_csv'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.export_customers_csv() IS
-    'Every customer as a PrestaShop customer CSV (";", "191,20 zł", "01.11.2021 13:00" in the session''s time zone).';
+    'Every customer as a PrestaShop customer CSV (";", "191,20 zł", "01.11.2021 13:00" in the session''s time zone); sales in the currency of the customer''s paid orders ("178,00 EUR"), each currency''s amount when they are in several ("10,00 EUR + 20,00 CHF").';
 
 -- A row names its customer by ID; without one, by e-mail (the oldest customer with it); else it
 -- is a new customer. A row with an ID may leave the e-mail address empty (the customer has

@@ -212,3 +212,23 @@ SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n'
 SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
  GROUP BY outcome ORDER BY outcome;
 SELECT first_name, last_name, company FROM cartwatch.customers WHERE customer_id = 200301;
+
+-- Sprzedaż in the currency of the customer's paid orders: zł for PLN, the code for another,
+-- none without paid orders, each currency's amount when there are several (a sum across
+-- currencies means nothing).
+-- The import reads each back.
+INSERT INTO cartwatch.customers (customer_id, email, first_name)
+VALUES (200401, 'euro@example.com', 'Euro'), (200402, 'zloty@example.com', 'Zloty'),
+       (200403, 'mixed@example.com', 'Mixed'), (200404, 'none@example.com', 'None');
+INSERT INTO cartwatch.orders (customer_id, status, total, currency)
+VALUES (200401, 'paid', 100.00, 'EUR'), (200401, 'delivered', 78.00, 'EUR'),
+       (200401, 'pending', 5.00, 'PLN'),
+       (200402, 'shipped', 191.20, 'PLN'),
+       (200403, 'paid', 10.00, 'EUR'), (200403, 'paid', 20.00, 'CHF'),
+       (200404, 'cancelled', 9.99, 'EUR');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^20040[1-4];';
+SELECT line_number, sales, error, warning
+  FROM cartwatch.parse_customers_csv(cartwatch.export_customers_csv())
+ WHERE customer_id BETWEEN 200401 AND 200404 ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
