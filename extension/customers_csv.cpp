@@ -9,6 +9,9 @@
 // reason when the record is bad); import_customers_csv() in SQL decides what to insert or
 // update, so every database rule (the e-mail domain, constraints) applies as usual.
 // Dates are local times in the session's TimeZone, both ways, as the back office shows them.
+// The C++ side works in UTF-8 (the header names, zł, the BOM): text comes in converted from the
+// database's encoding and goes out converted back, so a LATIN2 database reads and writes the
+// same file (a character its encoding lacks, such as €, fails the conversion with its name).
 // The format holds the years 1 to 9999 only: a registration date outside them (infinity, BC)
 // stops the export with the customer's ID, rather than write what the import cannot read; a
 // last visit outside them (derived data, never imported) is written empty.
@@ -18,6 +21,7 @@ extern "C" {
 #include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -329,6 +333,21 @@ std::optional<LocalDateTime> ToLocal(TimestampTz value) {
     });
 }
 
+// Text in the database's encoding -> UTF-8.
+std::string Utf8FromServer(const char* data, size_t length) {
+    return PgCall([&] {
+        const char* converted = pg_server_to_any(data, static_cast<int>(length), PG_UTF8);
+        // Unconverted, it is `data` itself, which has no terminating zero.
+        return converted == data ? std::string(data, length) : std::string(converted);
+    });
+}
+
+// UTF-8 -> a text Datum in the database's encoding. Call under PgCall().
+Datum ServerText(const std::string& utf8) {
+    const char* converted = pg_any_to_server(utf8.c_str(), static_cast<int>(utf8.size()), PG_UTF8);
+    return PointerGetDatum(cstring_to_text(converted));
+}
+
 // Output columns of parse_customers_csv, in order.
 enum OutputColumn {
     kOutLine,
@@ -378,7 +397,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
     }
     PgCall([&] {
         if (!customer.error.empty()) {
-            values[kOutError] = CStringGetTextDatum(customer.error.c_str());
+            values[kOutError] = ServerText(customer.error);
             nulls[kOutError] = false;
             tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
             return;
@@ -394,7 +413,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
                                                                        {kOutCompany, kCompany}}};
         for (const auto& [out, column] : texts) {
             if (customer.text[column]) {
-                values[out] = CStringGetTextDatum(customer.text[column]->c_str());
+                values[out] = ServerText(*customer.text[column]);
                 nulls[out] = false;
             }
         }
@@ -423,7 +442,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
             nulls[kOutLastVisit] = false;
         }
         if (!customer.warning.empty()) {
-            values[kOutWarning] = CStringGetTextDatum(customer.warning.c_str());
+            values[kOutWarning] = ServerText(customer.warning);
             nulls[kOutWarning] = false;
         }
         tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
@@ -464,6 +483,13 @@ std::optional<Datum> BinaryValue(uint64_t row, int column) {
         return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &is_null);
     });
     return is_null ? std::nullopt : std::optional<Datum>(value);
+}
+
+// Column `column` (1-based) of row `row` of the last SPI result as UTF-8 text.
+std::optional<std::string> Utf8Value(uint64_t row, int column) {
+    std::optional<std::string> value = spi::TextValue(row, column);
+    return value ? std::optional<std::string>(Utf8FromServer(value->data(), value->size()))
+                 : std::nullopt;
 }
 
 // The Sprzedaż cell: `paid` in the one currency of `by_currency` ("EUR:17800"), no label
@@ -512,7 +538,7 @@ std::string ExportCustomers() {
         for (uint64_t row = 0; row < count; ++row) {
             std::array<std::optional<std::string>, kColumnCount> cells;
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
-                cells[column] = spi::TextValue(row, column + 1);
+                cells[column] = Utf8Value(row, column + 1);
             }
             cells[kSales] = SalesCell(DatumGetInt64(*BinaryValue(row, kSales + 1)),
                                       spi::TextValue(row, kExportSalesByCurrency));
@@ -533,7 +559,7 @@ std::string ExportCustomers() {
                         ErrorKind::OutOfRange,
                         "customer " + id + " has a registration date the customer CSV cannot hold",
                         "The CSV writes dates from 01.01.0001 to 31.12.9999; registered_at is " +
-                            spi::TextValue(row, column + 1).value_or("") + ".",
+                            Utf8Value(row, column + 1).value_or("") + ".",
                         "Correct registered_at of customer " + id + ", then export again.");
                 }
             }
@@ -561,9 +587,15 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
         throw UserError(ErrorKind::InvalidParameter, "customer CSV must not be NULL");
     }
     text* data_arg = PG_GETARG_TEXT_PP(0);
-    const char* data = VARDATA_ANY(data_arg);
-    const size_t length = VARSIZE_ANY_EXHDR(data_arg);
-    std::vector<CustomerLine> customers = ParseCustomers(std::string_view(data, length));
+    std::string_view raw(VARDATA_ANY(data_arg), VARSIZE_ANY_EXHDR(data_arg));
+    // A UTF-8 byte order mark read as raw bytes into another encoding (LATIN2's "ď»ż") is still
+    // one: converted, it would be three letters before "ID".
+    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    if (raw.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+        raw.remove_prefix(kByteOrderMark.size());
+    }
+    const std::string data = Utf8FromServer(raw.data(), raw.size());
+    std::vector<CustomerLine> customers = ParseCustomers(data);
 
     auto* result_info = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     PgCall([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
@@ -577,7 +609,5 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
 CW_FUNCTION(cartwatch_export_customers_csv) {
     using namespace cartwatch;
     const std::string document = ExportCustomers();
-    const char* data = document.data();
-    const int length = static_cast<int>(document.size());
-    PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));
+    PG_RETURN_DATUM(PgCall([&] { return ServerText(document); }));
 }

@@ -232,3 +232,30 @@ SELECT line_number, sales, error, warning
   FROM cartwatch.parse_customers_csv(cartwatch.export_customers_csv())
  WHERE customer_id BETWEEN 200401 AND 200404 ORDER BY customer_id;
 SELECT * FROM cartwatch.check_customer_summary();
+
+-- A LATIN2 database reads PrestaShop's own file and writes the same one: the text is converted
+-- to UTF-8 and back. (The cluster's locale is C, so any encoding can be had from template0.)
+SELECT current_database() AS main_database \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS cw_regress_customers_csv_latin2; -- left by an interrupted run
+RESET client_min_messages;
+CREATE DATABASE cw_regress_customers_csv_latin2 ENCODING 'LATIN2' LC_COLLATE 'C' LC_CTYPE 'C'
+       TEMPLATE template0;
+\c cw_regress_customers_csv_latin2
+SET client_encoding = 'UTF8';
+SET client_min_messages = warning;
+CREATE EXTENSION cartwatch CASCADE;
+RESET client_min_messages;
+SET timezone = 'Europe/Warsaw';
+SHOW server_encoding;
+SELECT * FROM cartwatch.import_customers_csv(
+    E'\xEF\xBB\xBFID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;\r\n'
+    '1;Pan;Łukasz;Żółć;lukasz@example.pl;"Sklep; ""Wąs"" S.A.";"1 191,20 zł";1;1;0;01.11.2021 13:00;;\r\n');
+SELECT first_name, last_name, company FROM cartwatch.customers;
+SELECT cartwatch.export_customers_csv();
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome;
+-- Errors name the columns in the database's encoding too.
+SELECT * FROM cartwatch.import_customers_csv(E'ID;Imię;Hasło\r\n');
+\c :main_database
+DROP DATABASE cw_regress_customers_csv_latin2;
