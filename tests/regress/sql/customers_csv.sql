@@ -169,9 +169,10 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
 -- Round trips at the edges. A customer without an e-mail address exports with an empty one and
 -- reads back by its ID; a row with neither ID nor e-mail is still rejected. The hour the clocks
 -- go back shows two instants as one local time: the unchanged export leaves both as they are.
-INSERT INTO cartwatch.customers (customer_id, first_name, registered_at)
-VALUES (200201, 'No Mail', NULL), (200202, 'Before', '2024-10-27 00:30+00'),
-       (200203, 'After', '2024-10-27 01:30+00');
+INSERT INTO cartwatch.customers (customer_id, email, first_name, registered_at)
+VALUES (200201, NULL, 'No Mail', NULL),
+       (200202, 'before@example.com', 'Before', '2024-10-27 00:30+00'),
+       (200203, 'after@example.com', 'After', '2024-10-27 01:30+00');
 SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
  WHERE line ~ '^20020[1-3];';
 SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
@@ -183,7 +184,7 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
     '200201;;No Mail;;;;;1;1;0;;;\r\n');
 -- A local time that differs from the stored one still moves it.
 SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
-    E'200203;;After;;;;;1;0;0;27.10.2024 03:30;;\r\n');
+    E'200203;;After;;after@example.com;;;1;0;0;27.10.2024 03:30;;\r\n');
 SELECT registered_at AT TIME ZONE 'UTC' AS registered_utc FROM cartwatch.customers
  WHERE customer_id = 200203;
 
