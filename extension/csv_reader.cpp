@@ -1,5 +1,7 @@
 #include "csv_reader.hpp"
 
+#include "csv_writer.hpp"
+
 namespace cartwatch {
 
 CsvReader::CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
@@ -48,14 +50,24 @@ CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
         const bool quoted = position_ < text_.size() && text_[position_] == '"';
         if (quoted) {
             const size_t opened_on = line_;
+            size_t last_line_read = line_; // the last line with more than a line break on it
             ++position_;
             for (;;) {
                 if (position_ >= text_.size()) {
-                    *error =
-                        "unterminated quoted field opened on line " + std::to_string(opened_on);
+                    // The quote swallowed every line after it: say which, so that nothing the
+                    // file holds vanishes without a word.
+                    *error = "unterminated quoted field: the quote opened on line " +
+                             std::to_string(opened_on) + " is never closed";
+                    if (last_line_read > opened_on) {
+                        *error += ", so lines " + std::to_string(opened_on) + "-" +
+                                  std::to_string(last_line_read) + " were not read";
+                    }
                     return Status::Error;
                 }
                 const char c = text_[position_++];
+                if (c != '\r' && c != '\n') {
+                    last_line_read = line_;
+                }
                 if (c == '"') {
                     if (position_ < text_.size() && text_[position_] == '"') {
                         field.push_back('"');
@@ -71,6 +83,11 @@ CsvReader::Status CsvReader::Next(CsvRecord* record, std::string* error) {
                     ++line_;
                 }
                 field.push_back(c);
+            }
+            // The ' that CsvWriter puts before a formula-like value (see csv_writer.hpp).
+            if (!field.empty() && field.front() == '\'' &&
+                StartsLikeFormula(std::string_view(field).substr(1))) {
+                field.erase(0, 1);
             }
             if (!AtLineEnd() && text_[position_] != delimiter_) {
                 *error = "unexpected character after a closing quote";

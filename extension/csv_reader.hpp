@@ -1,6 +1,7 @@
 // RFC 4180 CSV input, as spreadsheets and shop back offices write it: any one-character
 // delimiter (PrestaShop uses ';'), an optional UTF-8 byte order mark, CRLF, LF or CR line ends,
-// quoted fields with "" for a quote and line breaks inside quotes. Pure C++ (no PostgreSQL
+// quoted fields with "" for a quote and line breaks inside quotes, and CsvWriter's ' before a
+// quoted formula-like value removed (csv_writer.hpp says why). Pure C++ (no PostgreSQL
 // headers): the customer import reads through it and unit tests call it directly.
 #pragma once
 
@@ -26,8 +27,8 @@ public:
     explicit CsvReader(std::string_view text, char delimiter = ',');
 
     // Reads the next non-blank record into *record. On Error, *error says why and the reader
-    // has skipped to the next line (or to the end, after an unterminated quote), so reading
-    // can go on and report every bad record.
+    // has skipped to the next line, so reading can go on and report every bad record. An
+    // unterminated quote takes the rest of the text with it: its error names the lines lost.
     Status Next(CsvRecord* record, std::string* error);
 
 private:

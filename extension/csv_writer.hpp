@@ -1,5 +1,11 @@
 // RFC 4180 CSV output. Pure C++ (no PostgreSQL headers): the abandoned-cart export and the
 // PrestaShop customer export both write through it, and unit tests call it directly.
+//
+// Formula injection: a spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a
+// formula, and these files carry what customers typed (names, companies, variants). Such a
+// field is written quoted with a ' in front, which spreadsheets take as "text" and do not show.
+// CsvReader removes exactly that ', so a round trip through the customer import is lossless:
+// a value that itself starts with ' before such a character gets one more ' on the way out.
 #pragma once
 
 #include <optional>
@@ -10,6 +16,10 @@
 namespace cartwatch {
 
 using CsvField = std::optional<std::string_view>;
+
+// Whether a spreadsheet would run `value` as a formula, once its leading 's are passed over. A
+// signed plain number ("-12", "+3,5") is no formula: ids and amounts stay as they are.
+bool StartsLikeFormula(std::string_view value);
 
 class CsvWriter {
 public:

@@ -2,17 +2,26 @@
 //   ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;
 //   Oferty partnerów;Rejestracja;Ostatnia wizyta;
 // with ';' between fields, a ';' after the last one, "191,20 zł" and "01.11.2021 13:00".
+// Sprzedaż is labelled with the currency of the customer's paid orders: "191,20 zł" for PLN,
+// "178,00 EUR" for another, "0,00" without paid orders, "10,00 EUR + 20,00 CHF" for several.
 //
 // parse_customers_csv(data) only parses and validates, one output row per record (with the
 // reason when the record is bad); import_customers_csv() in SQL decides what to insert or
 // update, so every database rule (the e-mail domain, constraints) applies as usual.
 // Dates are local times in the session's TimeZone, both ways, as the back office shows them.
+// The C++ side works in UTF-8 (the header names, zł, the BOM): text comes in converted from the
+// database's encoding and goes out converted back, so a LATIN2 database reads and writes the
+// same file (a character its encoding lacks, such as €, fails the conversion with its name).
+// The format holds the years 1 to 9999 only: a registration date outside them (infinity, BC)
+// stops the export with the customer's ID, rather than write what the import cannot read; a
+// last visit outside them (derived data, never imported) is written empty.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -139,6 +148,8 @@ Layout ReadHeader(const CsvRecord& header) {
 }
 
 // One record, parsed; `error` set means the record is rejected and nothing else is valid.
+// `warning` says which value of a column the import does not store (Sprzedaż, Ostatnia wizyta)
+// was bad and left out: the record is still good.
 struct CustomerLine {
     int64_t line = 0;
     std::optional<int64_t> customer_id;
@@ -148,31 +159,56 @@ struct CustomerLine {
     std::optional<LocalDateTime> registered_at;
     std::optional<LocalDateTime> last_visit_at;
     std::string error;
+    std::string warning;
 };
 
+// Any bigint: the identity is BY DEFAULT, so the export writes ids of 0 and below too.
 std::optional<int64_t> ParseId(std::string_view text, std::string* error) {
     text = TrimBlanks(text);
     if (text.empty()) {
         return std::nullopt;
     }
-    int64_t id = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9' || id > (INT64_MAX - 9) / 10) {
-            *error = "invalid customer id \"" + std::string(text) + "\"";
+    const std::string invalid = "invalid customer id \"" + std::string(text) + "\"";
+    const bool negative = text.front() == '-';
+    const std::string_view digits = negative ? text.substr(1) : text;
+    // Accumulated as a magnitude, so that INT64_MIN, which has no positive twin, fits.
+    const uint64_t limit = negative ? uint64_t{1} << 63 : uint64_t{INT64_MAX};
+    uint64_t magnitude = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9' || magnitude > (limit - (c - '0')) / 10) {
+            *error = invalid;
             return std::nullopt;
         }
-        id = id * 10 + (c - '0');
+        magnitude = magnitude * 10 + (c - '0');
     }
-    if (id == 0) {
-        *error = "invalid customer id \"0\"";
+    if (digits.empty()) {
+        *error = invalid;
         return std::nullopt;
     }
-    return id;
+    return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
 }
 
 template <typename T> std::optional<T> Take(Parsed<T> parsed, Column column, std::string* error) {
     if (!parsed.ok() && error->empty()) {
         *error = "column \"" + std::string(kColumnNames[column].polish) + "\": " + parsed.error;
+    }
+    return parsed.value;
+}
+
+// For a column that is checked but never stored: a bad value is left out with a warning, since
+// rejecting the customer for it would lose the data that is stored.
+void AddWarning(CustomerLine* customer, Column column, const std::string& problem) {
+    if (!customer->warning.empty()) {
+        customer->warning += "; ";
+    }
+    customer->warning +=
+        "column \"" + std::string(kColumnNames[column].polish) + "\" ignored: " + problem;
+}
+
+template <typename T>
+std::optional<T> TakeUnstored(Parsed<T> parsed, Column column, CustomerLine* customer) {
+    if (!parsed.ok()) {
+        AddWarning(customer, column, parsed.error);
     }
     return parsed.value;
 }
@@ -203,17 +239,21 @@ CustomerLine ParseLine(const CsvRecord& record, const Layout& layout) {
     for (Column column : {kTitle, kFirstName, kLastName, kCompany}) {
         customer.text[column] = field(column);
     }
+    // A customer without an e-mail address exports with an empty one; its ID names it. A row
+    // without an ID has nothing else to name or create its customer by.
     const std::string_view email = TrimBlanks(raw(kEmail));
-    if (email.empty() && error->empty()) {
-        *error = "missing e-mail address";
+    if (email.empty() && !customer.customer_id && error->empty()) {
+        *error = "missing e-mail address: a row without an ID needs one";
     }
-    customer.text[kEmail] = std::string(email);
-    customer.sales_hundredths = Take(ParseMoney(raw(kSales)), kSales, error);
+    if (!email.empty()) {
+        customer.text[kEmail] = std::string(email);
+    }
+    customer.sales_hundredths = TakeUnstored(ParseMoney(raw(kSales)), kSales, &customer);
     for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
         customer.flags[column] = Take(ParseFlag(raw(column)), column, error);
     }
     customer.registered_at = Take(ParseDateTime(raw(kRegistered)), kRegistered, error);
-    customer.last_visit_at = Take(ParseDateTime(raw(kLastVisit)), kLastVisit, error);
+    customer.last_visit_at = TakeUnstored(ParseDateTime(raw(kLastVisit)), kLastVisit, &customer);
     return customer;
 }
 
@@ -269,14 +309,17 @@ std::optional<TimestampTz> ToTimestamp(const LocalDateTime& local) {
     });
 }
 
-LocalDateTime ToLocal(TimestampTz value) {
-    return PgCall([value] {
+// timestamptz -> local time in the session's time zone; nullopt when the CSV cannot write it
+// (infinite, or outside the years 1 to 9999, which the importer reads).
+std::optional<LocalDateTime> ToLocal(TimestampTz value) {
+    return PgCall([value]() -> std::optional<LocalDateTime> {
         struct pg_tm tm = {};
         fsec_t fraction = 0;
         int zone = 0;
-        if (timestamp2tm(value, &zone, &tm, &fraction, nullptr, nullptr) != 0) {
-            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-                            errmsg("timestamp out of range")));
+        if (TIMESTAMP_NOT_FINITE(value) ||
+            timestamp2tm(value, &zone, &tm, &fraction, nullptr, nullptr) != 0 || tm.tm_year < 1 ||
+            tm.tm_year > 9999) {
+            return std::nullopt;
         }
         LocalDateTime local;
         local.year = tm.tm_year;
@@ -288,6 +331,21 @@ LocalDateTime ToLocal(TimestampTz value) {
         local.microsecond = static_cast<int>(fraction);
         return local;
     });
+}
+
+// Text in the database's encoding -> UTF-8.
+std::string Utf8FromServer(const char* data, size_t length) {
+    return PgCall([&] {
+        const char* converted = pg_server_to_any(data, static_cast<int>(length), PG_UTF8);
+        // Unconverted, it is `data` itself, which has no terminating zero.
+        return converted == data ? std::string(data, length) : std::string(converted);
+    });
+}
+
+// UTF-8 -> a text Datum in the database's encoding. Call under PgCall().
+Datum ServerText(const std::string& utf8) {
+    const char* converted = pg_any_to_server(utf8.c_str(), static_cast<int>(utf8.size()), PG_UTF8);
+    return PointerGetDatum(cstring_to_text(converted));
 }
 
 // Output columns of parse_customers_csv, in order.
@@ -306,6 +364,7 @@ enum OutputColumn {
     kOutRegistered,
     kOutLastVisit,
     kOutError,
+    kOutWarning,
     kOutCount
 };
 
@@ -326,7 +385,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
     if (customer.error.empty() && customer.last_visit_at) {
         last_visit = ToTimestamp(*customer.last_visit_at);
         if (!last_visit) {
-            customer.error = "column \"Ostatnia wizyta\": date out of range";
+            AddWarning(&customer, kLastVisit, "date out of range");
         }
     }
     std::string sales;
@@ -338,7 +397,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
     }
     PgCall([&] {
         if (!customer.error.empty()) {
-            values[kOutError] = CStringGetTextDatum(customer.error.c_str());
+            values[kOutError] = ServerText(customer.error);
             nulls[kOutError] = false;
             tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
             return;
@@ -354,7 +413,7 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
                                                                        {kOutCompany, kCompany}}};
         for (const auto& [out, column] : texts) {
             if (customer.text[column]) {
-                values[out] = CStringGetTextDatum(customer.text[column]->c_str());
+                values[out] = ServerText(*customer.text[column]);
                 nulls[out] = false;
             }
         }
@@ -382,20 +441,41 @@ void PutRow(Tuplestorestate* store, TupleDesc descriptor, CustomerLine& customer
             values[kOutLastVisit] = TimestampTzGetDatum(*last_visit);
             nulls[kOutLastVisit] = false;
         }
+        if (!customer.warning.empty()) {
+            values[kOutWarning] = ServerText(customer.warning);
+            nulls[kOutWarning] = false;
+        }
         tuplestore_putvalues(store, descriptor, values.data(), nulls.data());
     });
 }
 
 // Customers in id order, a page at a time, so a million customers never sit in one SPI result.
+// The first page starts at the smallest id there can be (inclusive): the identity is BY
+// DEFAULT, so a shop may have customers 0 and below.
+//
+// Sprzedaż is the summary's paid value labelled with the currency of the customer's paid
+// orders. The summary adds totals as recorded, so for a customer whose paid orders are in more
+// than one currency its sum means nothing: the amount of each currency is written instead
+// ("10,00 EUR + 20,00 CHF"). Column 13 has them as "CHF:2000 EUR:1000" (hundredths), NULL
+// without paid orders.
 constexpr long kExportPage = 10000;
-constexpr const char* kExportQuery =
+constexpr const char* kExportSelect =
     "SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email, c.company,"
     "       round(coalesce(t.paid_value, 0) * 100)::bigint, c.enabled, c.newsletter,"
-    "       c.partner_offers, c.registered_at, t.last_visit_at"
+    "       c.partner_offers, c.registered_at, t.last_visit_at,"
+    "       CASE WHEN t.valid_orders > 0 THEN"
+    "            (SELECT string_agg(s.currency || ':' || s.hundredths, ' ' ORDER BY s.currency)"
+    "               FROM (SELECT o.currency::text AS currency,"
+    "                            round(sum(o.total) * 100)::bigint AS hundredths"
+    "                       FROM cartwatch.orders AS o"
+    "                      WHERE o.customer_id = c.customer_id"
+    "                        AND cartwatch.order_is_valid(o.status)"
+    "                      GROUP BY o.currency) AS s)"
+    "       END"
     "  FROM cartwatch.customers AS c"
-    "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id"
-    " WHERE c.customer_id > $1"
-    " ORDER BY c.customer_id LIMIT 10000";
+    "  LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id";
+constexpr int kExportSalesByCurrency = kColumnCount + 1;
+constexpr const char* kExportPageOrder = " ORDER BY c.customer_id LIMIT 10000";
 
 std::optional<Datum> BinaryValue(uint64_t row, int column) {
     bool is_null = false;
@@ -403,6 +483,37 @@ std::optional<Datum> BinaryValue(uint64_t row, int column) {
         return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &is_null);
     });
     return is_null ? std::nullopt : std::optional<Datum>(value);
+}
+
+// Column `column` (1-based) of row `row` of the last SPI result as UTF-8 text.
+std::optional<std::string> Utf8Value(uint64_t row, int column) {
+    std::optional<std::string> value = spi::TextValue(row, column);
+    return value ? std::optional<std::string>(Utf8FromServer(value->data(), value->size()))
+                 : std::nullopt;
+}
+
+// The Sprzedaż cell: `paid` in the one currency of `by_currency` ("EUR:17800"), no label
+// without one, each currency's own amount when there are several.
+std::string SalesCell(int64_t paid, const std::optional<std::string>& by_currency) {
+    if (!by_currency) {
+        return FormatMoney(paid, "");
+    }
+    std::vector<std::pair<std::string, int64_t>> amounts;
+    for (size_t start = 0; start < by_currency->size();) {
+        const size_t end = std::min(by_currency->find(' ', start), by_currency->size());
+        const std::string entry = by_currency->substr(start, end - start);
+        const size_t colon = entry.find(':');
+        amounts.emplace_back(entry.substr(0, colon), std::stoll(entry.substr(colon + 1)));
+        start = end + 1;
+    }
+    if (amounts.size() == 1) {
+        return FormatMoney(paid, amounts.front().first);
+    }
+    std::string cell;
+    for (const auto& [currency, hundredths] : amounts) {
+        cell += (cell.empty() ? "" : " + ") + FormatMoney(hundredths, currency);
+    }
+    return cell;
 }
 
 std::string ExportCustomers() {
@@ -415,22 +526,41 @@ std::string ExportCustomers() {
     csv.AddRow(header);
 
     spi::Session session;
-    int64_t after = 0;
+    const std::string first_page =
+        std::string(kExportSelect) + " WHERE c.customer_id >= $1" + kExportPageOrder;
+    const std::string next_page =
+        std::string(kExportSelect) + " WHERE c.customer_id > $1" + kExportPageOrder;
+    const char* query = first_page.c_str();
+    int64_t after = INT64_MIN;
     for (;;) {
-        const uint64_t count = spi::Execute(kExportQuery, {{INT8OID, Int64GetDatum(after), false}},
-                                            true, SPI_OK_SELECT, kExportPage);
+        const uint64_t count = spi::Execute(query, {{INT8OID, Int64GetDatum(after), false}}, true,
+                                            SPI_OK_SELECT, kExportPage);
         for (uint64_t row = 0; row < count; ++row) {
             std::array<std::optional<std::string>, kColumnCount> cells;
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
-                cells[column] = spi::TextValue(row, column + 1);
+                cells[column] = Utf8Value(row, column + 1);
             }
-            cells[kSales] = FormatMoney(DatumGetInt64(*BinaryValue(row, kSales + 1)));
+            cells[kSales] = SalesCell(DatumGetInt64(*BinaryValue(row, kSales + 1)),
+                                      spi::TextValue(row, kExportSalesByCurrency));
             for (Column column : {kEnabled, kNewsletter, kPartnerOffers}) {
                 cells[column] = DatumGetBool(*BinaryValue(row, column + 1)) ? "1" : "0";
             }
             for (Column column : {kRegistered, kLastVisit}) {
-                if (std::optional<Datum> when = BinaryValue(row, column + 1)) {
-                    cells[column] = FormatDateTime(ToLocal(DatumGetTimestampTz(*when)));
+                const std::optional<Datum> when = BinaryValue(row, column + 1);
+                if (!when) {
+                    continue;
+                }
+                if (std::optional<LocalDateTime> local = ToLocal(DatumGetTimestampTz(*when))) {
+                    cells[column] = FormatDateTime(*local);
+                } else if (column == kRegistered) {
+                    // Written empty it would read back as a guest account: refuse instead.
+                    const std::string id = cells[kId].value_or("");
+                    throw UserError(
+                        ErrorKind::OutOfRange,
+                        "customer " + id + " has a registration date the customer CSV cannot hold",
+                        "The CSV writes dates from 01.01.0001 to 31.12.9999; registered_at is " +
+                            Utf8Value(row, column + 1).value_or("") + ".",
+                        "Correct registered_at of customer " + id + ", then export again.");
                 }
             }
             std::vector<CsvField> fields(cells.begin(), cells.end());
@@ -441,6 +571,7 @@ std::string ExportCustomers() {
             break;
         }
         after = DatumGetInt64(*BinaryValue(count - 1, 1));
+        query = next_page.c_str();
     }
     session.Finish();
     return csv.TakeText();
@@ -456,9 +587,15 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
         throw UserError(ErrorKind::InvalidParameter, "customer CSV must not be NULL");
     }
     text* data_arg = PG_GETARG_TEXT_PP(0);
-    const char* data = VARDATA_ANY(data_arg);
-    const size_t length = VARSIZE_ANY_EXHDR(data_arg);
-    std::vector<CustomerLine> customers = ParseCustomers(std::string_view(data, length));
+    std::string_view raw(VARDATA_ANY(data_arg), VARSIZE_ANY_EXHDR(data_arg));
+    // A UTF-8 byte order mark read as raw bytes into another encoding (LATIN2's "ď»ż") is still
+    // one: converted, it would be three letters before "ID".
+    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    if (raw.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+        raw.remove_prefix(kByteOrderMark.size());
+    }
+    const std::string data = Utf8FromServer(raw.data(), raw.size());
+    std::vector<CustomerLine> customers = ParseCustomers(data);
 
     auto* result_info = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     PgCall([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
@@ -472,7 +609,5 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
 CW_FUNCTION(cartwatch_export_customers_csv) {
     using namespace cartwatch;
     const std::string document = ExportCustomers();
-    const char* data = document.data();
-    const int length = static_cast<int>(document.size());
-    PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));
+    PG_RETURN_DATUM(PgCall([&] { return ServerText(document); }));
 }

@@ -12,6 +12,7 @@ enum class ErrorKind {
     InvalidParameter, // 22023 invalid_parameter_value
     InvalidText,      // 22P02 invalid_text_representation
     NotFound,         // 42704 undefined_object
+    OutOfRange,       // 22008 datetime_field_overflow
     ProgramLimit,     // 54000 program_limit_exceeded
     Internal,         // XX000 internal_error
 };

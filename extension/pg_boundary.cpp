@@ -2,6 +2,7 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
 }
@@ -29,6 +30,30 @@ void CopyText(char* target, const char* source) {
     strlcpy(target, source, kTextCapacity);
 }
 
+// cartwatch's C++ texts are UTF-8, PostgreSQL's messages are in the database's encoding. Run
+// out of every catch block: the conversion may fail (a character the encoding lacks), and then
+// the text goes as it is rather than hide the error it describes.
+void ConvertToServerEncoding(char* text) {
+    if (text[0] == '\0' || GetDatabaseEncoding() == PG_UTF8 ||
+        GetDatabaseEncoding() == PG_SQL_ASCII) {
+        return;
+    }
+    MemoryContext caller_context = CurrentMemoryContext;
+    PG_TRY();
+    {
+        const char* converted = pg_any_to_server(text, static_cast<int>(strlen(text)), PG_UTF8);
+        if (converted != text) {
+            strlcpy(text, converted, kTextCapacity);
+        }
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_context);
+        FlushErrorState();
+    }
+    PG_END_TRY();
+}
+
 void CopyTexts(const DetailedError& e) {
     CopyText(error_message, e.what());
     CopyText(error_detail, e.detail().c_str());
@@ -43,6 +68,8 @@ int SqlStateOf(ErrorKind kind) {
         return ERRCODE_INVALID_TEXT_REPRESENTATION;
     case ErrorKind::NotFound:
         return ERRCODE_UNDEFINED_OBJECT;
+    case ErrorKind::OutOfRange:
+        return ERRCODE_DATETIME_FIELD_OVERFLOW;
     case ErrorKind::ProgramLimit:
         return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
     case ErrorKind::Internal:
@@ -56,10 +83,12 @@ int SqlStateOf(ErrorKind kind) {
 Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo fcinfo) {
     int sqlstate = ERRCODE_INTERNAL_ERROR;
     bool internal = false;
+    bool utf8_texts = true; // a PgError's texts are PostgreSQL's own, already converted
     try {
         return body(fcinfo);
     } catch (const PgError& e) {
         sqlstate = e.sqlerrcode();
+        utf8_texts = false;
         CopyTexts(e);
     } catch (const UserError& e) {
         sqlstate = SqlStateOf(e.kind());
@@ -81,6 +110,11 @@ Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo 
         CopyText(error_hint, nullptr);
     }
     // Out of every catch block now: the exception object is destroyed and ereport may longjmp.
+    if (utf8_texts) {
+        for (char* text : {error_message, error_detail, error_hint}) {
+            ConvertToServerEncoding(text);
+        }
+    }
     if (internal) {
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                         errmsg("internal error in %s: %s", function_name, error_message),

@@ -1,5 +1,6 @@
 #include "polish_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
@@ -33,6 +34,18 @@ std::string AsciiLower(std::string_view text) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return lower;
+}
+
+// Case-folds a currency label: ASCII and the Polish letter (ZŁ, Zł and zł are one currency).
+std::string FoldCurrency(std::string_view text) {
+    std::string folded = AsciiLower(text);
+    constexpr std::string_view kCapitalL = "\xC5\x81"; // Ł
+    constexpr std::string_view kSmallL = "\xC5\x82";   // ł
+    for (size_t at = folded.find(kCapitalL); at != std::string::npos;
+         at = folded.find(kCapitalL, at)) {
+        folded.replace(at, kCapitalL.size(), kSmallL);
+    }
+    return folded;
 }
 
 bool IsDigit(char c) {
@@ -100,6 +113,20 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
         return {};
     }
     const std::string invalid = "invalid amount " + Quoted(original);
+    // Amounts in several currencies ("10,00 EUR + 20,00 CHF"): each must be one, and together
+    // they are no single amount.
+    constexpr std::string_view kPlus = " + ";
+    if (text.find(kPlus) != std::string_view::npos) {
+        for (std::string_view rest = text; !rest.empty();) {
+            const size_t plus = std::min(rest.find(kPlus), rest.size());
+            const Parsed<int64_t> part = ParseMoney(rest.substr(0, plus));
+            if (!part.value) {
+                return {std::nullopt, part.ok() ? invalid : invalid + ": " + part.error};
+            }
+            rest.remove_prefix(std::min(plus + kPlus.size(), rest.size()));
+        }
+        return {};
+    }
     // The currency after the number: zł, PLN, EUR, €, ... (anything that is not part of one).
     size_t end = text.size();
     while (end > 0 && !IsDigit(text[end - 1])) {
@@ -112,11 +139,14 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
     if (!currency.empty() && (currency.front() == ',' || currency.front() == '.')) {
         return {std::nullopt, invalid}; // "191," is a number cut short, not a currency
     }
-    static constexpr std::array<std::string_view, 9> kCurrencies = {"",  "zł",  "zl", "pln", "eur",
-                                                                    "€", "usd", "$",  "gbp"};
-    bool known_currency = false;
+    static constexpr std::array<std::string_view, 10> kCurrencies = {"",  "zł",  "zl", "pln", "eur",
+                                                                     "€", "usd", "$",  "gbp", "£"};
+    // Any ISO 4217 code as FormatMoney writes it (capitals), e.g. CHF or CZK.
+    bool known_currency =
+        currency.size() == 3 &&
+        std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     for (std::string_view known : kCurrencies) {
-        known_currency = known_currency || AsciiLower(currency) == known;
+        known_currency = known_currency || FoldCurrency(currency) == known;
     }
     if (!known_currency) {
         return {std::nullopt, invalid + ": unknown currency " + Quoted(currency)};
@@ -127,12 +157,16 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
         negative = true;
         text.remove_prefix(1);
     }
-    // Digits and separators only, blanks dropped (they can only group).
+    text = TrimBlanks(text);
+    // Digits and separators only; a run of blanks becomes one ' ', which can only group.
     std::string number;
     for (size_t at = 0; at < text.size();) {
         const size_t blank = BlankAt(text, at);
         if (blank > 0) {
             at += blank;
+            if (!number.empty() && number.back() != ' ') {
+                number.push_back(' ');
+            }
             continue;
         }
         const char c = text[at++];
@@ -200,14 +234,21 @@ Parsed<int64_t> ParseMoney(std::string_view original) {
     return {negative ? -hundredths : hundredths, {}};
 }
 
-std::string FormatMoney(int64_t hundredths) {
+std::string FormatMoney(int64_t hundredths, std::string_view currency) {
     const bool negative = hundredths < 0;
     const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(hundredths) : hundredths;
     char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%s%llu,%02llu zł", negative ? "-" : "",
+    std::snprintf(buffer, sizeof buffer, "%s%llu,%02llu", negative ? "-" : "",
                   static_cast<unsigned long long>(magnitude / 100),
                   static_cast<unsigned long long>(magnitude % 100));
-    return buffer;
+    std::string text = buffer;
+    if (currency == "PLN") {
+        text += " zł";
+    } else if (!currency.empty()) {
+        text += " ";
+        text += currency;
+    }
+    return text;
 }
 
 Parsed<LocalDateTime> ParseDateTime(std::string_view original) {

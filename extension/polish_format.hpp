@@ -20,10 +20,13 @@ template <typename T> struct Parsed {
 
 // Amount in hundredths ("grosze"). Accepts "191,20 zł", "1 234,56", "1.234,56 PLN", "191.20",
 // "0", "--" (no amount); grouping by spaces (also no-break spaces), dots or commas; at most two
-// decimals; a currency code or sign after the number.
+// decimals; after the number, zł in any case, a sign (€ $ £) or a currency code (pln, eur, usd,
+// gbp in any case, or any three capital letters, as FormatMoney writes them). Amounts in
+// several currencies joined by " + " ("10,00 EUR + 20,00 CHF") are valid but no single amount.
 Parsed<int64_t> ParseMoney(std::string_view text);
-// "191,20 zł": decimal comma, no grouping, two decimals.
-std::string FormatMoney(int64_t hundredths);
+// "191,20 zł": decimal comma, no grouping, two decimals, then the currency: zł for PLN, the
+// code for any other ("178,00 EUR"), nothing for an empty code ("0,00").
+std::string FormatMoney(int64_t hundredths, std::string_view currency = "PLN");
 
 struct LocalDateTime {
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, microsecond = 0;

@@ -136,11 +136,26 @@ TEST(CsvReader, TextAfterAClosingQuoteIsAnErrorAndReadingGoesOn) {
     EXPECT_EQ(read.records[0].line, 2u);
 }
 
-TEST(CsvReader, UnterminatedQuoteReportsWhereItOpenedAndEndsTheText) {
-    const ReadResult read = ReadAll("1;ok\n2;\"open\n3;never\n");
+TEST(CsvReader, UnterminatedQuoteNamesEveryLineItSwallowed) {
+    const ReadResult read = ReadAll("1;ok\n2;\"open\n3;never\r\n4;read\n\n");
     ASSERT_EQ(read.records.size(), 1u);
     ASSERT_EQ(read.errors.size(), 1u);
-    EXPECT_EQ(read.errors[0], "line 2: unterminated quoted field opened on line 2");
+    EXPECT_EQ(read.errors[0], "line 2: unterminated quoted field: the quote opened on line 2 is "
+                              "never closed, so lines 2-4 were not read");
+}
+
+TEST(CsvReader, UnterminatedQuoteOnTheLastLineNamesThatLine) {
+    const ReadResult read = ReadAll("1;ok\n2;\"open\n");
+    ASSERT_EQ(read.records.size(), 1u);
+    ASSERT_EQ(read.errors.size(), 1u);
+    EXPECT_EQ(read.errors[0],
+              "line 2: unterminated quoted field: the quote opened on line 2 is never closed");
+}
+
+TEST(CsvReader, RemovesTheApostropheBeforeAQuotedFormulaOnly) {
+    const ReadResult read = ReadAll("\"'=1\";'=1;\"'x\";\"''@x\"\n");
+    ASSERT_EQ(read.records.size(), 1u);
+    EXPECT_EQ(read.records[0].fields, (Fields{"=1", "'=1", "'x", "'@x"}));
 }
 
 TEST(CsvReader, OtherDelimiters) {
@@ -152,8 +167,10 @@ TEST(CsvReader, OtherDelimiters) {
 }
 
 TEST(CsvReader, ReadsBackWhatCsvWriterWrites) {
-    const std::vector<CsvField> row = {"plain",      std::nullopt,   "",         "a;b",
-                                       "say \"hi\"", "two\r\nlines", " padded ", "Zażółć"};
+    const std::vector<CsvField> row = {"plain",        std::nullopt, "",       "a;b",  "say \"hi\"",
+                                       "two\r\nlines", " padded ",   "Zażółć", "=1+1", "'=1+1",
+                                       "''@x",         "-2+3",       "\tx",    "'",    "'quoted'",
+                                       "-12"};
     CsvWriter writer(';');
     writer.AddRow(row);
     writer.AddRow(row);

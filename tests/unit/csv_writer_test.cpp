@@ -42,5 +42,19 @@ TEST(CsvWriter, Utf8PassesThroughUntouched) {
     EXPECT_EQ(csv.Text(), "Zażółć gęślą jaźń,Müller,🛒\r\n");
 }
 
+TEST(CsvWriter, FormulaLikeFieldsAreQuotedBehindAnApostrophe) {
+    CsvWriter csv(';');
+    csv.AddRow(
+        {"=HYPERLINK(\"http://x.example\",\"x\")", "+48 600", "-2+3", "@SUM(A1)", "\tx", "'=1"});
+    EXPECT_EQ(csv.Text(), "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"x\"\")\";\"'+48 600\";"
+                          "\"'-2+3\";\"'@SUM(A1)\";\"'\tx\";\"''=1\"\r\n");
+}
+
+TEST(CsvWriter, SignedNumbersAndInnerFormulaCharactersAreNoFormula) {
+    CsvWriter csv(';');
+    csv.AddRow({"-12", "+3,5", "-9223372036854775808", "a=b", "'quoted'", "-"});
+    EXPECT_EQ(csv.Text(), "-12;+3,5;-9223372036854775808;a=b;'quoted';\"'-\"\r\n");
+}
+
 } // namespace
 } // namespace cartwatch

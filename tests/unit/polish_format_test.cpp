@@ -42,6 +42,22 @@ TEST(ParseMoney, OtherSeparatorsAndCurrencies) {
     EXPECT_EQ(Money("  7  "), 700);
 }
 
+TEST(ParseMoney, ZlotyInAnyCase) {
+    EXPECT_EQ(Money("191,20 ZŁ"), 19120);
+    EXPECT_EQ(Money("191,20 Zł"), 19120);
+    EXPECT_EQ(Money("191,20 zŁ"), 19120);
+    EXPECT_EQ(Money("191,20 ZL"), 19120);
+}
+
+TEST(ParseMoney, BlanksGroupThousandsOnlyInThrees) {
+    EXPECT_EQ(MoneyError("12 34,5 zł"), "invalid amount \"12 34,5 zł\"");
+    EXPECT_EQ(MoneyError("1 2345,00"), "invalid amount \"1 2345,00\"");
+    EXPECT_EQ(MoneyError("1234 567"), "invalid amount \"1234 567\"");
+    EXPECT_EQ(MoneyError("1 234.567,00"), "invalid amount \"1 234.567,00\""); // two kinds
+    EXPECT_EQ(Money("1  234,50"), 123450);                                    // one group
+    EXPECT_EQ(Money("- 1 234,50 zł"), -123450);
+}
+
 TEST(ParseMoney, OneDecimalIsTenthsAndNegativeAmountsKeepTheirSign) {
     EXPECT_EQ(Money("191,2 zł"), 19120);
     EXPECT_EQ(Money("-5,00 zł"), -500);
@@ -81,10 +97,29 @@ TEST(FormatMoney, DecimalCommaTwoDecimalsAndZloty) {
     EXPECT_EQ(FormatMoney(INT64_MIN), "-92233720368547758,08 zł");
 }
 
+TEST(ParseMoney, AmountsInSeveralCurrenciesAreValidButNoSingleAmount) {
+    for (const char* text : {"10,00 EUR + 20,00 CHF", "1,00 EUR + 2,00 zł + 3,00 USD"}) {
+        const Parsed<int64_t> parsed = ParseMoney(text);
+        EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.error;
+        EXPECT_FALSE(parsed.value.has_value()) << text;
+    }
+    EXPECT_EQ(MoneyError("10,00 EUR + abc"), "invalid amount \"10,00 EUR + abc\": invalid amount "
+                                             "\"abc\"");
+    EXPECT_EQ(MoneyError("10,00 EUR + --"), "invalid amount \"10,00 EUR + --\"");
+}
+
+TEST(FormatMoney, OtherCurrenciesByCodeAndNoneForNoCode) {
+    EXPECT_EQ(FormatMoney(17800, "EUR"), "178,00 EUR");
+    EXPECT_EQ(FormatMoney(-5, "CHF"), "-0,05 CHF");
+    EXPECT_EQ(FormatMoney(0, ""), "0,00");
+}
+
 TEST(FormatMoney, ParsesBackToTheSameAmount) {
     for (int64_t amount : {int64_t{0}, int64_t{1}, int64_t{99}, int64_t{100}, int64_t{19120},
                            int64_t{-1}, int64_t{123456789012}}) {
-        EXPECT_EQ(Money(FormatMoney(amount)), amount);
+        for (std::string_view currency : {"PLN", "EUR", "CHF", "CZK", ""}) {
+            EXPECT_EQ(Money(FormatMoney(amount, currency)), amount) << currency;
+        }
     }
 }
 

@@ -74,9 +74,9 @@ SELECT outcome, count(*), min(line_number), max(line_number)
        'ID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;'
        || E'\r\n' ||
        (SELECT string_agg(format('%s;Pan;Jan%s;Nowak;jan%s@example.com;;%s;1;0;0;%s;;',
-                                 100000 + n, n, n,
-                                 CASE WHEN n % 1000 = 0 THEN 'abc' ELSE '0,00 zł' END,
-                                 '01.11.2021 13:00'), E'\r\n' ORDER BY n)
+                                 100000 + n, n, n, '0,00 zł',
+                                 CASE WHEN n % 1000 = 0 THEN 'abc' ELSE '01.11.2021 13:00' END),
+                          E'\r\n' ORDER BY n)
           FROM generate_series(1, 10000) AS n))
  GROUP BY outcome ORDER BY outcome;
 SELECT * FROM cartwatch.check_customer_summary();
@@ -107,12 +107,156 @@ SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
 SELECT customer_id, first_name, last_name, email, newsletter FROM cartwatch.customers
  WHERE email IN ('twin@example.com', 'TWIN@example.com', 'jan1.new@example.com', 'jan1@example.com')
  ORDER BY customer_id;
--- A new customer's ID that the identity is about to hand out to another row of the file:
--- row by row, the row without an ID takes it first and the row with it updates that customer.
+-- A new customer's ID that the identity is about to hand out: the identity moves past it
+-- first, so the row without an ID gets another id and both customers go in.
 SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
   FROM cartwatch.customers_customer_id_seq \gset
 SELECT line_number, outcome, customer_id = :next_id AS next_id, reason
   FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
        E';Pan;Early;Bird;early@example.com;;;1;0;0;;;\r\n' ||
        format(E'%s;Pan;Late;Comer;late@example.com;;;1;0;0;;;\r\n', :next_id));
+SELECT first_name FROM cartwatch.customers WHERE email IN ('early@example.com', 'late@example.com')
+ ORDER BY 1;
+-- An ID two ahead of the identity, then three rows without one: none of them is handed it.
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
+  FROM cartwatch.customers_customer_id_seq \gset
+SELECT line_number, outcome, customer_id - :next_id AS past_next_id, reason
+  FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+       format(E'%s;Pan;Own;Id;own.id@example.com;;;1;0;0;;;\r\n', :next_id + 2) ||
+       E';Pan;New;One;new.one@example.com;;;1;0;0;;;\r\n'
+       ';Pan;New;Two;new.two@example.com;;;1;0;0;;;\r\n'
+       ';Pan;New;Three;new.three@example.com;;;1;0;0;;;\r\n');
+-- The shop inserted ids of its own without moving the identity: new customers skip them.
+SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next_id
+  FROM cartwatch.customers_customer_id_seq \gset
+INSERT INTO cartwatch.customers (customer_id, email)
+VALUES (:next_id, 'shop.own1@example.com'), (:next_id + 1, 'shop.own2@example.com');
+SELECT line_number, outcome, customer_id - :next_id AS past_next_id, reason
+  FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+       E';Pan;After;One;after.one@example.com;;;1;0;0;;;\r\n'
+       ';Pan;After;Two;after.two@example.com;;;1;0;0;;;\r\n');
 SELECT * FROM cartwatch.check_customer_summary();
+
+-- An unterminated quote takes the rest of the file with it: the rows before it go in, and its
+-- rejection names every line it swallowed, so none of them vanishes unreported.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200001;Pan;Before;Quote;before.quote@example.com;;;1;0;0;;;\r\n'
+    ';;"Jan;Kowalski;jan.open@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Swallowed;One;swallowed1@example.com;;;1;0;0;;;\r\n'
+    ';Pan;Swallowed;Two;swallowed2@example.com;;;1;0;0;;;\r\n');
+
+-- Ids of 0 and below are customers too (the identity is BY DEFAULT): exported, and read back.
+INSERT INTO cartwatch.customers (customer_id, email, first_name)
+VALUES (0, 'zero@example.com', 'Zero'), (-9223372036854775808, 'min@example.com', 'Min');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^(0|-)';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+DELETE FROM cartwatch.customers WHERE customer_id <= 0;
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'0;;Zero;;zero@example.com;;;1;0;0;;;\r\n'
+    '-9223372036854775808;;Min;;min@example.com;;;1;0;0;;;\r\n'
+    '-9223372036854775809;;Below;;below@example.com;;;1;0;0;;;\r\n');
+
+-- Sprzedaż and Ostatnia wizyta are checked, never stored: a bad value there is left out with a
+-- warning and the customer goes in. The currency is case-folded, the Polish letter included.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200101;Pan;Upper;Zloty;upper.zloty@example.com;;191,20 ZŁ;1;0;0;;;\r\n'
+    '200102;Pan;Bad;Sales;bad.sales@example.com;;12 34,5 zł;1;0;0;;;\r\n'
+    '200103;Pan;Bad;Visit;bad.visit@example.com;;abc;1;0;0;;31.02.2021 10:00;\r\n'
+    '200104;Pan;Bad;Registration;bad.registration@example.com;;;1;0;0;31.02.2021 10:00;;\r\n');
+
+-- Round trips at the edges. A customer without an e-mail address exports with an empty one and
+-- reads back by its ID; a row with neither ID nor e-mail is still rejected. The hour the clocks
+-- go back shows two instants as one local time: the unchanged export leaves both as they are.
+INSERT INTO cartwatch.customers (customer_id, email, first_name, registered_at)
+VALUES (200201, NULL, 'No Mail', NULL),
+       (200202, 'before@example.com', 'Before', '2024-10-27 00:30+00'),
+       (200203, 'after@example.com', 'After', '2024-10-27 01:30+00');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^20020[1-3];';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+SELECT customer_id, registered_at AT TIME ZONE 'UTC' AS registered_utc
+  FROM cartwatch.customers WHERE customer_id IN (200202, 200203) ORDER BY 1;
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E';Pan;No;Mail;;;;1;0;0;;;\r\n'
+    '200201;;No Mail;;;;;1;1;0;;;\r\n');
+-- A local time that differs from the stored one still moves it.
+SELECT * FROM cartwatch.import_customers_csv(:header || E'\r\n' ||
+    E'200203;;After;;after@example.com;;;1;0;0;27.10.2024 03:30;;\r\n');
+SELECT registered_at AT TIME ZONE 'UTC' AS registered_utc FROM cartwatch.customers
+ WHERE customer_id = 200203;
+
+-- Registration dates the format cannot hold stop the export, naming the customer; the same
+-- last visit (derived data, not imported) is written empty.
+UPDATE cartwatch.customers SET registered_at = 'infinity' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '-infinity' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '0044-03-15 12:00+00 BC' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = '10000-01-01 12:00+00' WHERE customer_id = 200201;
+SELECT cartwatch.export_customers_csv();
+UPDATE cartwatch.customers SET registered_at = NULL WHERE customer_id = 200201;
+INSERT INTO cartwatch.visits (customer_id, started_at) VALUES (200201, 'infinity');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^200201;';
+
+-- What a spreadsheet would run as a formula is written quoted behind a ', and read back as the
+-- customer typed it.
+INSERT INTO cartwatch.customers (customer_id, email, first_name, last_name, company)
+VALUES (200301, 'formula@example.com', '=HYPERLINK("http://evil.example","Klik")', '''=1+1',
+        '@SUM(A1)');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^200301;';
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome ORDER BY outcome;
+SELECT first_name, last_name, company FROM cartwatch.customers WHERE customer_id = 200301;
+
+-- Sprzedaż in the currency of the customer's paid orders: zł for PLN, the code for another,
+-- none without paid orders, each currency's amount when there are several (a sum across
+-- currencies means nothing).
+-- The import reads each back.
+INSERT INTO cartwatch.customers (customer_id, email, first_name)
+VALUES (200401, 'euro@example.com', 'Euro'), (200402, 'zloty@example.com', 'Zloty'),
+       (200403, 'mixed@example.com', 'Mixed'), (200404, 'none@example.com', 'None');
+INSERT INTO cartwatch.orders (customer_id, status, total, currency)
+VALUES (200401, 'paid', 100.00, 'EUR'), (200401, 'delivered', 78.00, 'EUR'),
+       (200401, 'pending', 5.00, 'PLN'),
+       (200402, 'shipped', 191.20, 'PLN'),
+       (200403, 'paid', 10.00, 'EUR'), (200403, 'paid', 20.00, 'CHF'),
+       (200404, 'cancelled', 9.99, 'EUR');
+SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n') AS line
+ WHERE line ~ '^20040[1-4];';
+SELECT line_number, sales, error, warning
+  FROM cartwatch.parse_customers_csv(cartwatch.export_customers_csv())
+ WHERE customer_id BETWEEN 200401 AND 200404 ORDER BY customer_id;
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- A LATIN2 database reads PrestaShop's own file and writes the same one: the text is converted
+-- to UTF-8 and back. (The cluster's locale is C, so any encoding can be had from template0.)
+SELECT current_database() AS main_database \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS cw_regress_customers_csv_latin2; -- left by an interrupted run
+RESET client_min_messages;
+CREATE DATABASE cw_regress_customers_csv_latin2 ENCODING 'LATIN2' LC_COLLATE 'C' LC_CTYPE 'C'
+       TEMPLATE template0;
+\c cw_regress_customers_csv_latin2
+SET client_encoding = 'UTF8';
+SET client_min_messages = warning;
+CREATE EXTENSION cartwatch CASCADE;
+RESET client_min_messages;
+SET timezone = 'Europe/Warsaw';
+SHOW server_encoding;
+SELECT * FROM cartwatch.import_customers_csv(
+    E'\xEF\xBB\xBFID;Nazwa kontaktu;Imię;Nazwisko;Adres e-mail;Firma;Sprzedaż;Włączony;Newsletter;Oferty partnerów;Rejestracja;Ostatnia wizyta;\r\n'
+    '1;Pan;Łukasz;Żółć;lukasz@example.pl;"Sklep; ""Wąs"" S.A.";"1 191,20 zł";1;1;0;01.11.2021 13:00;;\r\n');
+SELECT first_name, last_name, company FROM cartwatch.customers;
+SELECT cartwatch.export_customers_csv();
+SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
+ GROUP BY outcome;
+-- Errors name the columns in the database's encoding too.
+SELECT * FROM cartwatch.import_customers_csv(E'ID;Imię;Hasło\r\n');
+\c :main_database
+DROP DATABASE cw_regress_customers_csv_latin2;
