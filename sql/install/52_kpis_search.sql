@@ -158,8 +158,7 @@ AS $$
 DECLARE
     term text := btrim(query);
     words text[];
-    main_pattern text;
-    other_patterns text[];
+    text_filter text;
     network inet := cartwatch.search_network(btrim(query));
     wanted_id bigint;
 BEGIN
@@ -175,52 +174,64 @@ BEGIN
     IF term ~ '^[0-9]{1,18}$' THEN
         wanted_id := term::bigint;
     END IF;
-    -- Every word must occur; the longest one drives the trigram index, the others filter.
+    -- Every word must occur, each as a condition of its own that the trigram index serves, so
+    -- that "kowalska anna" reads the customers who have both words, not every Kowalska. The
+    -- longest word ranks a hit that starts a field. The conditions are written into the query
+    -- text (quoted literals), since their number follows the query's words.
     SELECT array_agg('%' || replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%'
                      ORDER BY length(w) DESC, w)
       INTO words
       FROM regexp_split_to_table(cartwatch.search_fold(term), '\s+') AS w
      WHERE w <> '';
-    main_pattern := words[1];
-    other_patterns := coalesce(words[2:], '{}');
+    SELECT string_agg(format('cartwatch.customer_search_text(c.first_name, c.last_name, c.email, '
+                             'c.company) LIKE %L', w), ' AND ')
+      INTO text_filter
+      FROM unnest(words) AS w;
 
-    RETURN QUERY
+    -- The page is chosen from the hits (with the names it is ordered by) before the customers'
+    -- other columns and figures are read, so a common word costs max_rows of those reads, not
+    -- one per hit.
+    RETURN QUERY EXECUTE format($query$
     WITH hits AS (
-        SELECT c.customer_id, 1 AS rank, 'id' AS matched_on
-          FROM cartwatch.customers AS c WHERE c.customer_id = wanted_id
+        SELECT c.customer_id, 1 AS rank, 'id' AS matched_on, c.last_name, c.first_name
+          FROM cartwatch.customers AS c WHERE c.customer_id = $1
         UNION ALL
-        SELECT c.customer_id, 2, 'email'
-          FROM cartwatch.customers AS c WHERE lower(btrim(c.email)) = lower(term)
+        SELECT c.customer_id, 2, 'email', c.last_name, c.first_name
+          FROM cartwatch.customers AS c WHERE lower(btrim(c.email)) = lower($2)
         UNION ALL
-        SELECT ip_hits.customer_id, 3, 'ip'
+        SELECT c.customer_id, 3, 'ip', c.last_name, c.first_name
           FROM (SELECT v.customer_id FROM cartwatch.visits AS v
-                 WHERE v.ip <<= network AND v.customer_id IS NOT NULL
+                 WHERE v.ip <<= $3 AND v.customer_id IS NOT NULL
                 UNION
                 SELECT k.customer_id FROM cartwatch.carts AS k
-                 WHERE k.ip <<= network AND k.customer_id IS NOT NULL) AS ip_hits
+                 WHERE k.ip <<= $3 AND k.customer_id IS NOT NULL) AS ip_hits
+          JOIN cartwatch.customers AS c ON c.customer_id = ip_hits.customer_id
         UNION ALL
         SELECT c.customer_id,
-               CASE WHEN cartwatch.search_fold(c.last_name) LIKE ltrim(main_pattern, '%')
-                      OR cartwatch.search_fold(c.first_name) LIKE ltrim(main_pattern, '%')
-                      OR cartwatch.search_fold(c.email) LIKE ltrim(main_pattern, '%')
-                      OR cartwatch.search_fold(c.company) LIKE ltrim(main_pattern, '%') THEN 4 ELSE 5 END,
-               'text'
+               CASE WHEN cartwatch.search_fold(c.last_name) LIKE $4
+                      OR cartwatch.search_fold(c.first_name) LIKE $4
+                      OR cartwatch.search_fold(c.email) LIKE $4
+                      OR cartwatch.search_fold(c.company) LIKE $4 THEN 4 ELSE 5 END,
+               'text', c.last_name, c.first_name
           FROM cartwatch.customers AS c
-         WHERE cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)
-                   LIKE main_pattern
-           AND cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)
-                   LIKE ALL (other_patterns)
+         WHERE %s
     ), best AS (
-        SELECT DISTINCT ON (h.customer_id) h.customer_id, h.rank, h.matched_on
+        SELECT DISTINCT ON (h.customer_id) h.customer_id, h.rank, h.matched_on, h.last_name,
+               h.first_name
           FROM hits AS h ORDER BY h.customer_id, h.rank
+    ), page AS (
+        SELECT b.* FROM best AS b
+         ORDER BY b.rank, b.last_name, b.first_name, b.customer_id
+         LIMIT $5
     )
     SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email::text, c.company,
-           c.birthday, c.registered_at, coalesce(t.valid_orders, 0), c.enabled, b.matched_on
-      FROM best AS b
-      JOIN cartwatch.customers AS c ON c.customer_id = b.customer_id
+           c.birthday, c.registered_at, coalesce(t.valid_orders, 0), c.enabled, p.matched_on
+      FROM page AS p
+      JOIN cartwatch.customers AS c ON c.customer_id = p.customer_id
       LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id
-     ORDER BY b.rank, c.last_name, c.first_name, c.customer_id
-     LIMIT max_rows;
+     ORDER BY p.rank, p.last_name, p.first_name, p.customer_id
+    $query$, coalesce(text_filter, 'false'))
+    USING wanted_id, term, network, ltrim(words[1], '%'), max_rows;
 END
 $$;
 COMMENT ON FUNCTION cartwatch.search_customers(text, integer) IS
