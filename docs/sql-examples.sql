@@ -441,6 +441,9 @@ SELECT conversion_rate_pct, abandoned_carts_today, average_cart_value_30d,
        net_margin_per_visitor_30d, reminder_recovery_rate_pct
   FROM cartwatch.shop_kpis();
 
+-- example: cartwatch.search_fold
+SELECT cartwatch.search_fold('ŻÓŁTOWSKA Łucja' COLLATE "C"), lower('ŻÓŁTOWSKA Łucja' COLLATE "C");
+
 -- example: cartwatch.customer_search_text
 SELECT cartwatch.customer_search_text('Łukasz', 'Nowak', 'lukasz@poczta.example', NULL);
 
