@@ -124,11 +124,14 @@ std::optional<std::string> CheckSampleRendering(const TemplateSet& templates,
             const Result<RenderedMessage> rendered =
                 RenderReminder(templates, sample, config, std::chrono::system_clock::now());
             if (!rendered) {
+                TemplateSet::ReleaseThreadCopy();
                 return "a sample " + std::string(step) + " reminder in " + locale +
                        " cannot be rendered: " + rendered.error();
             }
         }
     }
+    // The checking thread (the event loop's) renders nothing else: the sender threads do.
+    TemplateSet::ReleaseThreadCopy();
     return std::nullopt;
 }
 

@@ -417,12 +417,22 @@ void TemplateSet::Impl::Parse() {
 // This thread's copy of the parsed templates, made on its first render with
 // this set (about 0.5 ms for four languages) and replaced when the thread
 // first renders with a newer set.
+namespace {
+
+struct ThreadCopy {
+    std::uint64_t set_id = 0;
+    std::unique_ptr<ParsedTemplates> templates;
+};
+thread_local ThreadCopy thread_copy;
+
+} // namespace
+
+void TemplateSet::ReleaseThreadCopy() {
+    thread_copy = ThreadCopy{};
+}
+
 ParsedTemplates& TemplateSet::Impl::ForThisThread() const {
-    struct ThreadCopy {
-        std::uint64_t set_id = 0;
-        std::unique_ptr<ParsedTemplates> templates;
-    };
-    thread_local ThreadCopy copy;
+    ThreadCopy& copy = thread_copy;
     if (copy.set_id != id) {
         copy.templates = std::make_unique<ParsedTemplates>(parsed);
         copy.set_id = id;
