@@ -105,6 +105,26 @@ std::vector<Tag> ScanTags(const std::string& source, const std::string& where) {
     return tags;
 }
 
+// kainjow ends a parse error with the byte offset where it found it ("Unclosed section
+// \"items\" at 539"); a translator editing the file needs the line and column instead.
+std::string WithLineAndColumn(const std::string& message, const std::string& source) {
+    const std::size_t at = message.rfind(" at ");
+    if (at == std::string::npos || at + 4 == message.size() ||
+        message.find_first_not_of("0123456789", at + 4) != std::string::npos) {
+        return message;
+    }
+    const std::size_t offset =
+        std::min<std::size_t>(std::stoull(message.substr(at + 4)), source.size());
+    const std::size_t line_start = source.rfind('\n', offset == 0 ? 0 : offset - 1);
+    const std::size_t first = line_start == std::string::npos || offset == 0 ? 0 : line_start + 1;
+    const auto line = 1 + std::count(source.begin(), source.begin() + first, '\n');
+    // Columns count characters, not bytes: UTF-8 continuation bytes are skipped.
+    const auto column = 1 + std::count_if(source.begin() + first, source.begin() + offset,
+                                          [](char c) { return (c & 0xC0) != 0x80; });
+    return message.substr(0, at) + " on line " + std::to_string(line) + ", column " +
+           std::to_string(column);
+}
+
 struct LocaleFiles {
     std::map<std::string, std::string> files; // "first_reminder.html" -> source
     std::map<std::string, std::string> layout_words;
@@ -291,7 +311,7 @@ void TemplateSet::Impl::CheckTemplate(const std::string& source, const std::stri
     }
     const mustache parsed(source);
     if (!parsed.is_valid()) {
-        throw TemplateError(where + ": " + parsed.error_message());
+        throw TemplateError(where + ": " + WithLineAndColumn(parsed.error_message(), source));
     }
     for (const Tag& tag : ScanTags(source, where)) {
         if (tag.kind == '!') {

@@ -304,6 +304,12 @@ TEST_F(BrokenTemplatesTest, UnknownPartialAndBadSyntax) {
     EXPECT_THAT(LoadError(), HasSubstr("html_sidebar"));
     Write("en/first_reminder.html", "{{#items}}\n");
     EXPECT_THAT(LoadError(), HasSubstr("first_reminder.html"));
+    // Where, as an editor shows it: the line, and the column in characters (ł is two bytes).
+    Write("en/first_reminder.html", "Hello\nZłoty {{#items}}\n{{name}}\n");
+    EXPECT_THAT(LoadError(),
+                HasSubstr("en/first_reminder.html: Unclosed section \"items\" on line 2, column 7"));
+    Write("en/first_reminder.html", "{{/items}}\n");
+    EXPECT_THAT(LoadError(), HasSubstr("Unopened section \"items\" on line 1, column 1"));
 }
 
 TEST_F(BrokenTemplatesTest, LayoutWordMissingInOneLanguage) {
