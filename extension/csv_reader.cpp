@@ -4,12 +4,17 @@
 
 namespace cartwatch {
 
-CsvReader::CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
+std::string_view WithoutByteOrderMark(std::string_view text) {
     constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-    if (text_.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
-        position_ = kByteOrderMark.size();
+    if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+        text.remove_prefix(kByteOrderMark.size());
     }
+    return text;
 }
+
+CsvReader::CsvReader(std::string_view text, char delimiter)
+    : text_(text), delimiter_(delimiter),
+      position_(text.size() - WithoutByteOrderMark(text).size()) {}
 
 bool CsvReader::AtLineEnd() const {
     return position_ >= text_.size() || text_[position_] == '\r' || text_[position_] == '\n';

@@ -20,6 +20,9 @@ struct CsvRecord {
     std::vector<std::optional<std::string>> fields;
 };
 
+// The text after a UTF-8 byte order mark, or the whole text when it has none.
+std::string_view WithoutByteOrderMark(std::string_view text);
+
 class CsvReader {
 public:
     enum class Status { Record, End, Error };

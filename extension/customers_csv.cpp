@@ -587,13 +587,10 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
         throw UserError(ErrorKind::InvalidParameter, "customer CSV must not be NULL");
     }
     text* data_arg = PG_GETARG_TEXT_PP(0);
-    std::string_view raw(VARDATA_ANY(data_arg), VARSIZE_ANY_EXHDR(data_arg));
     // A UTF-8 byte order mark read as raw bytes into another encoding (LATIN2's "ď»ż") is still
     // one: converted, it would be three letters before "ID".
-    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-    if (raw.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
-        raw.remove_prefix(kByteOrderMark.size());
-    }
+    const std::string_view raw =
+        WithoutByteOrderMark(std::string_view(VARDATA_ANY(data_arg), VARSIZE_ANY_EXHDR(data_arg)));
     const std::string data = Utf8FromServer(raw.data(), raw.size());
     std::vector<CustomerLine> customers = ParseCustomers(data);
 
