@@ -708,11 +708,20 @@ std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::strin
     return std::make_pair(name, address);
 }
 
+namespace {
+
+// libpq's URI form (postgresql://...), as opposed to its keyword=value form.
+bool IsConnectionUri(const std::string& url) {
+    return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+} // namespace
+
 std::string ConnectionStringWithPassword(const std::string& url, const std::string& password) {
     if (password.empty()) {
         return url;
     }
-    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    if (IsConnectionUri(url)) {
         std::string encoded;
         for (unsigned char c : password) {
             if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -810,7 +819,7 @@ std::optional<std::string> KeywordsForDisplay(const std::string& text) {
 } // namespace
 
 std::string ConnectionStringForDisplay(const std::string& url) {
-    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    if (IsConnectionUri(url)) {
         return UriForDisplay(url);
     }
     return KeywordsForDisplay(url).value_or(
