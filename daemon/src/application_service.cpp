@@ -73,10 +73,16 @@ void Application::StopRetention() {
 void Application::StartEndpoints() {
     if (auto address = ParseListenAddress(config_.daemon.metrics_listen)) {
         metrics_endpoint_ = std::make_unique<HttpEndpoint>(
-            io_, address->first, address->second, "metrics", [this](const HttpRequest& request) {
+            io_, address->first, address->second, "metrics",
+            [this](const HttpRequest& request) {
                 HttpResponse response;
                 const std::string path = request.target.substr(0, request.target.find('?'));
-                if (path == "/metrics") {
+                if (request.method != "GET" && request.method != "HEAD") {
+                    // Read-only: a POST or PUT here is a mistake in a probe or a script.
+                    response.status = 405;
+                    response.headers["Allow"] = "GET, HEAD";
+                    response.body = "cartwatchd: /metrics and /health answer GET and HEAD\n";
+                } else if (path == "/metrics") {
                     // Fresh queue numbers when the database answers; the last known otherwise.
                     if (metrics_.database_up) {
                         try {
@@ -97,7 +103,8 @@ void Application::StartEndpoints() {
                     response.body = "cartwatchd: /metrics and /health\n";
                 }
                 return response;
-            });
+            },
+            DefaultHttpLimits(), &metrics_.metrics_endpoint);
         spdlog::info("metrics and health on http://{}:{}/metrics and /health", address->first,
                      metrics_endpoint_->Port());
     }
@@ -123,7 +130,8 @@ void Application::StartEndpoints() {
                             return std::nullopt;
                         }
                     });
-            });
+            },
+            DefaultHttpLimits(), &metrics_.unsubscribe_endpoint);
         spdlog::info("serving unsubscribe links on http://{}:{}", address->first,
                      unsubscribe_endpoint_->Port());
     }

@@ -126,9 +126,11 @@ HttpLimits DefaultHttpLimits() {
 
 class HttpEndpoint::Listener : public std::enable_shared_from_this<Listener> {
 public:
-    Listener(boost::asio::io_context& io, std::string name, Handler handler, HttpLimits limits)
+    Listener(boost::asio::io_context& io, std::string name, Handler handler, HttpLimits limits,
+             HttpEndpointCounters* counters)
         : acceptor_(io), pause_timer_(io), name_(std::move(name)),
-          handler_(std::make_shared<Handler>(std::move(handler))), limits_(limits) {}
+          handler_(std::make_shared<Handler>(std::move(handler))), limits_(limits),
+          counters_(counters != nullptr ? counters : &own_counters_) {}
 
     void Listen(const tcp::endpoint& endpoint) {
         acceptor_.open(endpoint.protocol());
@@ -188,6 +190,7 @@ private:
     void Refuse(tcp::socket socket) {
         boost::system::error_code ignored;
         socket.close(ignored);
+        ++counters_->refused_connections;
         if (const auto left_out = refused_warnings_.Occurred(LogThrottle::Clock::now())) {
             spdlog::warn("{} endpoint: {} connections open, the most it serves at once; closing "
                          "new ones at once{}",
@@ -197,6 +200,7 @@ private:
 
     void PauseAccepting(boost::system::error_code ec) {
         ++failed_accepts_;
+        ++counters_->failed_accepts;
         if (const auto left_out = accept_warnings_.Occurred(LogThrottle::Clock::now())) {
             failure_logged_ = true;
             spdlog::warn("{} endpoint: accept failed: {}; trying again every {} ms{}", name_,
@@ -218,14 +222,17 @@ private:
     std::shared_ptr<std::size_t> open_sessions_ = std::make_shared<std::size_t>(0);
     LogThrottle refused_warnings_{kWarningInterval};
     LogThrottle accept_warnings_{kWarningInterval};
-    std::uint64_t failed_accepts_ = 0; // in a row
-    bool failure_logged_ = false;      // a warning of this run of failures was logged
+    std::uint64_t failed_accepts_ = 0;  // in a row
+    bool failure_logged_ = false;       // a warning of this run of failures was logged
+    HttpEndpointCounters own_counters_; // when the owner keeps none
+    HttpEndpointCounters* counters_;    // touched only while the acceptor is open
 };
 
 HttpEndpoint::HttpEndpoint(boost::asio::io_context& io, const std::string& host,
                            unsigned short port, std::string name, Handler handler,
-                           HttpLimits limits)
-    : listener_(std::make_shared<Listener>(io, std::move(name), std::move(handler), limits)) {
+                           HttpLimits limits, HttpEndpointCounters* counters)
+    : listener_(
+          std::make_shared<Listener>(io, std::move(name), std::move(handler), limits, counters)) {
     listener_->Listen(tcp::endpoint(
         boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host), port));
     listener_->Accept();

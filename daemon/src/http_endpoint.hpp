@@ -4,6 +4,8 @@
 // knows nothing about sockets.
 #pragma once
 
+#include "metrics.hpp"
+
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -56,8 +58,11 @@ public:
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
     // Binds host:port at once (throws when it cannot: an error at start-up, not later).
+    // `counters`, when given, counts the connections turned away; like the handler it must
+    // outlive the endpoint's open life (it is not touched after Close()).
     HttpEndpoint(boost::asio::io_context& io, const std::string& host, unsigned short port,
-                 std::string name, Handler handler, HttpLimits limits = DefaultHttpLimits());
+                 std::string name, Handler handler, HttpLimits limits = DefaultHttpLimits(),
+                 HttpEndpointCounters* counters = nullptr);
     ~HttpEndpoint();
     HttpEndpoint(const HttpEndpoint&) = delete;
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;

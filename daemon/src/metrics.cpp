@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 #include <sstream>
 
 namespace cartwatch {
@@ -13,6 +15,14 @@ public:
     void Metric(const char* name, const char* type, const char* help, double value) {
         out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
              << name << ' ' << Number(value) << '\n';
+    }
+    // One metric with a value per endpoint="..." label.
+    void PerEndpoint(const char* name, const char* help,
+                     std::initializer_list<std::pair<const char*, double>> values) {
+        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n";
+        for (const auto& [endpoint, value] : values) {
+            out_ << name << "{endpoint=\"" << endpoint << "\"} " << Number(value) << '\n';
+        }
     }
     std::string Text() const { return out_.str(); }
 
@@ -65,6 +75,15 @@ std::string RenderPrometheus(const DaemonMetrics& d, const std::optional<QueueMe
     e.Metric("cartwatchd_unsubscribes_total", "counter",
              "Unsubscribe requests honoured by the built-in endpoint.",
              static_cast<double>(d.unsubscribes));
+    e.PerEndpoint(
+        "cartwatchd_http_connections_refused_total",
+        "Connections an HTTP endpoint closed at once: it served its most already.",
+        {{"metrics", static_cast<double>(d.metrics_endpoint.refused_connections)},
+         {"unsubscribe", static_cast<double>(d.unsubscribe_endpoint.refused_connections)}});
+    e.PerEndpoint("cartwatchd_http_accept_failures_total",
+                  "Failed accepts of an HTTP endpoint (out of file descriptors).",
+                  {{"metrics", static_cast<double>(d.metrics_endpoint.failed_accepts)},
+                   {"unsubscribe", static_cast<double>(d.unsubscribe_endpoint.failed_accepts)}});
     e.Metric("cartwatchd_sends_in_flight", "gauge", "Messages handed to sender threads.",
              static_cast<double>(d.in_flight));
     e.Metric("cartwatchd_send_duration_seconds_sum", "counter", "Time spent in SMTP transactions.",

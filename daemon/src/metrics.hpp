@@ -23,6 +23,12 @@ struct QueueMetrics {
     std::optional<double> last_sent_unix; // any worker's last send
 };
 
+// What one of the HTTP endpoints turned away since this process started.
+struct HttpEndpointCounters {
+    std::int64_t refused_connections = 0; // closed at once: the endpoint served its most
+    std::int64_t failed_accepts = 0;      // accept() failed: out of descriptors
+};
+
 // What this process did since it started.
 struct DaemonMetrics {
     std::int64_t claimed = 0;
@@ -37,6 +43,8 @@ struct DaemonMetrics {
     std::int64_t database_errors = 0;
     std::int64_t database_reconnects = 0;
     std::int64_t unsubscribes = 0;
+    HttpEndpointCounters metrics_endpoint;
+    HttpEndpointCounters unsubscribe_endpoint;
     std::int64_t in_flight = 0;
     double send_seconds_total = 0;
     std::int64_t send_seconds_count = 0;

@@ -63,7 +63,15 @@ for path in /metrics /health; do
     cw_http_raw "$metrics_port" HEAD "$path" >"$CW_WORK/head-metrics.http"
     check_head "$CW_WORK/head-metrics.http" 200 '[1-9][0-9]*' "$path"
 done
+# Read-only: a POST is refused and says which methods serve.
+for path in /metrics /health; do
+    answer=$(curl -s -i -d 'x=1' "http://127.0.0.1:$metrics_port$path" | tr -d '\r')
+    grep -q '^HTTP/1.1 405' <<<"$answer" || cw_fail "POST $path: $answer"
+    grep -qi '^Allow: GET, HEAD$' <<<"$answer" || cw_fail "POST $path without Allow: $answer"
+done
+grep -q '^cartwatchd_http_connections_refused_total{endpoint="metrics"} 0$' <<<"$metrics" ||
+    cw_fail "no refused-connections counter: $(grep http_ <<<"$metrics")"
 
 cw_stop_daemon "$CW_PID_main" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
-cw_log "unsubscribe GET asks, HEAD sends headers only, POST unsubscribes, forged token refused; metrics and health served, HEAD without a body"
+cw_log "unsubscribe GET asks, HEAD sends headers only, POST unsubscribes, forged token refused; metrics and health served, HEAD without a body, POST refused"

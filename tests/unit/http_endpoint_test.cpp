@@ -2,6 +2,7 @@
 // clients are plain blocking sockets, so what is asserted is what goes over the wire.
 #include "http_endpoint.hpp"
 
+#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -173,7 +175,7 @@ protected:
                 response.body = body_;
                 return response;
             },
-            limits);
+            limits, &counters_);
         port_ = endpoint_->Port();
         loop_ = std::thread([this] {
             auto work = boost::asio::make_work_guard(io_);
@@ -226,6 +228,13 @@ protected:
         return client.ReadUntilClosed(kPatience).value_or("(no answer)");
     }
 
+    // The endpoint's counters, read on the loop's thread that writes them.
+    HttpEndpointCounters Counters() {
+        std::promise<HttpEndpointCounters> read;
+        boost::asio::post(io_, [&] { read.set_value(counters_); });
+        return read.get_future().get();
+    }
+
     std::string LastMethod() {
         const std::lock_guard lock(mutex_);
         return last_method_;
@@ -235,6 +244,7 @@ protected:
     std::unique_ptr<HttpEndpoint> endpoint_;
     std::thread loop_;
     unsigned short port_ = 0;
+    HttpEndpointCounters counters_;
     std::string body_ = std::string(885, 'x');
     std::mutex mutex_; // the handler runs on the loop's thread
     std::string last_method_;
@@ -288,8 +298,10 @@ TEST_F(HttpEndpointTest, ConnectionsPastTheCapAreClosedAtOnce) {
     // Once an idle client goes, its slot serves the next client.
     idle.pop_back();
     EXPECT_TRUE(AnsweredWithinPatience());
-    // Five refusals, one warning.
+    // Five refusals, one warning, and all five counted for the metrics.
     EXPECT_EQ(CountContaining(log_->Lines(), "the most it serves at once"), 1u);
+    EXPECT_EQ(Counters().refused_connections, 5);
+    EXPECT_EQ(Counters().failed_accepts, 0);
 }
 
 TEST_F(HttpEndpointTest, AClientThatNeverSendsIsClosedAtTheDeadline) {
@@ -338,6 +350,9 @@ TEST_F(HttpEndpointTest, AcceptPausesWhenDescriptorsRunOut) {
     const int failures = std::stoi(match[1]);
     EXPECT_GE(failures, 1);
     EXPECT_LE(failures, 100);
+    // The metrics count every failed accept, logged or not.
+    EXPECT_EQ(Counters().failed_accepts, failures);
+    EXPECT_EQ(Counters().refused_connections, 0);
 }
 
 } // namespace

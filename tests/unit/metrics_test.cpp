@@ -25,6 +25,22 @@ TEST(Metrics, ExposesCountersInPrometheusTextFormat) {
     EXPECT_EQ(text.find("cartwatch_reminders_due"), std::string::npos);
 }
 
+TEST(Metrics, CountsWhatEachHttpEndpointTurnedAway) {
+    DaemonMetrics d;
+    d.metrics_endpoint.refused_connections = 7;
+    d.unsubscribe_endpoint.failed_accepts = 3;
+    const std::string text = RenderPrometheus(d, std::nullopt);
+    EXPECT_NE(text.find("# TYPE cartwatchd_http_connections_refused_total counter\n"
+                        "cartwatchd_http_connections_refused_total{endpoint=\"metrics\"} 7\n"
+                        "cartwatchd_http_connections_refused_total{endpoint=\"unsubscribe\"} 0\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("cartwatchd_http_accept_failures_total{endpoint=\"metrics\"} 0\n"
+                        "cartwatchd_http_accept_failures_total{endpoint=\"unsubscribe\"} 3\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(Metrics, ExposesTheQueue) {
     QueueMetrics q;
     q.due = 5;
