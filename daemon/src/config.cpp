@@ -5,10 +5,13 @@
 
 #include "header_encoding.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -525,6 +528,30 @@ void Require(bool present, const std::string& name, const ConfigSources& sources
                       " or with --set " + name + "=...");
 }
 
+// A claimed batch waits its turn under the rate limit: its last reminder goes out
+// batch_size / rate_per_second after the claim. Past half the lease (the other half is for the
+// send itself and the report) reminders would reach the lost_lease policy without a try, and
+// under the default policy never be sent.
+void CheckBatchFitsLease(const Config& config, std::map<std::string, std::string>& origins) {
+    const double rate = config.smtp.rate_per_second;
+    if (rate <= 0) {
+        return;
+    }
+    const double budget_seconds = std::chrono::duration<double>(config.database.lease).count() / 2;
+    if (config.daemon.batch_size / rate <= budget_seconds) {
+        return;
+    }
+    const auto origin = origins.find("daemon.batch_size");
+    const long fits = std::max(1L, static_cast<long>(std::floor(budget_seconds * rate)));
+    throw ConfigError(
+        (origin != origins.end() ? origin->second + ": " : std::string()) +
+        fmt::format("daemon.batch_size = {} takes {:g} s to send at smtp.rate_per_second = {:g}, "
+                    "more than half of database.lease = {}: set batch_size to {} or less, or "
+                    "raise the lease or the rate",
+                    config.daemon.batch_size, config.daemon.batch_size / rate, rate,
+                    FormatDuration(config.database.lease), fits));
+}
+
 } // namespace
 
 std::string EnvironmentName(const std::string& section, const std::string& key) {
@@ -594,6 +621,7 @@ Config LoadConfig(const ConfigSources& given) {
             throw ConfigError(origins["smtp.ca_file"] + ": smtp.ca_file: cannot read " +
                               config.smtp.ca_file);
         }
+        CheckBatchFitsLease(config, origins);
         if (config.smtp.url.rfind("smtps://", 0) == 0 && config.smtp.starttls == StartTls::kOff) {
             // smtps is TLS from the first byte; "off" would read as "no encryption".
             throw ConfigError(origins["smtp.starttls"] +

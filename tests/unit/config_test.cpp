@@ -127,6 +127,24 @@ TEST_F(ConfigTest, AWrongValueNamesTheKeyAndTheLine) {
               file + " line 14: daemon.batch_size must be an integer from 1 to 10000");
 }
 
+// A batch the rate limit cannot send within half the lease would reach the lost_lease policy
+// unsent: refused at start, with the size that fits.
+TEST_F(ConfigTest, ABatchMustBeSentWithinHalfTheLease) {
+    const std::string file = Write("c.toml", std::string(kMinimal) + "[daemon]\nbatch_size = 50\n");
+    auto sources = Sources(file);
+    sources.overrides = {"smtp.rate_per_second=1", "database.lease=30s"};
+    EXPECT_EQ(ErrorOf(sources),
+              file + " line 13: daemon.batch_size = 50 takes 50 s to send at "
+                     "smtp.rate_per_second = 1, more than half of database.lease = 30s: set "
+                     "batch_size to 15 or less, or raise the lease or the rate");
+    sources.overrides = {"smtp.rate_per_second=1", "database.lease=30s", "daemon.batch_size=15"};
+    EXPECT_EQ(LoadConfig(sources).daemon.batch_size, 15);
+    sources.overrides = {"smtp.rate_per_second=0", "database.lease=30s"}; // no limit
+    EXPECT_EQ(LoadConfig(sources).daemon.batch_size, 50);
+    // The defaults fit: 50 at 10 per second is 5 s of a 5-minute lease.
+    EXPECT_NO_THROW(LoadConfig(Sources(Write("d.toml", kMinimal))));
+}
+
 TEST_F(ConfigTest, AWrongTypeNamesTheKeyAndTheLine) {
     const std::string file =
         Write("c.toml", std::string(kMinimal) + "[daemon]\npoll_interval = true\n");
