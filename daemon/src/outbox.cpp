@@ -18,8 +18,8 @@ std::string Join(const std::vector<std::string>& values) {
 }
 
 // The two statements of every batch, prepared once per connection: as one-off statements
-// each call was parsed and planned again (its function's defaults read from the catalog
-// too), about 0.07 ms of the backend's time a call, a claim and a completion per batch.
+// each call was parsed, analysed (its function's defaults read from the catalog) and planned
+// again, 0.04-0.05 ms of planning alone a call, a claim and a completion per batch.
 constexpr const char* kClaimStatement = "cartwatch_claim";
 constexpr const char* kCompleteStatement = "cartwatch_complete";
 
