@@ -17,6 +17,12 @@ std::string Join(const std::vector<std::string>& values) {
     return joined;
 }
 
+// The two statements of every batch, prepared once per connection: as one-off statements
+// each call was parsed, analysed (its function's defaults read from the catalog) and planned
+// again, 0.04-0.05 ms of planning alone a call, a claim and a completion per batch.
+constexpr const char* kClaimStatement = "cartwatch_claim";
+constexpr const char* kCompleteStatement = "cartwatch_complete";
+
 } // namespace
 
 struct Outbox::Listener final : pqxx::notification_receiver {
@@ -51,6 +57,15 @@ void Outbox::Connect() {
     // Timestamps cross as UTC text; the daemon never depends on the server's time zone.
     setup.exec("SET TIME ZONE 'UTC'");
     setup.commit();
+    // libpqxx sends these to the server when they are first used.
+    connection->prepare(kClaimStatement,
+                        "SELECT reminder_id, step, attempt, cart_id, email, display_name, "
+                        "first_name, locale, currency, items::text, total::text, recovery_token, "
+                        "unsubscribe_token, message_key "
+                        "FROM cartwatch.claim_reminders($1, $2, make_interval(secs => $3))");
+    connection->prepare(kCompleteStatement,
+                        "SELECT reminder_id, refusal FROM cartwatch.complete_reminders($1, "
+                        "$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])");
     connection_ = std::move(connection);
     listener_ = std::make_unique<Listener>(*connection_);
 }
@@ -102,11 +117,8 @@ int Outbox::Schedule() {
 std::vector<ClaimedReminder> Outbox::Claim(int max_count, std::chrono::milliseconds lease) {
     // A transaction of its own: the carts of the returned rows stay share-locked until commit.
     pqxx::work tx(*connection_);
-    const pqxx::result rows = tx.exec_params(
-        "SELECT reminder_id, step, attempt, cart_id, email, display_name, first_name, locale, "
-        "currency, items::text, total::text, recovery_token, unsubscribe_token, message_key "
-        "FROM cartwatch.claim_reminders($1, $2, make_interval(secs => $3))",
-        worker_, max_count, static_cast<double>(lease.count()) / 1000.0);
+    const pqxx::result rows = tx.exec_prepared(kClaimStatement, worker_, max_count,
+                                               static_cast<double>(lease.count()) / 1000.0);
     tx.commit();
     std::vector<ClaimedReminder> claimed;
     claimed.reserve(rows.size());
@@ -182,10 +194,8 @@ std::vector<RefusedReport> Outbox::WriteReports(const std::vector<OutboxReport>&
     }
     std::vector<RefusedReport> refused;
     if (!ids.empty()) {
-        const pqxx::result rows = tx.exec_params(
-            "SELECT reminder_id, refusal FROM cartwatch.complete_reminders($1, $2::bigint[], "
-            "$3::text[], $4::text[], $5::text[], $6::text[])",
-            worker_, "{" + Join(ids) + "}", TextArrayLiteral(message_ids),
+        const pqxx::result rows = tx.exec_prepared(
+            kCompleteStatement, worker_, "{" + Join(ids) + "}", TextArrayLiteral(message_ids),
             TextArrayLiteral(replies), TextArrayLiteral(subjects), TextArrayLiteral(templates));
         for (const pqxx::row& row : rows) {
             refused.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>("")});

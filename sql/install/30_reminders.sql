@@ -271,7 +271,14 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- The reminders are read once: a second "= ANY (reminder_ids)" scan for the carts' ids
+    -- descended the primary key once more per reminder, and the claim calls this for every
+    -- row it sends.
     RETURN QUERY
+    WITH r AS MATERIALIZED (
+        SELECT r.reminder_id, r.cart_id, r.activity_at FROM cartwatch.reminders AS r
+         WHERE r.reminder_id = ANY (reminder_ids)
+    )
     SELECT r.reminder_id,
            CASE WHEN f.cart_id IS NULL THEN 'cart_deleted'
                 WHEN f.veto IN ('ordered', 'emptied') THEN f.veto
@@ -279,12 +286,10 @@ BEGIN
                 ELSE f.veto END,
            f.email, f.email_key, f.locale, f.currency, f.display_name, f.first_name, f.title,
            f.customer_id, f.last_activity_at
-      FROM cartwatch.reminders AS r
+      FROM r
       LEFT JOIN cartwatch.cart_reminder_facts(
-                    ARRAY(SELECT r2.cart_id FROM cartwatch.reminders AS r2
-                           WHERE r2.reminder_id = ANY (reminder_ids) AND r2.cart_id IS NOT NULL),
-                    as_of) AS f ON f.cart_id = r.cart_id
-     WHERE r.reminder_id = ANY (reminder_ids);
+                    ARRAY(SELECT r.cart_id FROM r WHERE r.cart_id IS NOT NULL), as_of) AS f
+        ON f.cart_id = r.cart_id;
 END
 $$;
 COMMENT ON FUNCTION cartwatch.reminder_verdicts(bigint[], timestamptz) IS

@@ -99,6 +99,20 @@ SELECT due, oldest_due_at, pending, retrying
   FROM cartwatch.reminder_queue_metrics('2026-11-20 12:20+00');
 ROLLBACK;
 
+-- The verdicts themselves, as the claim and the scheduler read them: one row per reminder
+-- however often its id is named, none for an id that names no reminder, cart_deleted for a
+-- reminder whose cart is gone, and the facts to render the others.
+BEGIN;
+SELECT array_agg(reminder_id ORDER BY reminder_id) AS verdict_ids
+  FROM cartwatch.reminders WHERE cart_id IN (12, 23) \gset
+DELETE FROM cartwatch.carts WHERE cart_id = 23;
+SELECT r.cart_id, r.step, v.cancel_reason, v.email, v.locale, v.last_activity_at
+  FROM cartwatch.reminder_verdicts(:'verdict_ids'::bigint[] || :'verdict_ids'::bigint[]
+                                   || ARRAY[-1]::bigint[], '2026-11-20 12:20+00') AS v
+  JOIN cartwatch.reminders AS r USING (reminder_id)
+ ORDER BY v.reminder_id;
+ROLLBACK;
+
 -- Queued reminders are re-checked on every run: an order, an emptied cart and a touched cart
 -- cancel theirs.
 INSERT INTO cartwatch.orders (order_id, customer_id, cart_id, total, placed_at)
