@@ -13,6 +13,10 @@
 #   bench/customers.sh                                        (default: 100,000 / 1,000,000)
 #   BENCH_DIR=/tmp/cw-customers bench/customers.sh            (keeps the loaded cluster there:
 #                                                              a second run only measures)
+#   INSERTS_ONLY=1 BENCH_DIR=... bench/customers.sh           (only the order-insert pairs, for
+#                                                              comparing two builds on kept data)
+#   INSTALL_FROM=/work/main ... bench/customers.sh            (measures that checkout's built
+#                                                              extension instead of this one's)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
 # itself, only while cartwatch.so can be in use (CREATE EXTENSION, then the measurements). The
@@ -52,7 +56,7 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 with_install_lock() {
     exec 9>"$lock_file"
     flock 9
-    make -s install >/dev/null
+    make -s -C "${INSTALL_FROM:-.}" install >/dev/null
     "$@"
     flock -u 9
     exec 9>&-
@@ -303,8 +307,19 @@ with_and_without() { # label table.trigger script rounds
     echo "$1: median ratio $(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$((($4 + 1) / 2))p")"
 }
 
+insert_pairs() {
+    printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
+        "$customers" >"$work/insert.sql"
+    with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
+}
+
 measure_all() {
     uptime
+    if [ "${INSERTS_ONLY:-}" = 1 ]; then
+        insert_pairs
+        uptime
+        return
+    fi
     measure
     heaviest=$(psql -At -c "SELECT customer_id FROM cartwatch.customer_totals ORDER BY orders_count DESC, customer_id LIMIT 1")
     for who in "random customer:random(1, $customers)" "heaviest customer ($heaviest):$heaviest"; do
@@ -320,9 +335,7 @@ measure_all() {
     top_group_by=$(timed "SELECT customer_id, paid_value FROM public.customer_figures_group_by ORDER BY paid_value DESC NULLS LAST, customer_id LIMIT 100")
     echo "top 100 by sales: summary $top_summary ms, GROUP BY view $top_group_by ms, ratio $(ratio "$top_group_by" "$top_summary")x"
 
-    printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
-        "$customers" >"$work/insert.sql"
-    with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
+    insert_pairs
     for pool in random heaviest; do
         size=$(psql -At -c "SELECT count(*) FROM public.status_pool WHERE pool = '$pool'")
         printf '%s\n' "\\set n random(1, $size)" \
