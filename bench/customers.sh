@@ -17,6 +17,8 @@
 #                                                              comparing two builds on kept data)
 #   INSTALL_FROM=/work/main ... bench/customers.sh            (measures that checkout's built
 #                                                              extension instead of this one's)
+#   COMPARE_FROM=/work/main ... bench/customers.sh            (and that checkout's beside this
+#                                                              one's, round by round)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
 # itself, only while cartwatch.so can be in use (CREATE EXTENSION, then the measurements). The
@@ -291,20 +293,45 @@ lookup_script() { # customer-id-expression source
 
 # Rounds of a pgbench script with and without one summary trigger, alternating, so that a burst
 # of other work on the machine lands in one pair rather than deciding the result; the median
-# pair's ratio is the figure.
+# pair's ratio is the figure. With COMPARE_FROM=DIR, each round also measures the trigger with
+# that checkout's built extension, on the other side of the same baseline (the two builds take
+# turns going first), so that two builds are compared on the same data within minutes.
 with_and_without() { # label table.trigger script rounds
-    local pairs=() with_triggers without_triggers pair_ratio
-    local table=${2%.*} trigger=${2#*.}
+    local pairs=() other_pairs=() builds=() with_triggers without_triggers other pair_ratio
+    local table=${2%.*} trigger=${2#*.} this_build=${INSTALL_FROM:-.}
     for round in $(seq 1 "$4"); do
+        if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 0 ]; then
+            make -s -C "$COMPARE_FROM" install >/dev/null
+            other=$(tps "$3")
+            make -s -C "$this_build" install >/dev/null
+        fi
         with_triggers=$(tps "$3")
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
         without_triggers=$(tps "$3")
         psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
+        if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
+            make -s -C "$COMPARE_FROM" install >/dev/null
+            other=$(tps "$3")
+            make -s -C "$this_build" install >/dev/null
+        fi
         pair_ratio=$(ratio "$with_triggers" "$without_triggers")
         pairs+=("$pair_ratio")
         echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
+        if [ -n "${COMPARE_FROM:-}" ]; then
+            other_pairs+=("$(ratio "$other" "$without_triggers")")
+            builds+=("$(ratio "$with_triggers" "$other")")
+            echo "$1, round $round: with $COMPARE_FROM's build $other tps, ratio ${other_pairs[-1]}; this build / that one ${builds[-1]}"
+        fi
     done
-    echo "$1: median ratio $(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$((($4 + 1) / 2))p")"
+    echo "$1: median ratio $(median "$4" "${pairs[@]}")"
+    if [ -n "${COMPARE_FROM:-}" ]; then
+        echo "$1: median ratio with $COMPARE_FROM's build $(median "$4" "${other_pairs[@]}"), this build / that one $(median "$4" "${builds[@]}")"
+    fi
+}
+median() { # count values...
+    local count=$1
+    shift
+    printf '%s\n' "$@" | sort -n | sed -n "$(((count + 1) / 2))p"
 }
 
 insert_pairs() {

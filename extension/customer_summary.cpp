@@ -607,10 +607,21 @@ void AddOrderChanges(TriggerData* trigger_data, const std::vector<int64_t>& keys
     Tuplestorestate* old_rows = trigger_data->tg_oldtable;
     Tuplestorestate* new_rows = trigger_data->tg_newtable;
     const SingleOrder before = PgCall([=] { return ReadSingleOrder(old_rows, descriptor); });
+    SingleOrder after;
+    if (before.single) {
+        after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
+        // An order paid, shipped or returned: the row updated in place (customer_totals_row.cpp).
+        if (after.single && PgCall([&] {
+                return summary::ChangeOrderInPlace(before.values[0], before.values[1],
+                                                   before.values[2], after.values[1],
+                                                   after.values[2]);
+            })) {
+            return;
+        }
+    }
     spi::Session session(spi::Lookup::kCatalogOnly);
     uint64_t count = 0;
     if (before.single) {
-        const SingleOrder after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
         count = change_one_order.Execute({{INT8OID, before.values[0], false},
                                           {TEXTOID, before.values[1], false},
                                           {NUMERICOID, before.values[2], false},

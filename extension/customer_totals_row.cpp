@@ -1,7 +1,8 @@
-// The checkout's one-order fast path: a new order added to its customer's summary row without
-// SPI or a plan.
+// The checkout's one-order fast paths: a new order, or an order's new status or total, applied
+// to its customer's summary row without SPI or a plan.
 //
-// Design: the SPI path (customer_summary.cpp, add_one_order) runs one UPDATE by primary key,
+// Design: the SPI path (customer_summary.cpp, add_one_order and change_one_order) runs one UPDATE
+// by primary key,
 // and most of its cost around the update itself is executor start-up and shutdown: a cached
 // plan revalidated, a ModifyTable and an IndexScan node built, the SET list's expressions
 // compiled, at every checkout. Here the row is found through the primary-key index, locked,
@@ -45,6 +46,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -143,59 +145,112 @@ bool TakesFastPath(Relation totals) {
     return pg_class_aclmask(RelationGetRelid(totals), GetUserId(), kNeeded, ACLMASK_ALL) == kNeeded;
 }
 
-// The new row version in `updated` (a virtual slot), from the locked `current` one plus the
-// order. False when orders_count would overflow: the SPI UPDATE raises int8's error then.
-bool AddOrder(TupleTableSlot* current, TupleTableSlot* updated,
-              const AttrNumber (&attributes)[kColumnCount], text* status, Datum total,
-              Datum placed_at) {
+// What one order does to its customer's figures: a new order (counted, with its placed_at), or
+// an order whose status or total changed (its old values taken back, its new ones added).
+struct OrderChange {
+    bool is_new;
+    text* status;
+    Datum total;
+    Datum placed_at;  // a new order's
+    text* old_status; // a changed order's
+    Datum old_total;
+};
+
+// `value` + `addend`, false on int8 overflow (the SPI UPDATE raises int8's error then).
+bool AddCount(Datum* value, int64 addend) {
+    int64 sum = 0;
+    if (pg_add_s64_overflow(DatumGetInt64(*value), addend, &sum)) {
+        return false;
+    }
+    *value = Int64GetDatum(sum);
+    return true;
+}
+
+Datum NumericAdd(Datum left, Datum right) {
+    return DirectFunctionCall2(numeric_add, left, right);
+}
+Datum NumericSub(Datum left, Datum right) {
+    return DirectFunctionCall2(numeric_sub, left, right);
+}
+
+// add_one_order's SET list on `values`.
+bool AddOrder(Datum* values, bool* nulls, const AttrNumber (&attributes)[kColumnCount],
+              const OrderChange& order) {
+    const auto at = [&](Column column) { return attributes[column] - 1; };
+    const bool valid = StatusIn(order.status, kValidStatuses);
+    if (!AddCount(&values[at(kOrdersCount)], 1) ||
+        !AddCount(&values[at(valid ? kValidOrders : kInvalidOrders)], 1)) {
+        return false;
+    }
+    values[at(kOrdersValue)] = NumericAdd(values[at(kOrdersValue)], order.total);
+    if (valid) {
+        values[at(kPaidValue)] = NumericAdd(values[at(kPaidValue)], order.total);
+    }
+    if (StatusIn(order.status, kCancelledStatuses)) {
+        values[at(kCancelledValue)] = NumericAdd(values[at(kCancelledValue)], order.total);
+    }
+    // least() and greatest() skip a NULL; timestamptz compares as its int64.
+    const TimestampTz placed = DatumGetTimestampTz(order.placed_at);
+    if (nulls[at(kFirstOrderAt)] || placed < DatumGetTimestampTz(values[at(kFirstOrderAt)])) {
+        values[at(kFirstOrderAt)] = order.placed_at;
+        nulls[at(kFirstOrderAt)] = false;
+    }
+    if (nulls[at(kLastOrderAt)] || placed > DatumGetTimestampTz(values[at(kLastOrderAt)])) {
+        values[at(kLastOrderAt)] = order.placed_at;
+        nulls[at(kLastOrderAt)] = false;
+    }
+    return true;
+}
+
+// change_one_order's SET list on `values`, operation for operation, so that each value comes
+// out with the same digits and scale: (orders_value + new) - old, and paid and cancelled value
+// plus (the new total or 0) - (the old total or 0).
+bool ChangeOrder(Datum* values, const AttrNumber (&attributes)[kColumnCount],
+                 const OrderChange& order) {
+    const auto at = [&](Column column) { return attributes[column] - 1; };
+    const bool was_valid = StatusIn(order.old_status, kValidStatuses);
+    const bool is_valid = StatusIn(order.status, kValidStatuses);
+    const int64 valid_change = int64{is_valid} - int64{was_valid};
+    if (!AddCount(&values[at(kValidOrders)], valid_change) ||
+        !AddCount(&values[at(kInvalidOrders)], -valid_change)) {
+        return false;
+    }
+    values[at(kOrdersValue)] =
+        NumericSub(NumericAdd(values[at(kOrdersValue)], order.total), order.old_total);
+    const Datum zero = NumericGetDatum(int64_to_numeric(0));
+    const bool was_cancelled = StatusIn(order.old_status, kCancelledStatuses);
+    const bool is_cancelled = StatusIn(order.status, kCancelledStatuses);
+    values[at(kPaidValue)] =
+        NumericAdd(values[at(kPaidValue)],
+                   NumericSub(is_valid ? order.total : zero, was_valid ? order.old_total : zero));
+    values[at(kCancelledValue)] =
+        NumericAdd(values[at(kCancelledValue)], NumericSub(is_cancelled ? order.total : zero,
+                                                           was_cancelled ? order.old_total : zero));
+    return true;
+}
+
+// The new row version in `updated` (a virtual slot), from the locked `current` one and the
+// order; false when the SPI UPDATE must compute it.
+bool ComputeRow(TupleTableSlot* current, TupleTableSlot* updated,
+                const AttrNumber (&attributes)[kColumnCount], const OrderChange& order) {
     const int natts = current->tts_tupleDescriptor->natts;
     slot_getallattrs(current);
     ExecClearTuple(updated);
     std::memcpy(updated->tts_values, current->tts_values, natts * sizeof(Datum));
     std::memcpy(updated->tts_isnull, current->tts_isnull, natts * sizeof(bool));
-    Datum* values = updated->tts_values;
-    bool* nulls = updated->tts_isnull;
-    const auto at = [&](Column column) { return attributes[column] - 1; };
     for (Column column :
          {kOrdersCount, kValidOrders, kInvalidOrders, kOrdersValue, kPaidValue, kCancelledValue}) {
-        if (nulls[at(column)]) {
+        if (updated->tts_isnull[attributes[column] - 1]) {
             return false; // NOT NULL columns: only a table changed by hand gets here
         }
     }
-
-    const bool valid = StatusIn(status, kValidStatuses);
-    const bool cancelled = StatusIn(status, kCancelledStatuses);
-    int64 count = 0;
-    if (pg_add_s64_overflow(DatumGetInt64(values[at(kOrdersCount)]), 1, &count)) {
-        return false;
+    const bool computed =
+        order.is_new ? AddOrder(updated->tts_values, updated->tts_isnull, attributes, order)
+                     : ChangeOrder(updated->tts_values, attributes, order);
+    if (computed) {
+        ExecStoreVirtualTuple(updated);
     }
-    values[at(kOrdersCount)] = Int64GetDatum(count);
-    const Column counted = valid ? kValidOrders : kInvalidOrders;
-    int64 counted_value = 0;
-    if (pg_add_s64_overflow(DatumGetInt64(values[at(counted)]), 1, &counted_value)) {
-        return false;
-    }
-    values[at(counted)] = Int64GetDatum(counted_value);
-    values[at(kOrdersValue)] = DirectFunctionCall2(numeric_add, values[at(kOrdersValue)], total);
-    if (valid) {
-        values[at(kPaidValue)] = DirectFunctionCall2(numeric_add, values[at(kPaidValue)], total);
-    }
-    if (cancelled) {
-        values[at(kCancelledValue)] =
-            DirectFunctionCall2(numeric_add, values[at(kCancelledValue)], total);
-    }
-    // least() and greatest() skip a NULL; timestamptz compares as its int64.
-    const TimestampTz placed = DatumGetTimestampTz(placed_at);
-    if (nulls[at(kFirstOrderAt)] || placed < DatumGetTimestampTz(values[at(kFirstOrderAt)])) {
-        values[at(kFirstOrderAt)] = placed_at;
-        nulls[at(kFirstOrderAt)] = false;
-    }
-    if (nulls[at(kLastOrderAt)] || placed > DatumGetTimestampTz(values[at(kLastOrderAt)])) {
-        values[at(kLastOrderAt)] = placed_at;
-        nulls[at(kLastOrderAt)] = false;
-    }
-    ExecStoreVirtualTuple(updated);
-    return true;
+    return computed;
 }
 
 // The executor state ExecSimpleRelationUpdate needs, as the apply worker builds it: a range
@@ -236,9 +291,8 @@ void EndUpdate(EState* estate, MemoryContext caller_context) {
     FreeExecutorState(estate);
 }
 
-} // namespace
-
-bool AddOrderInPlace(Datum customer_id, Datum status, Datum total, Datum placed_at) {
+// Both fast paths: the row found, locked, computed and written, or false.
+bool UpdateInPlace(Datum customer_id, const OrderChange& order) {
     if (IsolationUsesXactSnapshot()) {
         return false;
     }
@@ -292,7 +346,7 @@ bool AddOrderInPlace(Datum customer_id, Datum status, Datum total, Datum placed_
     if (found) {
         TupleTableSlot* next =
             ExecInitExtraTupleSlot(estate, RelationGetDescr(totals), &TTSOpsVirtual);
-        if (AddOrder(current, next, attributes, DatumGetTextPP(status), total, placed_at)) {
+        if (ComputeRow(current, next, attributes, order)) {
             EPQState recheck;
             EvalPlanQualInit(&recheck, estate, nullptr, NIL, -1);
             ExecSimpleRelationUpdate(relation_info, estate, &recheck, current, next);
@@ -308,6 +362,19 @@ bool AddOrderInPlace(Datum customer_id, Datum status, Datum total, Datum placed_
         CommandCounterIncrement();
     }
     return updated;
+}
+
+} // namespace
+
+bool AddOrderInPlace(Datum customer_id, Datum status, Datum total, Datum placed_at) {
+    return UpdateInPlace(customer_id,
+                         {true, DatumGetTextPP(status), total, placed_at, nullptr, Datum{0}});
+}
+
+bool ChangeOrderInPlace(Datum customer_id, Datum old_status, Datum old_total, Datum status,
+                        Datum total) {
+    return UpdateInPlace(customer_id, {false, DatumGetTextPP(status), total, Datum{0},
+                                       DatumGetTextPP(old_status), old_total});
 }
 
 } // namespace cartwatch::summary

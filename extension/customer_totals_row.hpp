@@ -1,5 +1,5 @@
 // One customer's summary row (cartwatch.customer_totals) updated in place, without SPI: the
-// checkout's one-order fast path. PostgreSQL side: include after postgres.h.
+// checkout's one-order fast paths. PostgreSQL side: include after postgres.h.
 #pragma once
 
 namespace cartwatch::summary {
@@ -12,5 +12,11 @@ namespace cartwatch::summary {
 // COMMITTED, or a summary table that asks for what only the executor gives (row security, a
 // trigger of the shop's own, rights granted by column). Must run inside PgCall.
 bool AddOrderInPlace(Datum customer_id, Datum status, Datum total, Datum placed_at);
+
+// An order of the customer whose status or total changed (`old_status`, `old_total` before;
+// `status`, `total` now), keeping its customer and placed_at: the difference added in place, on
+// the same terms.
+bool ChangeOrderInPlace(Datum customer_id, Datum old_status, Datum old_total, Datum status,
+                        Datum total);
 
 } // namespace cartwatch::summary

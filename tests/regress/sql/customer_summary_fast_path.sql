@@ -11,11 +11,17 @@ CREATE FUNCTION public.spi_update_prepared() RETURNS boolean LANGUAGE sql AS $$
     SELECT count(*) > 0 FROM pg_backend_memory_contexts
      WHERE ident LIKE 'UPDATE cartwatch.customer_totals AS t   SET orders_count = t.orders_count + 1%'
 $$;
+-- The same for an order's status or total changed (change_one_order).
+CREATE FUNCTION public.spi_change_prepared() RETURNS boolean LANGUAGE sql AS $$
+    SELECT count(*) > 0 FROM pg_backend_memory_contexts
+     WHERE ident LIKE 'UPDATE cartwatch.customer_totals AS t %orders_value = t.orders_value + $5 - $3%'
+$$;
 \set figures 'orders_count, valid_orders, invalid_orders, orders_value, paid_value, cancelled_value, first_order_at, last_order_at'
 
 -- The same orders for customer 1001 (READ COMMITTED: the fast path) and for 1002 (REPEATABLE
 -- READ: the SPI UPDATE): every status, totals with and without cents, an order earlier than the
--- first, one later than the last, one at the same moment.
+-- first, one later than the last, one at the same moment. The rows are compared as text, so
+-- that a value with other digits after the point (1.5 for 1.50) would show.
 CREATE TABLE public.twin_orders (n integer, status text, total numeric, placed_at timestamptz);
 INSERT INTO twin_orders VALUES
     (1, 'pending', 10.00, '2026-11-10 10:00+00'), (2, 'paid', 20.50, '2026-11-12 10:00+00'),
@@ -43,7 +49,35 @@ SELECT public.spi_update_prepared() AS spi_after_repeatable_read;
 SELECT format('BEGIN ISOLATION LEVEL REPEATABLE READ; INSERT INTO cartwatch.orders (customer_id, status, total, placed_at) SELECT 1002, status, total, placed_at FROM twin_orders WHERE n = %s; COMMIT;', n)
   FROM twin_orders WHERE n > 1 ORDER BY n \gexec
 SELECT customer_id, :figures FROM cartwatch.customer_totals WHERE customer_id IN (1001, 1002) ORDER BY 1;
-SELECT count(DISTINCT (:figures)) AS distinct_rows
+SELECT count(DISTINCT ROW(:figures)::text) AS distinct_rows
+  FROM cartwatch.customer_totals WHERE customer_id IN (1001, 1002);
+SELECT * FROM cartwatch.check_customer_summary();
+
+-- Then every order of both changes status or total, one UPDATE each: paid, returned, refunded,
+-- a valid order that stays valid with another total, a total alone (cents to none), a cancelled
+-- one that stays cancelled.
+CREATE TABLE public.twin_changes (n integer, status text, total numeric);
+INSERT INTO twin_changes VALUES
+    (1, 'paid', 10.00), (2, 'returned', 20.50), (3, 'delivered', 3.10), (4, 'cancelled', 1234.56),
+    (5, 'refunded', 7.77), (6, 'pending', 99.99), (7, 'shipped', 15), (8, 'paid', 6);
+\c
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+DO $$
+DECLARE c record;
+BEGIN
+    FOR c IN SELECT * FROM twin_changes ORDER BY n LOOP
+        UPDATE cartwatch.orders SET status = c.status, total = c.total
+         WHERE order_id = (SELECT order_id FROM cartwatch.orders WHERE customer_id = 1001
+                            ORDER BY order_id OFFSET c.n - 1 LIMIT 1);
+    END LOOP;
+END $$;
+SELECT public.spi_change_prepared() AS spi_after_fast_changes;
+SELECT format('BEGIN ISOLATION LEVEL REPEATABLE READ; UPDATE cartwatch.orders SET status = %L, total = %s WHERE order_id = (SELECT order_id FROM cartwatch.orders WHERE customer_id = 1002 ORDER BY order_id OFFSET %s LIMIT 1); COMMIT;', status, total, n - 1)
+  FROM twin_changes ORDER BY n \gexec
+SELECT public.spi_change_prepared() AS spi_after_repeatable_read_changes;
+SELECT customer_id, :figures FROM cartwatch.customer_totals WHERE customer_id IN (1001, 1002) ORDER BY 1;
+SELECT count(DISTINCT ROW(:figures)::text) AS distinct_rows
   FROM cartwatch.customer_totals WHERE customer_id IN (1001, 1002);
 SELECT * FROM cartwatch.check_customer_summary();
 
