@@ -273,9 +273,23 @@ SELECT class, count(*) AS customers, percentile_disc(0.5) WITHIN GROUP (ORDER BY
   FROM public.lookup_result GROUP BY class, sort_order ORDER BY sort_order;
 SQL
 }
-tps() { # file -> transactions per second
-    pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+# The CPU time of the server's exited processes (the postmaster's reaped children: pgbench's
+# backends once they have gone), in clock ticks.
+reaped_cpu() { awk '{ print $16 + $17 }' "/proc/$(head -1 "$cluster/data/postmaster.pid")/stat"; }
+# file -> transactions per second. The backends' CPU time per transaction, in microseconds, goes
+# to $work/cpu_per_transaction: on a machine shared with other work it moves far less than the
+# transactions per second do, since time spent waiting for a core is not in it.
+tps() {
+    local before output count
+    before=$(reaped_cpu)
+    output=$(pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -f "$1" "$db" 2>/dev/null)
+    sleep 0.5 # the backends exit, and are reaped, just after pgbench
+    count=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$output")
+    awk -v before="$before" -v after="$(reaped_cpu)" -v count="$count" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.1f", (after - before) * 1e6 / hz / count }' >"$work/cpu_per_transaction"
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$output"
 }
+cpu() { cat "$work/cpu_per_transaction"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 timed() { # query -> execution time in ms (best of 3; no per-node timing, which taxes every row)
     for _ in 1 2 3; do
@@ -297,37 +311,47 @@ lookup_script() { # customer-id-expression source
 # that checkout's built extension, on the other side of the same baseline (the two builds take
 # turns going first), so that two builds are compared on the same data within minutes.
 with_and_without() { # label table.trigger script rounds
-    local pairs=() other_pairs=() builds=() with_triggers without_triggers other pair_ratio
+    local pairs=() other_pairs=() builds=() costs=() other_costs=()
+    local with_triggers without_triggers other with_cpu without_cpu other_cpu pair_ratio
     local table=${2%.*} trigger=${2#*.} this_build=${INSTALL_FROM:-.}
+    # One untimed run first when comparing builds: the first run after a start reads the
+    # summary's pages into shared buffers, at the cost of whichever build goes first.
+    [ -z "${COMPARE_FROM:-}" ] || tps "$3" >/dev/null
     for round in $(seq 1 "$4"); do
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 0 ]; then
             make -s -C "$COMPARE_FROM" install >/dev/null
-            other=$(tps "$3")
+            other=$(tps "$3") other_cpu=$(cpu)
             make -s -C "$this_build" install >/dev/null
         fi
-        with_triggers=$(tps "$3")
+        with_triggers=$(tps "$3") with_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
-        without_triggers=$(tps "$3")
+        without_triggers=$(tps "$3") without_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
             make -s -C "$COMPARE_FROM" install >/dev/null
-            other=$(tps "$3")
+            other=$(tps "$3") other_cpu=$(cpu)
             make -s -C "$this_build" install >/dev/null
         fi
         pair_ratio=$(ratio "$with_triggers" "$without_triggers")
         pairs+=("$pair_ratio")
-        echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
+        costs+=("$(difference "$with_cpu" "$without_cpu")")
+        echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio;" \
+             "backend CPU per transaction $with_cpu / $without_cpu us: the trigger ${costs[-1]} us"
         if [ -n "${COMPARE_FROM:-}" ]; then
             other_pairs+=("$(ratio "$other" "$without_triggers")")
+            other_costs+=("$(difference "$other_cpu" "$without_cpu")")
             builds+=("$(ratio "$with_triggers" "$other")")
-            echo "$1, round $round: with $COMPARE_FROM's build $other tps, ratio ${other_pairs[-1]}; this build / that one ${builds[-1]}"
+            echo "$1, round $round: with $COMPARE_FROM's build $other tps, ratio ${other_pairs[-1]}," \
+                 "CPU $other_cpu us: the trigger ${other_costs[-1]} us; this build / that one ${builds[-1]}"
         fi
     done
-    echo "$1: median ratio $(median "$4" "${pairs[@]}")"
+    echo "$1: median ratio $(median "$4" "${pairs[@]}"), the trigger's CPU per transaction (median) $(median "$4" "${costs[@]}") us"
     if [ -n "${COMPARE_FROM:-}" ]; then
-        echo "$1: median ratio with $COMPARE_FROM's build $(median "$4" "${other_pairs[@]}"), this build / that one $(median "$4" "${builds[@]}")"
+        echo "$1: with $COMPARE_FROM's build median ratio $(median "$4" "${other_pairs[@]}")," \
+             "the trigger's CPU $(median "$4" "${other_costs[@]}") us; this build / that one $(median "$4" "${builds[@]}")"
     fi
 }
+difference() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 median() { # count values...
     local count=$1
     shift

@@ -28,9 +28,10 @@
 //
 // 1. For the checkout's hot path: an INSERT into orders adds the new orders'
 // figures to the customers' rows instead of recounting them (counts and values added, first
-// and last order by least/greatest). A one-order statement (a checkout) costs one UPDATE of one
-// row by primary key, with the order's own values as parameters: no transition-table scan, no
-// aggregate, no speculative insertion. Adding is exact because the row already holds the
+// and last order by least/greatest). A one-order statement (a checkout) updates one row found
+// by primary key, in place without SPI (customer_totals_row.cpp), or else with one UPDATE with
+// the order's own values as parameters: no transition-table scan, no aggregate, no speculative
+// insertion. Adding is exact because the row already holds the
 // customer's other orders: the customers' trigger creates it with zeros before any order can
 // name the customer (a restore replays customers first), and a customer without a row (history
 // loaded with triggers off) is recounted instead. The UPDATE locks the row, so a concurrent
@@ -39,7 +40,8 @@
 // 2. An UPDATE of orders that keeps every changed order with its customer and its placed_at (an
 // order paid, shipped, returned; a corrected total) moves only counts and values, which are
 // sums: each customer's row gets sum(new rows) - sum(old rows), one UPDATE for the statement,
-// whatever the customer's history (a recount of a customer with 100,000 orders reads them all).
+// whatever the customer's history (a recount of a customer with 100,000 orders reads them all);
+// a one-order change goes in place like a checkout's insert.
 // first_order_at and last_order_at are a minimum and a maximum, which a difference cannot
 // follow: an order that moves to another customer or in time is recounted. The locking is the
 // insert's: rows locked in customer_id order, then updated.

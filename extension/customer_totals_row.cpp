@@ -2,11 +2,10 @@
 // to its customer's summary row without SPI or a plan.
 //
 // Design: the SPI path (customer_summary.cpp, add_one_order and change_one_order) runs one UPDATE
-// by primary key,
-// and most of its cost around the update itself is executor start-up and shutdown: a cached
-// plan revalidated, a ModifyTable and an IndexScan node built, the SET list's expressions
-// compiled, at every checkout. Here the row is found through the primary-key index, locked,
-// and its new version computed in C++ from the old one, then written by
+// by primary key, and most of its cost around the write itself is executor start-up and
+// shutdown: a cached plan revalidated, a ModifyTable and an IndexScan node built, the SET list's
+// expressions compiled, at every checkout. Here the row is found through the primary-key index,
+// locked, and its new version computed in C++ from the old one, then written by
 // ExecSimpleRelationUpdate, the routine logical replication's apply worker uses: it checks the
 // constraints, takes the HOT path or inserts index entries, and queues the row triggers
 // (customer_totals has only its foreign key's, which skip a key that did not change).
@@ -22,12 +21,13 @@
 //    reports it, and the SPI UPDATE does the work: READ COMMITTED's re-check of the newest
 //    version stays the executor's. Outside READ COMMITTED every call takes the SPI path, so
 //    that REPEATABLE READ and SERIALIZABLE keep their errors and predicate locks exactly;
-//  * the figures: the same arithmetic as the UPDATE's SET list (numeric_add, int8 +, least and
-//    greatest of timestamps) on the same values, and order_is_valid()/order_is_cancelled()'s
-//    status lists (tests/regress: customer_summary_fast_path compares both paths). A figure the
-//    order does not move keeps its very datum, as in the UPDATE.
-// Not seen by executor hooks (pg_stat_statements' nested statements, an audit extension's
-// ExecutorStart): the SPI path was the only statement they saw here.
+//  * the figures: the same arithmetic as the UPDATEs' SET lists (numeric_add and numeric_sub in
+//    the same order, int8 + and -, least and greatest of timestamps) on the same values, and
+//    order_is_valid()/order_is_cancelled()'s status lists (tests/regress:
+//    customer_summary_fast_path compares both paths as text). A figure the UPDATE leaves as it
+//    was keeps its very datum here too.
+// Executor hooks do not see this write (pg_stat_statements' nested statements, an audit
+// extension's ExecutorStart): they see the SPI UPDATE only when this path steps aside.
 extern "C" {
 #include "postgres.h"
 #include "access/genam.h"
