@@ -321,7 +321,9 @@ bool UpdateInPlace(Datum customer_id, const OrderChange& order) {
     // What the SPI UPDATE does first: a new command, so that the row as this transaction's
     // earlier statements left it is visible, and a snapshot taken now (READ COMMITTED).
     CommandCounterIncrement();
-    Snapshot snapshot = GetLatestSnapshot();
+    // Registered: GetLatestSnapshot's own is overwritten by the next caller, and the constraint
+    // checks and index maintenance below run code that may take snapshots.
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
     MemoryContext caller_context = CurrentMemoryContext;
     ResultRelInfo* relation_info = nullptr;
     EState* estate = BeginUpdate(totals, attributes, snapshot, &relation_info);
@@ -355,6 +357,7 @@ bool UpdateInPlace(Datum customer_id, const OrderChange& order) {
         }
     }
     EndUpdate(estate, caller_context);
+    UnregisterSnapshot(snapshot);
     index_close(key_index, NoLock);
     table_close(totals, NoLock);
     if (updated) {
