@@ -13,6 +13,12 @@
 #   bench/customers.sh                                        (default: 100,000 / 1,000,000)
 #   BENCH_DIR=/tmp/cw-customers bench/customers.sh            (keeps the loaded cluster there:
 #                                                              a second run only measures)
+#   INSERTS_ONLY=1 BENCH_DIR=... bench/customers.sh           (only the order-insert pairs, for
+#                                                              comparing two builds on kept data)
+#   INSTALL_FROM=/work/main ... bench/customers.sh            (measures that checkout's built
+#                                                              extension instead of this one's)
+#   COMPARE_FROM=/work/main ... bench/customers.sh            (and that checkout's beside this
+#                                                              one's, round by round)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
 # itself, only while cartwatch.so can be in use (CREATE EXTENSION, then the measurements). The
@@ -52,7 +58,7 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 with_install_lock() {
     exec 9>"$lock_file"
     flock 9
-    make -s install >/dev/null
+    make -s -C "${INSTALL_FROM:-.}" install >/dev/null
     "$@"
     flock -u 9
     exec 9>&-
@@ -267,9 +273,23 @@ SELECT class, count(*) AS customers, percentile_disc(0.5) WITHIN GROUP (ORDER BY
   FROM public.lookup_result GROUP BY class, sort_order ORDER BY sort_order;
 SQL
 }
-tps() { # file -> transactions per second
-    pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+# The CPU time of the server's exited processes (the postmaster's reaped children: pgbench's
+# backends once they have gone), in clock ticks.
+reaped_cpu() { awk '{ print $16 + $17 }' "/proc/$(head -1 "$cluster/data/postmaster.pid")/stat"; }
+# file -> transactions per second. The backends' CPU time per transaction, in microseconds, goes
+# to $work/cpu_per_transaction: on a machine shared with other work it moves far less than the
+# transactions per second do, since time spent waiting for a core is not in it.
+tps() {
+    local before output count
+    before=$(reaped_cpu)
+    output=$(pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -f "$1" "$db" 2>/dev/null)
+    sleep 0.5 # the backends exit, and are reaped, just after pgbench
+    count=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$output")
+    awk -v before="$before" -v after="$(reaped_cpu)" -v count="$count" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.1f", (after - before) * 1e6 / hz / count }' >"$work/cpu_per_transaction"
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$output"
 }
+cpu() { cat "$work/cpu_per_transaction"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 timed() { # query -> execution time in ms (best of 3; no per-node timing, which taxes every row)
     for _ in 1 2 3; do
@@ -287,24 +307,70 @@ lookup_script() { # customer-id-expression source
 
 # Rounds of a pgbench script with and without one summary trigger, alternating, so that a burst
 # of other work on the machine lands in one pair rather than deciding the result; the median
-# pair's ratio is the figure.
+# pair's ratio is the figure. With COMPARE_FROM=DIR, each round also measures the trigger with
+# that checkout's built extension, on the other side of the same baseline (the two builds take
+# turns going first), so that two builds are compared on the same data within minutes.
 with_and_without() { # label table.trigger script rounds
-    local pairs=() with_triggers without_triggers pair_ratio
-    local table=${2%.*} trigger=${2#*.}
+    local pairs=() other_pairs=() builds=() costs=() other_costs=()
+    local with_triggers without_triggers other with_cpu without_cpu other_cpu pair_ratio
+    local table=${2%.*} trigger=${2#*.} this_build=${INSTALL_FROM:-.}
+    # One untimed run first when comparing builds: the first run after a start reads the
+    # summary's pages into shared buffers, at the cost of whichever build goes first.
+    [ -z "${COMPARE_FROM:-}" ] || tps "$3" >/dev/null
     for round in $(seq 1 "$4"); do
-        with_triggers=$(tps "$3")
+        if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 0 ]; then
+            make -s -C "$COMPARE_FROM" install >/dev/null
+            other=$(tps "$3") other_cpu=$(cpu)
+            make -s -C "$this_build" install >/dev/null
+        fi
+        with_triggers=$(tps "$3") with_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
-        without_triggers=$(tps "$3")
+        without_triggers=$(tps "$3") without_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
+        if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
+            make -s -C "$COMPARE_FROM" install >/dev/null
+            other=$(tps "$3") other_cpu=$(cpu)
+            make -s -C "$this_build" install >/dev/null
+        fi
         pair_ratio=$(ratio "$with_triggers" "$without_triggers")
         pairs+=("$pair_ratio")
-        echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio"
+        costs+=("$(difference "$with_cpu" "$without_cpu")")
+        echo "$1, round $round: with summary triggers $with_triggers tps, without $without_triggers tps, ratio $pair_ratio;" \
+             "backend CPU per transaction $with_cpu / $without_cpu us: the trigger ${costs[-1]} us"
+        if [ -n "${COMPARE_FROM:-}" ]; then
+            other_pairs+=("$(ratio "$other" "$without_triggers")")
+            other_costs+=("$(difference "$other_cpu" "$without_cpu")")
+            builds+=("$(ratio "$with_triggers" "$other")")
+            echo "$1, round $round: with $COMPARE_FROM's build $other tps, ratio ${other_pairs[-1]}," \
+                 "CPU $other_cpu us: the trigger ${other_costs[-1]} us; this build / that one ${builds[-1]}"
+        fi
     done
-    echo "$1: median ratio $(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$((($4 + 1) / 2))p")"
+    echo "$1: median ratio $(median "$4" "${pairs[@]}"), the trigger's CPU per transaction (median) $(median "$4" "${costs[@]}") us"
+    if [ -n "${COMPARE_FROM:-}" ]; then
+        echo "$1: with $COMPARE_FROM's build median ratio $(median "$4" "${other_pairs[@]}")," \
+             "the trigger's CPU $(median "$4" "${other_costs[@]}") us; this build / that one $(median "$4" "${builds[@]}")"
+    fi
+}
+difference() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+median() { # count values...
+    local count=$1
+    shift
+    printf '%s\n' "$@" | sort -n | sed -n "$(((count + 1) / 2))p"
+}
+
+insert_pairs() {
+    printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
+        "$customers" >"$work/insert.sql"
+    with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
 }
 
 measure_all() {
     uptime
+    if [ "${INSERTS_ONLY:-}" = 1 ]; then
+        insert_pairs
+        uptime
+        return
+    fi
     measure
     heaviest=$(psql -At -c "SELECT customer_id FROM cartwatch.customer_totals ORDER BY orders_count DESC, customer_id LIMIT 1")
     for who in "random customer:random(1, $customers)" "heaviest customer ($heaviest):$heaviest"; do
@@ -320,9 +386,7 @@ measure_all() {
     top_group_by=$(timed "SELECT customer_id, paid_value FROM public.customer_figures_group_by ORDER BY paid_value DESC NULLS LAST, customer_id LIMIT 100")
     echo "top 100 by sales: summary $top_summary ms, GROUP BY view $top_group_by ms, ratio $(ratio "$top_group_by" "$top_summary")x"
 
-    printf '\\set id random(1, %s)\nINSERT INTO cartwatch.orders (customer_id, status, total) VALUES (:id, '"'paid'"', 42.00);\n' \
-        "$customers" >"$work/insert.sql"
-    with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
+    insert_pairs
     for pool in random heaviest; do
         size=$(psql -At -c "SELECT count(*) FROM public.status_pool WHERE pool = '$pool'")
         printf '%s\n' "\\set n random(1, $size)" \

@@ -28,9 +28,10 @@
 //
 // 1. For the checkout's hot path: an INSERT into orders adds the new orders'
 // figures to the customers' rows instead of recounting them (counts and values added, first
-// and last order by least/greatest). A one-order statement (a checkout) costs one UPDATE of one
-// row by primary key, with the order's own values as parameters: no transition-table scan, no
-// aggregate, no speculative insertion. Adding is exact because the row already holds the
+// and last order by least/greatest). A one-order statement (a checkout) updates one row found
+// by primary key, in place without SPI (customer_totals_row.cpp), or else with one UPDATE with
+// the order's own values as parameters: no transition-table scan, no aggregate, no speculative
+// insertion. Adding is exact because the row already holds the
 // customer's other orders: the customers' trigger creates it with zeros before any order can
 // name the customer (a restore replays customers first), and a customer without a row (history
 // loaded with triggers off) is recounted instead. The UPDATE locks the row, so a concurrent
@@ -39,7 +40,8 @@
 // 2. An UPDATE of orders that keeps every changed order with its customer and its placed_at (an
 // order paid, shipped, returned; a corrected total) moves only counts and values, which are
 // sums: each customer's row gets sum(new rows) - sum(old rows), one UPDATE for the statement,
-// whatever the customer's history (a recount of a customer with 100,000 orders reads them all).
+// whatever the customer's history (a recount of a customer with 100,000 orders reads them all);
+// a one-order change goes in place like a checkout's insert.
 // first_order_at and last_order_at are a minimum and a maximum, which a difference cannot
 // follow: an order that moves to another customer or in time is recounted. The locking is the
 // insert's: rows locked in customer_id order, then updated.
@@ -70,6 +72,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "customer_totals_row.hpp"
 #include "pg_boundary.hpp"
 #include "spi.hpp"
 
@@ -559,6 +562,16 @@ void AddInsertedOrders(TriggerData* trigger_data) {
     if (order.single && order.nulls[0]) {
         return; // a guest order: no customer's figures move, and no query is needed
     }
+    // The checkout: the customer's row updated in place, without SPI (customer_totals_row.cpp);
+    // the UPDATE below does what that path leaves to the executor.
+    // orders' columns are NOT NULL; a table changed by hand goes to the UPDATE, which copes.
+    const bool complete = !order.nulls[1] && !order.nulls[2] && !order.nulls[3];
+    if (order.single && complete && PgCall([&] {
+            return summary::AddOrderInPlace(order.values[0], order.values[1], order.values[2],
+                                            order.values[3]);
+        })) {
+        return;
+    }
     spi::Session session(spi::Lookup::kCatalogOnly);
     std::vector<int64_t> missing;
     if (order.single) {
@@ -598,10 +611,23 @@ void AddOrderChanges(TriggerData* trigger_data, const std::vector<int64_t>& keys
     Tuplestorestate* old_rows = trigger_data->tg_oldtable;
     Tuplestorestate* new_rows = trigger_data->tg_newtable;
     const SingleOrder before = PgCall([=] { return ReadSingleOrder(old_rows, descriptor); });
+    SingleOrder after;
+    if (before.single) {
+        after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
+        // An order paid, shipped or returned: the row updated in place (customer_totals_row.cpp).
+        const bool complete =
+            !before.nulls[1] && !before.nulls[2] && !after.nulls[1] && !after.nulls[2];
+        if (after.single && complete && PgCall([&] {
+                return summary::ChangeOrderInPlace(before.values[0], before.values[1],
+                                                   before.values[2], after.values[1],
+                                                   after.values[2]);
+            })) {
+            return;
+        }
+    }
     spi::Session session(spi::Lookup::kCatalogOnly);
     uint64_t count = 0;
     if (before.single) {
-        const SingleOrder after = PgCall([=] { return ReadSingleOrder(new_rows, descriptor); });
         count = change_one_order.Execute({{INT8OID, before.values[0], false},
                                           {TEXTOID, before.values[1], false},
                                           {NUMERICOID, before.values[2], false},
