@@ -17,9 +17,10 @@
 // since kainjow gives a partial no indentation or standalone-line treatment
 // of its own and delimiter changes are refused. The lines that render alike for every
 // reminder of a language (its layout words, no section, no value of the reminder) are then
-// rendered once, at load, and quoted-printable encoded with it; the runs of lines between keep
-// a parsed template each (see template_source.cpp for why the runs join into the same bytes).
-// For the shipped set that is more than half of each HTML body. kainjow's render() is not
+// rendered once, at load, and quoted-printable encoded with it; those that also name the
+// shop's name or address, once per shop by each thread; the runs of lines between keep a
+// parsed template each (see template_source.cpp for why the runs join into the same bytes).
+// For the shipped set that leaves about a third of each HTML body. kainjow's render() is not
 // const (it records errors in the template object), so each thread renders
 // with its own copy of the parsed set, made on its first render with this
 // set; the set itself never changes after load, and a reload builds a new one.
@@ -165,76 +166,116 @@ bool IsFixedForTheLanguage(const std::string& name) {
     return name == "locale" || name.rfind(kFlatLayoutWordsPrefix, 0) == 0;
 }
 
-// One run of a template's lines (see SplitIntoLineRuns): a fixed run is rendered at load, with
-// its quoted-printable form; any other keeps its parsed template, rendered for every reminder.
+// The names whose values are the same in every reminder of one shop: its name and address,
+// from the daemon's configuration. A run of lines naming no others is rendered once per shop.
+bool IsFixedForTheShop(const std::string& name) {
+    return IsFixedForTheLanguage(name) || name == "shop_name" || name == "shop_address";
+}
+
+// How often a piece of a template is rendered.
+enum class PieceScope {
+    kLanguage, // once, at load
+    kShop,     // by each thread, once per shop (the first time, and after the shop changes)
+    kReminder, // for every reminder
+};
+
+// One run of a template's lines (see SplitIntoLineRuns), with the text it renders to and that
+// text's quoted-printable form where those are the same for many reminders.
 struct TemplatePiece {
-    std::string fixed_text;
-    std::string fixed_quoted_printable;
-    std::optional<mustache> per_reminder;
+    PieceScope scope = PieceScope::kReminder;
+    std::optional<mustache> tmpl; // a kShop or kReminder piece's
+    std::string text;
+    std::string quoted_printable;
+    std::uint64_t rendered_for_shop = 0; // kShop: the thread's shop_generation of `text`
 };
 
 // A template as the set renders it: its runs of lines, in order.
 using PiecedTemplate = std::vector<TemplatePiece>;
 
-// Cuts a flattened template (partials pasted in) into pieces and renders its fixed runs with
-// the language's values. Every run is whole lines, so its text parses as a template alone.
+// Cuts a flattened template (partials pasted in) into pieces, the runs of lines that name only
+// the shop's values, then within those the runs that name only the language's, and renders
+// the latter with the language's values. Every run is whole lines, so its text parses as a
+// template alone.
 PiecedTemplate ParsePieces(const std::string& source, const std::string& where, bool html,
                            const data& language_view, const data& layout_words) {
     PiecedTemplate pieces;
-    for (const LineRun& run :
-         SplitIntoLineRuns(source, ScanTags(source, where), IsFixedForTheLanguage)) {
-        mustache tmpl(source.substr(run.begin, run.end - run.begin));
+    const auto add_piece = [&](const std::string& text, PieceScope scope) {
+        TemplatePiece piece;
+        piece.scope = scope;
+        mustache tmpl(text);
         if (!tmpl.is_valid()) {
             throw TemplateError(where + " with its partials: " + tmpl.error_message());
         }
         if (!html) {
             tmpl.set_custom_escape(Identity);
         }
-        TemplatePiece piece;
-        if (run.fixed) {
+        if (scope == PieceScope::kLanguage) {
             kainjow::mustache::context<std::string> names(&layout_words);
             names.push(&language_view);
-            StringSink sink{piece.fixed_text};
+            StringSink sink{piece.text};
             tmpl.render(names, sink);
             if (!tmpl.is_valid()) {
                 throw TemplateError(where + ": " + tmpl.error_message());
             }
-            piece.fixed_quoted_printable = EncodeQuotedPrintable(piece.fixed_text);
+            piece.quoted_printable = EncodeQuotedPrintable(piece.text);
         } else {
-            piece.per_reminder = std::move(tmpl);
+            piece.tmpl = std::move(tmpl);
         }
         pieces.push_back(std::move(piece));
+    };
+    for (const LineRun& run :
+         SplitIntoLineRuns(source, ScanTags(source, where), IsFixedForTheShop)) {
+        const std::string text = source.substr(run.begin, run.end - run.begin);
+        if (!run.fixed) {
+            add_piece(text, PieceScope::kReminder);
+            continue;
+        }
+        for (const LineRun& part :
+             SplitIntoLineRuns(text, ScanTags(text, where), IsFixedForTheLanguage)) {
+            add_piece(text.substr(part.begin, part.end - part.begin),
+                      part.fixed ? PieceScope::kLanguage : PieceScope::kShop);
+        }
     }
     return pieces;
 }
 
 // Renders a pieced template against the reminder's view, which stands on the language's layout
 // words (shared, never copied), into `out`; kainjow reports section errors through is_valid()
-// after rendering. With `quoted_printable`, also encodes the output: quoted-printable starts
-// afresh at every line break, so where each piece starts a line of the output (the output so
-// far is empty or ends in a line feed) the encodings of the pieces, the fixed ones made at
-// load, join into the encoding of the whole. Where one does not, the whole is encoded.
-// Returns the error, if any.
+// after rendering. A kShop piece is rendered again when this thread's shop_generation moved on.
+// With `quoted_printable`, also encodes the output: quoted-printable starts afresh at every
+// line break, so where each piece starts a line of the output (the output so far is empty or
+// ends in a line feed) the encodings of the pieces, the shared ones made once, join into the
+// encoding of the whole. Where one does not, the whole is encoded. Returns the error, if any.
 std::optional<std::string> RenderPieces(PiecedTemplate& pieces, const data& view,
-                                        const data& layout_words, std::string& out,
-                                        std::string* quoted_printable) {
+                                        const data& layout_words, std::uint64_t shop_generation,
+                                        std::string& out, std::string* quoted_printable) {
     kainjow::mustache::context<std::string> names(&layout_words);
     names.push(&view);
     bool pieces_join = true;
     for (TemplatePiece& piece : pieces) {
         pieces_join = pieces_join && (out.empty() || out.back() == '\n');
-        if (!piece.per_reminder) {
-            out += piece.fixed_text;
+        if (piece.scope == PieceScope::kShop && piece.rendered_for_shop != shop_generation) {
+            piece.text.clear();
+            StringSink sink{piece.text};
+            piece.tmpl->render(names, sink);
+            if (!piece.tmpl->is_valid()) {
+                return "template error: " + piece.tmpl->error_message();
+            }
+            piece.quoted_printable = EncodeQuotedPrintable(piece.text);
+            piece.rendered_for_shop = shop_generation;
+        }
+        if (piece.scope != PieceScope::kReminder) {
+            out += piece.text;
             if (quoted_printable != nullptr && pieces_join) {
-                *quoted_printable += piece.fixed_quoted_printable;
+                *quoted_printable += piece.quoted_printable;
             }
             continue;
         }
         const std::size_t start = out.size();
         StringSink sink{out};
-        piece.per_reminder->render(names, sink);
-        if (!piece.per_reminder->is_valid()) {
-            return "template error: " + piece.per_reminder->error_message();
+        piece.tmpl->render(names, sink);
+        if (!piece.tmpl->is_valid()) {
+            return "template error: " + piece.tmpl->error_message();
         }
         if (quoted_printable != nullptr && pieces_join) {
             AppendQuotedPrintable(std::string_view(out).substr(start), *quoted_printable);
@@ -256,6 +297,11 @@ struct StepTemplates {
 // Everything a thread renders with: copied whole, so each thread has its own.
 struct ParsedTemplates {
     std::map<std::string, std::map<std::string, StepTemplates>> steps; // language -> step
+    // The shop this thread's kShop pieces were rendered for, and a count of the shops seen
+    // (0: none yet); the configuration can name another shop at any reload.
+    std::string shop_name;
+    std::string shop_address;
+    std::uint64_t shop_generation = 0;
 };
 
 // Ids of template sets, so that a thread can tell its copy is of an
@@ -560,7 +606,15 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     content.locale = ResolveLocale(message.locale);
     const std::string step(StepTemplateName(message.step));
     content.template_name = content.locale + "/" + step;
-    StepTemplates& parsed = impl_->ForThisThread().steps.at(content.locale).at(step);
+    ParsedTemplates& thread_templates = impl_->ForThisThread();
+    StepTemplates& parsed = thread_templates.steps.at(content.locale).at(step);
+    if (thread_templates.shop_generation == 0 || thread_templates.shop_name != message.shop.name ||
+        thread_templates.shop_address != message.shop.address) {
+        thread_templates.shop_name = message.shop.name;
+        thread_templates.shop_address = message.shop.address;
+        thread_templates.shop_generation++;
+    }
+    const std::uint64_t shop = thread_templates.shop_generation;
 
     Result<data> view = impl_->BuildView(message, content.locale);
     if (!view) {
@@ -571,7 +625,7 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     const data& words = impl_->layout_words.at(content.locale);
     std::string subject;
     if (std::optional<std::string> error =
-            RenderPieces(parsed.subject, *view, words, subject, nullptr)) {
+            RenderPieces(parsed.subject, *view, words, shop, subject, nullptr)) {
         return Fail(*error);
     }
     // A subject is one line whatever the template's trailing newline or the
@@ -583,10 +637,10 @@ Result<RenderedContent> TemplateSet::Render(const ReminderMessage& message) cons
     text.reserve(2048);
     content.html.reserve(8192);
     content.html_quoted_printable.reserve(9216);
-    std::optional<std::string> error = RenderPieces(parsed.text, *view, words, text, nullptr);
+    std::optional<std::string> error = RenderPieces(parsed.text, *view, words, shop, text, nullptr);
     if (!error) {
-        error =
-            RenderPieces(parsed.html, *view, words, content.html, &content.html_quoted_printable);
+        error = RenderPieces(parsed.html, *view, words, shop, content.html,
+                             &content.html_quoted_printable);
     }
     if (error) {
         return Fail(*error);

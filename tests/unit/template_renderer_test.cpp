@@ -425,6 +425,27 @@ TEST_F(EditedTemplatesTest, FixedLinesComeFromTheirOwnSet) {
     EXPECT_EQ(old_content->html_quoted_printable, old_again->html_quoted_printable);
 }
 
+// A thread renders the lines naming only the shop once per shop: a reload of the configuration
+// can change the shop under the same template set, and each message shows its own.
+TEST(TemplateSetTest, LinesOfTheShopFollowTheShop) {
+    ReminderMessage first = samples::Typical("pl", ReminderStep::kFirst);
+    ReminderMessage other = first;
+    other.shop.name = "Sklep Inny";
+    other.shop.address = "ul. Krótka 2, Kraków";
+    const auto before = Templates().Render(first);
+    const auto after = Templates().Render(other);
+    const auto again = Templates().Render(first);
+    ASSERT_TRUE(before.ok() && after.ok() && again.ok());
+    EXPECT_THAT(after->text, HasSubstr("Zespół Sklep Inny\n"));
+    EXPECT_THAT(after->text, HasSubstr("ul. Krótka 2, Kraków"));
+    EXPECT_THAT(after->html, Not(HasSubstr(first.shop.name)));
+    EXPECT_THAT(after->subject, HasSubstr("Sklep Inny"));
+    EXPECT_EQ(EncodeQuotedPrintable(after->html), after->html_quoted_printable);
+    EXPECT_EQ(before->html, again->html);
+    EXPECT_EQ(before->html_quoted_printable, again->html_quoted_printable);
+    EXPECT_EQ(before->text, again->text);
+}
+
 TEST(TemplateSetTest, TheEncodedHtmlIsTheEncodingOfTheHtml) {
     std::vector<samples::Sample> all = samples::GoldenSamples();
     for (samples::Sample& sample : samples::HostileSamples()) {
