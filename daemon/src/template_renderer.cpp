@@ -27,6 +27,7 @@
 #include "template_renderer.hpp"
 
 #include "file_reading.hpp"
+#include "html_escape.hpp"
 #include "locale_format.hpp"
 #include "quoted_printable.hpp"
 #include "template_source.hpp"
@@ -118,41 +119,11 @@ std::string Identity(const std::string& text) {
     return text;
 }
 
-// kainjow's own html_escape (the same five entities), which appends byte by byte to a string
-// reserved at twice the value's size: escaping runs for every value of every HTML body, and
+// Escapes as kainjow's html_escape does (the same five entities), which appends byte by byte to a
+// string reserved at twice the value's size: escaping runs for every value of every HTML body, and
 // most values hold none of the five characters.
-std::string EscapeHtml(const std::string& text) {
-    constexpr std::string_view kSpecial = "&<>\"'";
-    std::size_t copied = 0;
-    std::size_t special = text.find_first_of(kSpecial);
-    if (special == std::string::npos) {
-        return text;
-    }
-    std::string out;
-    out.reserve(text.size() + 16);
-    for (; special != std::string::npos; special = text.find_first_of(kSpecial, copied)) {
-        out.append(text, copied, special - copied);
-        switch (text[special]) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += "&apos;";
-            break;
-        }
-        copied = special + 1;
-    }
-    out.append(text, copied, std::string::npos);
-    return out;
+std::string EscapeHtmlAsKainjow(const std::string& text) {
+    return EscapeHtml(text, "&apos;");
 }
 
 // Mustache keeps the line break after a partial tag as well as the one the
@@ -243,7 +214,7 @@ PiecedTemplate ParsePieces(const std::string& source, const std::string& where, 
         if (!tmpl.is_valid()) {
             throw TemplateError(where + " with its partials: " + tmpl.error_message());
         }
-        tmpl.set_custom_escape(html ? EscapeHtml : Identity);
+        tmpl.set_custom_escape(html ? EscapeHtmlAsKainjow : Identity);
         if (scope == PieceScope::kLanguage) {
             kainjow::mustache::context<std::string> names(&layout_words);
             names.push(&language_view);
