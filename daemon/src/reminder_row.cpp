@@ -1,16 +1,45 @@
 #include "reminder_row.hpp"
 
 #include "url.hpp"
+#include "utf8.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
+#include <string_view>
 
 namespace cartwatch {
 namespace {
 
 using nlohmann::json;
+
+// One element of the items array as read: a field holds text when its JSON value was a string
+// or a number (so a quantity sent as 2 or as "2" reads the same), nullopt when it was absent or
+// any other value. As with a json object, the last of two equal keys wins.
+struct ItemFields {
+    bool is_object = false;
+    std::optional<std::string> name;
+    std::optional<std::string> quantity;
+    std::optional<std::string> unit_price;
+    std::optional<std::string> line_total;
+};
+
+// The field of `item` that the value of the key `name` goes to; null for keys the e-mail does
+// not show (product_id, variant).
+std::optional<std::string>* FieldNamed(ItemFields& item, std::string_view name) {
+    if (name == "name") {
+        return &item.name;
+    }
+    if (name == "quantity") {
+        return &item.quantity;
+    }
+    if (name == "unit_price") {
+        return &item.unit_price;
+    }
+    return name == "line_total" ? &item.line_total : nullptr;
+}
 
 // A SAX consumer that reads the items array straight into cart lines, without building a json
 // DOM first (which cost a node, and a string, per value of every line). Every number is kept as
@@ -20,19 +49,8 @@ using nlohmann::json;
 // parsed (see ParseCartItems), so a syntax error is reported before a missing field.
 class CartItemsReader : public nlohmann::json_sax<json> {
 public:
-    // One element of the array as read: a field holds text when its JSON value was a string or
-    // a number (so a quantity sent as 2 or as "2" reads the same), nullopt when it was absent or
-    // any other value. As with a json object, the last of two equal keys wins.
-    struct Element {
-        bool is_object = false;
-        std::optional<std::string> name;
-        std::optional<std::string> quantity;
-        std::optional<std::string> unit_price;
-        std::optional<std::string> line_total;
-    };
-
     bool root_is_array() const { return root_is_array_; }
-    std::vector<Element>& elements() { return elements_; }
+    std::vector<ItemFields>& elements() { return elements_; }
     const std::string& error() const { return error_; }
 
     bool null() override { return Scalar(std::nullopt); }
@@ -46,7 +64,7 @@ public:
     bool key(string_t& name) override {
         // Keys at depth 2 are an element's own (deeper ones belong to a field's value).
         if (depth_ == 2 && root_is_array_) {
-            field_ = FieldNamed(name);
+            field_ = FieldNamed(elements_.back(), name);
         }
         return true;
     }
@@ -60,21 +78,6 @@ public:
     }
 
 private:
-    // The field of the current element that the value after `name` goes to; null for keys the
-    // e-mail does not show (product_id, variant).
-    std::optional<std::string>* FieldNamed(const std::string& name) {
-        Element& element = elements_.back();
-        if (name == "name") {
-            return &element.name;
-        }
-        if (name == "quantity") {
-            return &element.quantity;
-        }
-        if (name == "unit_price") {
-            return &element.unit_price;
-        }
-        return name == "line_total" ? &element.line_total : nullptr;
-    }
     // A value at depth 0 is the root, at depth 1 an element, at depth 2 a field's value; deeper
     // ones belong to a field's own object or array, which counts as no text.
     void Place(std::optional<std::string> text) {
@@ -111,14 +114,166 @@ private:
 
     std::size_t depth_ = 0;
     bool root_is_array_ = false;
-    std::vector<Element> elements_;
+    std::vector<ItemFields> elements_;
     std::optional<std::string>* field_ = nullptr;
     std::string error_;
 };
 
+// The items as PostgreSQL's jsonb output writes them, read without nlohmann (whose lexer cost
+// more than the rest of reading a reminder's row): an array of flat objects whose values are
+// strings without escapes, numbers, true, false or null. Anything else (an escape, a nested
+// value, a byte order mark, a syntax error, "-0", which nlohmann reads as 0) makes Scan return
+// nullopt, and nlohmann reads the text instead, so what is refused, and how, stays its call.
+// What this accepts is JSON that nlohmann reads to the same fields.
+class PlainItemsScanner {
+public:
+    explicit PlainItemsScanner(std::string_view text) : text_(text) {}
+
+    std::optional<std::vector<ItemFields>> Scan() {
+        std::vector<ItemFields> items;
+        SkipSpace();
+        if (!Take('[')) {
+            return std::nullopt;
+        }
+        SkipSpace();
+        if (!Take(']')) {
+            do {
+                SkipSpace();
+                if (!ScanObject(items.emplace_back())) {
+                    return std::nullopt;
+                }
+                SkipSpace();
+            } while (Take(','));
+            if (!Take(']')) {
+                return std::nullopt;
+            }
+        }
+        SkipSpace();
+        if (pos_ != text_.size()) {
+            return std::nullopt;
+        }
+        return items;
+    }
+
+private:
+    bool Take(char c) {
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    bool TakeDigits() {
+        const std::size_t start = pos_;
+        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+            ++pos_;
+        }
+        return pos_ > start;
+    }
+    void SkipSpace() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                       text_[pos_] == '\r' || text_[pos_] == '\t')) {
+            ++pos_;
+        }
+    }
+    bool ScanObject(ItemFields& item) {
+        if (!Take('{')) {
+            return false;
+        }
+        item.is_object = true;
+        SkipSpace();
+        if (Take('}')) {
+            return true;
+        }
+        do {
+            SkipSpace();
+            std::string_view key;
+            if (!ScanString(key)) {
+                return false;
+            }
+            SkipSpace();
+            if (!Take(':')) {
+                return false;
+            }
+            SkipSpace();
+            std::optional<std::string_view> value;
+            if (!ScanValue(value)) {
+                return false;
+            }
+            if (std::optional<std::string>* field = FieldNamed(item, key)) {
+                *field = value ? std::optional<std::string>(*value) : std::nullopt;
+            }
+            SkipSpace();
+        } while (Take(','));
+        return Take('}');
+    }
+    // A string's or a number's text; nullopt for true, false and null.
+    bool ScanValue(std::optional<std::string_view>& value) {
+        if (pos_ < text_.size() && text_[pos_] == '"') {
+            std::string_view text;
+            if (!ScanString(text)) {
+                return false;
+            }
+            value = text;
+            return true;
+        }
+        for (const std::string_view literal : {"null", "true", "false"}) {
+            if (text_.substr(pos_, literal.size()) == literal) {
+                pos_ += literal.size();
+                value = std::nullopt;
+                return true;
+            }
+        }
+        return ScanNumber(value);
+    }
+    bool ScanString(std::string_view& text) {
+        if (!Take('"')) {
+            return false;
+        }
+        const std::size_t start = pos_;
+        while (pos_ < text_.size() && text_[pos_] != '"') {
+            const auto c = static_cast<unsigned char>(text_[pos_]);
+            if (c == '\\' || c < 0x20) {
+                return false;
+            }
+            ++pos_;
+        }
+        if (pos_ == text_.size()) {
+            return false;
+        }
+        text = text_.substr(start, pos_ - start);
+        ++pos_;
+        return IsValidUtf8(text);
+    }
+    // JSON's number grammar, without an exponent (which PostgreSQL never writes) and at most
+    // 30 characters: nlohmann refuses a number beyond a double's range, and these never are.
+    // nlohmann hands an integer over as its value, which the reader writes back with
+    // to_string: the same text for every integer but "-0" (and one beyond 64 bits comes as a
+    // float, with its text).
+    bool ScanNumber(std::optional<std::string_view>& value) {
+        const std::size_t start = pos_;
+        Take('-');
+        if (!Take('0') && !TakeDigits()) {
+            return false;
+        }
+        if (Take('.') && !TakeDigits()) {
+            return false;
+        }
+        const std::string_view number = text_.substr(start, pos_ - start);
+        if (number == "-0" || number.size() > 30) {
+            return false;
+        }
+        value = number;
+        return true;
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
 // One element of the items array. product_id is ignored: the e-mail shows
 // names, and the recovery link restores the cart on the shop's side.
-Result<CartItem> ParseItem(CartItemsReader::Element& item, std::size_t index) {
+Result<CartItem> ParseItem(ItemFields& item, std::size_t index) {
     const std::string where = "items[" + std::to_string(index) + "]";
     if (!item.is_object) {
         return Fail(where + " is not an object");
@@ -162,17 +317,21 @@ Result<std::string> BuildLink(const std::string& prefix, const std::string& toke
 } // namespace
 
 Result<std::vector<CartItem>> ParseCartItems(std::string_view items_json) {
-    CartItemsReader reader;
-    if (!json::sax_parse(items_json, &reader)) {
-        return Fail(reader.error().empty() ? "items is not valid JSON" : reader.error());
-    }
-    if (!reader.root_is_array()) {
-        return Fail("items is not a JSON array");
+    std::optional<std::vector<ItemFields>> elements = PlainItemsScanner(items_json).Scan();
+    if (!elements) {
+        CartItemsReader reader;
+        if (!json::sax_parse(items_json, &reader)) {
+            return Fail(reader.error().empty() ? "items is not valid JSON" : reader.error());
+        }
+        if (!reader.root_is_array()) {
+            return Fail("items is not a JSON array");
+        }
+        elements = std::move(reader.elements());
     }
     std::vector<CartItem> items;
-    items.reserve(reader.elements().size());
-    for (std::size_t i = 0; i < reader.elements().size(); ++i) {
-        Result<CartItem> item = ParseItem(reader.elements()[i], i);
+    items.reserve(elements->size());
+    for (std::size_t i = 0; i < elements->size(); ++i) {
+        Result<CartItem> item = ParseItem((*elements)[i], i);
         if (!item) {
             return Fail(item.error());
         }

@@ -98,6 +98,38 @@ TEST(ParseCartItemsTest, ReadsFieldsAsAJsonObjectWould) {
         ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":[1],"line_total":1}])").error());
 }
 
+// Items in jsonb's usual shape are read without nlohmann; anything else (escapes, exponents,
+// "-0", a byte order mark, bad UTF-8, an out-of-range number) goes to nlohmann, and every one
+// must read as nlohmann reads it.
+TEST(ParseCartItemsTest, TheUsualShapeAndEveryOtherReadAlike) {
+    const auto escaped = ParseCartItems(
+        R"([{"name":"a\"b\u0105","quantity":-0,"unit_price":1e5,"line_total":1E+2}])");
+    ASSERT_TRUE(escaped.ok()) << escaped.error();
+    EXPECT_EQ("a\"b\u0105", (*escaped)[0].name);
+    EXPECT_EQ(0, (*escaped)[0].quantity);
+    EXPECT_EQ("1e5", (*escaped)[0].unit_price);
+    EXPECT_EQ("1E+2", (*escaped)[0].line_total);
+    const auto spaced = ParseCartItems(
+        "\xEF\xBB\xBF \t\r\n[ {\"name\" : \"x\" , \"quantity\" : 1 , \"unit_price\" : "
+        "-0.5 , \"line_total\" : 123456789012345678901234567890.1 } ] \n");
+    ASSERT_TRUE(spaced.ok()) << spaced.error();
+    EXPECT_EQ("-0.5", (*spaced)[0].unit_price);
+    EXPECT_EQ("123456789012345678901234567890.1", (*spaced)[0].line_total);
+    EXPECT_EQ("items is not valid JSON (at byte 12)",
+              ParseCartItems("[{\"name\":\"\xC3\x28\",\"quantity\":1,\"unit_price\":1,"
+                             "\"line_total\":1}]")
+                  .error());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1,"line_total":1e999}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":01,"unit_price":1,"line_total":1}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems("[{\"name\":\"a\tb\",\"quantity\":1,\"unit_price\":1,\"line_total\":1}]")
+            .ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1,"line_total":1},])").ok());
+}
+
 // What is wrong with the text as JSON is reported before what is wrong with a line.
 TEST(ParseCartItemsTest, ASyntaxErrorComesFirst) {
     const auto items = ParseCartItems(R"([{"quantity":1}, {"name": "x"} x])");
