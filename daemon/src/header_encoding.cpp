@@ -19,6 +19,7 @@
 #include "utf8.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace cartwatch {
 namespace {
@@ -203,6 +204,24 @@ bool IsValidFieldName(std::string_view name) {
     });
 }
 
+// `Name: value` + CRLF when that is what folding the value's words would write: a value of
+// printable ASCII words, one space between each, short enough for one line. Most of the
+// daemon's header fields are, and take this way past SplitOnSpaces and FoldTokens.
+std::optional<std::string> UnfoldedField(std::string_view name, std::string_view value) {
+    if (value.empty() || value.front() == ' ' || value.back() == ' ' ||
+        name.size() + 2 + value.size() > kFoldedLineLength || !IsPrintableAscii(value) ||
+        value.find("  ") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string field;
+    field.reserve(name.size() + value.size() + 4);
+    field.append(name);
+    field += ": ";
+    field.append(value);
+    field += "\r\n";
+    return field;
+}
+
 Result<std::string> CheckLineLengths(std::string field) {
     std::size_t line_start = 0;
     while (line_start < field.size()) {
@@ -294,6 +313,12 @@ Result<std::string> FormatUnstructuredField(std::string_view name, std::string_v
         return Fail("invalid header field name");
     }
     const std::string clean = SanitizeSingleLine(value);
+    // A raw "=?" would read as an encoded-word: such a value is always encoded.
+    if (clean.find("=?") == std::string::npos) {
+        if (std::optional<std::string> field = UnfoldedField(name, clean)) {
+            return std::move(*field);
+        }
+    }
     std::vector<std::string> tokens = SplitOnSpaces(clean);
     if (NeedsEncoding(tokens)) {
         tokens = EncodeWords(clean, FirstWordRoom(name));
@@ -335,6 +360,9 @@ Result<std::string> FormatStructuredField(std::string_view name, std::string_vie
     }
     if (!IsPrintableAscii(value)) {
         return Fail(std::string(name) + " value holds control or non-ASCII characters");
+    }
+    if (std::optional<std::string> field = UnfoldedField(name, value)) {
+        return std::move(*field);
     }
     return CheckLineLengths(FoldTokens(name, SplitOnSpaces(value)));
 }

@@ -70,12 +70,19 @@ private:
     std::string error_;
 };
 
+// `encoded` is the body's quoted-printable form when the caller has it already.
 void AppendPart(std::string& out, const std::string& boundary, std::string_view subtype,
-                std::string_view body) {
-    out += "--" + boundary + "\r\n";
-    out += "Content-Type: text/" + std::string(subtype) + "; charset=UTF-8\r\n";
-    out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
-    out += EncodeQuotedPrintable(body);
+                std::string_view body, const std::optional<std::string>& encoded) {
+    out += "--";
+    out += boundary;
+    out += "\r\nContent-Type: text/";
+    out += subtype;
+    out += "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+    if (encoded) {
+        out += *encoded;
+    } else {
+        AppendQuotedPrintable(body, out);
+    }
     // The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1);
     // without this one the part would lose its final line break.
     out += "\r\n";
@@ -152,9 +159,16 @@ Result<RenderedMessage> AssembleMessage(const MessageParts& parts, const Message
 
     // No preamble: every MIME reader since the 1990s understands multipart,
     // and an extra text block would only be one more thing to sign.
-    std::string bytes = headers.text() + "\r\n";
-    AppendPart(bytes, boundary, "plain", parts.text_body);
-    AppendPart(bytes, boundary, "html", parts.html_body);
+    std::string bytes;
+    const std::size_t html_size = parts.html_body_quoted_printable
+                                      ? parts.html_body_quoted_printable->size()
+                                      : parts.html_body.size() + parts.html_body.size() / 4;
+    bytes.reserve(headers.text().size() + parts.text_body.size() + parts.text_body.size() / 4 +
+                  html_size + 512);
+    bytes += headers.text();
+    bytes += "\r\n";
+    AppendPart(bytes, boundary, "plain", parts.text_body, std::nullopt);
+    AppendPart(bytes, boundary, "html", parts.html_body, parts.html_body_quoted_printable);
     bytes += "--" + boundary + "--\r\n";
 
     // Signing comes last and covers the finished bytes; the signature field
@@ -177,24 +191,26 @@ Result<RenderedMessage> BuildReminder(const TemplateSet& templates, const Remind
     if (!content) {
         return Fail(content.error());
     }
+    RenderedContent& rendered = content.value();
     MessageParts parts;
     parts.from_display_name = message.shop.from_display_name;
     parts.from_address = message.shop.from_address;
     parts.to_display_name = message.customer_name;
     parts.to_address = message.email;
-    parts.subject = content->subject;
-    parts.content_language = content->locale;
+    parts.subject = rendered.subject;
+    parts.content_language = rendered.locale;
     parts.unsubscribe_url = message.unsubscribe_url;
     parts.unsubscribe_mailto = message.unsubscribe_mailto;
-    parts.text_body = content->text;
-    parts.html_body = content->html;
+    parts.text_body = std::move(rendered.text);
+    parts.html_body = std::move(rendered.html);
+    parts.html_body_quoted_printable = std::move(rendered.html_quoted_printable);
     Result<RenderedMessage> built = AssembleMessage(parts, options);
     if (!built) {
         return built;
     }
     RenderedMessage result = std::move(built).value();
-    result.template_name = content->template_name;
-    result.locale = content->locale;
+    result.template_name = std::move(rendered.template_name);
+    result.locale = std::move(rendered.locale);
     return result;
 }
 

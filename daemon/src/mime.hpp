@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace cartwatch {
@@ -60,6 +61,9 @@ struct MessageParts {
     std::string unsubscribe_mailto; // optional
     std::string text_body;
     std::string html_body;
+    /// html_body already quoted-printable encoded, when the caller has it (the template set
+    /// encodes its fixed lines once, at load); it must be the encoding of html_body.
+    std::optional<std::string> html_body_quoted_printable;
 };
 
 /// Builds the message bytes from already-rendered parts. Fails on an invalid

@@ -106,6 +106,11 @@ std::size_t FindLineBreak(std::string_view text, std::size_t from) {
 std::string EncodeQuotedPrintable(std::string_view text) {
     std::string out;
     out.reserve(text.size() + text.size() / 8);
+    AppendQuotedPrintable(text, out);
+    return out;
+}
+
+void AppendQuotedPrintable(std::string_view text, std::string& out) {
     std::size_t start = 0;
     while (start <= text.size()) {
         const std::size_t end = FindLineBreak(text, start);
@@ -121,7 +126,6 @@ std::string EncodeQuotedPrintable(std::string_view text) {
         start =
             end + ((text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n') ? 2 : 1);
     }
-    return out;
 }
 
 } // namespace cartwatch

@@ -14,6 +14,11 @@ namespace cartwatch {
 /// and mbox tools would alter, breaking a DKIM signature).
 std::string EncodeQuotedPrintable(std::string_view text);
 
+/// Appends the encoding of `text` to `out`. Encoding starts afresh at every line break, so
+/// where `text` ends in a line feed, appending the encoding of what follows gives the encoding of
+/// the two texts joined.
+void AppendQuotedPrintable(std::string_view text, std::string& out);
+
 } // namespace cartwatch
 
 #endif

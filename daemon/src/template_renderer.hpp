@@ -31,11 +31,12 @@ public:
 
 /// The three renderings of one reminder, before MIME encoding.
 struct RenderedContent {
-    std::string subject;       // one line, sanitised
-    std::string text;          // plain-text body, LF line ends
-    std::string html;          // HTML body, LF line ends
-    std::string locale;        // the language actually used ("en" after a fallback)
-    std::string template_name; // e.g. "pl/second_reminder", stored with the send
+    std::string subject;               // one line, sanitised
+    std::string text;                  // plain-text body, LF line ends
+    std::string html;                  // HTML body, LF line ends
+    std::string html_quoted_printable; // html as the message carries it (RFC 2045 6.7, CRLF)
+    std::string locale;                // the language actually used ("en" after a fallback)
+    std::string template_name;         // e.g. "pl/second_reminder", stored with the send
 };
 
 class TemplateSet {

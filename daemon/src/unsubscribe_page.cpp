@@ -1,5 +1,7 @@
 #include "unsubscribe_page.hpp"
 
+#include "html_escape.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -138,30 +140,7 @@ HttpResponse HtmlResponse(unsigned status, std::string body) {
 } // namespace
 
 std::string HtmlEscape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
+    return EscapeHtml(text, "&#39;");
 }
 
 std::optional<std::string> UnsubscribeToken(std::string_view link_template,

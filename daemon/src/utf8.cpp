@@ -9,6 +9,8 @@
 // without pulling in ICU for a few dozen lines.
 #include "utf8.hpp"
 
+#include <algorithm>
+
 namespace cartwatch {
 namespace {
 
@@ -115,6 +117,14 @@ bool IsValidUtf8(std::string_view input) {
 }
 
 std::string SanitizeSingleLine(std::string_view input) {
+    // The common case, printable ASCII words one space apart, is already what this makes.
+    const bool plain = std::all_of(input.begin(), input.end(),
+                                   [](unsigned char c) { return c >= 0x20 && c <= 0x7E; }) &&
+                       input.find("  ") == std::string_view::npos &&
+                       (input.empty() || (input.front() != ' ' && input.back() != ' '));
+    if (plain) {
+        return std::string(input);
+    }
     std::string out;
     out.reserve(input.size());
     std::size_t pos = 0;

@@ -4,6 +4,7 @@
 // writes, whatever the values held.
 #include "fuzz_checks.hpp"
 #include "mime.hpp"
+#include "quoted_printable.hpp"
 #include "template_renderer.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -86,6 +87,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cartwatch::MessageOptions options;
     options.date = std::chrono::system_clock::from_time_t(1730811787);
     options.random_tokens = [](std::size_t length) { return std::string(length, 'a'); };
+    // The body's encoding joins pieces (the fixed lines encoded at load): it must be the
+    // encoding of the whole body, whatever the values hold.
+    if (const auto content = Templates().Render(message); content.ok()) {
+        Require(content->html_quoted_printable == cartwatch::EncodeQuotedPrintable(content->html),
+                "the joined encoding of the HTML body is the encoding of the whole");
+    }
     const auto built = cartwatch::BuildReminder(Templates(), message, options);
     if (!built.ok()) {
         Require(!built.error().empty(), "failures explain themselves");

@@ -113,5 +113,19 @@ TEST(QuotedPrintableTest, RoundTripsEveryByte) {
     EXPECT_EQ(text + "\n", Decode(encoded));
 }
 
+// The template set encodes its fixed lines once and appends the encoding of the rest: that
+// must give the bytes of encoding the whole, wherever the text is cut after a line feed.
+TEST(QuotedPrintableTest, EncodingsOfPiecesCutAfterLineFeedsJoin) {
+    const std::string text = std::string(80, 'x') + " \n.dot\r\nFrom here\n\n\t\n" +
+                             "Zażółć gęślą jaźń " + std::string(70, '=') + "\nlast line ";
+    const std::string whole = EncodeQuotedPrintable(text);
+    for (std::size_t cut = text.find('\n'); cut != std::string::npos;
+         cut = text.find('\n', cut + 1)) {
+        std::string joined = EncodeQuotedPrintable(text.substr(0, cut + 1));
+        AppendQuotedPrintable(text.substr(cut + 1), joined);
+        EXPECT_EQ(whole, joined) << "cut after byte " << cut;
+    }
+}
+
 } // namespace
 } // namespace cartwatch

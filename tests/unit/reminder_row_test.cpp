@@ -68,6 +68,77 @@ TEST(ParseCartItemsTest, RefusesMalformedItems) {
     EXPECT_TRUE(ParseCartItems("[]").ok());
 }
 
+// The lines are read straight from the parser's events, with the rules a json object had:
+// the last of two equal keys wins, a field holding an object or an array holds no text, and
+// only the array's own elements are lines.
+TEST(ParseCartItemsTest, ReadsFieldsAsAJsonObjectWould) {
+    const auto items = ParseCartItems(
+        R"([{"name":"old","name":"Koc","quantity":"3","unit_price":1,"line_total":3,)"
+        R"("variant":{"name":"not this","quantity":[1,{"x":2}]},"product_id":9}, )"
+        R"({"name":12,"quantity":1,"unit_price":"2.50","line_total":2.50}])");
+    ASSERT_TRUE(items.ok()) << items.error();
+    ASSERT_EQ(2u, items->size());
+    EXPECT_EQ("Koc", (*items)[0].name);
+    EXPECT_EQ(3, (*items)[0].quantity);
+    EXPECT_EQ("12", (*items)[1].name); // a number's text, as before
+    EXPECT_EQ("2.50", (*items)[1].line_total);
+    EXPECT_EQ(
+        "items[0].name is missing",
+        ParseCartItems(R"([{"name":{"a":1},"quantity":1,"unit_price":1,"line_total":1}])").error());
+    EXPECT_EQ("items[0].name is missing",
+              ParseCartItems(R"([{"name":"x","name":null,"quantity":1,"unit_price":1,)"
+                             R"("line_total":1}])")
+                  .error());
+    EXPECT_EQ("items is not a JSON array", ParseCartItems(R"({"a":{"name":"x"}})").error());
+    EXPECT_EQ(
+        "items[1] is not an object",
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1,"line_total":1},[]])").error());
+    EXPECT_EQ(
+        "items[0] lacks unit_price or line_total",
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":[1],"line_total":1}])").error());
+}
+
+// Items in jsonb's usual shape are read without nlohmann; anything else (escapes, exponents,
+// "-0", a byte order mark, bad UTF-8, an out-of-range number) goes to nlohmann, and every one
+// must read as nlohmann reads it.
+TEST(ParseCartItemsTest, TheUsualShapeAndEveryOtherReadAlike) {
+    const auto escaped = ParseCartItems(
+        R"([{"name":"a\"b\u0105","quantity":-0,"unit_price":1e5,"line_total":1E+2}])");
+    ASSERT_TRUE(escaped.ok()) << escaped.error();
+    EXPECT_EQ("a\"b\u0105", (*escaped)[0].name);
+    EXPECT_EQ(0, (*escaped)[0].quantity);
+    EXPECT_EQ("1e5", (*escaped)[0].unit_price);
+    EXPECT_EQ("1E+2", (*escaped)[0].line_total);
+    const auto spaced = ParseCartItems(
+        "\xEF\xBB\xBF \t\r\n[ {\"name\" : \"x\" , \"quantity\" : 1 , \"unit_price\" : "
+        "-0.5 , \"line_total\" : 123456789012345678901234567890.1 } ] \n");
+    ASSERT_TRUE(spaced.ok()) << spaced.error();
+    EXPECT_EQ("-0.5", (*spaced)[0].unit_price);
+    EXPECT_EQ("123456789012345678901234567890.1", (*spaced)[0].line_total);
+    EXPECT_EQ("items is not valid JSON (at byte 12)",
+              ParseCartItems("[{\"name\":\"\xC3\x28\",\"quantity\":1,\"unit_price\":1,"
+                             "\"line_total\":1}]")
+                  .error());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1,"line_total":1e999}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":01,"unit_price":1,"line_total":1}])").ok());
+    EXPECT_FALSE(
+        ParseCartItems("[{\"name\":\"a\tb\",\"quantity\":1,\"unit_price\":1,\"line_total\":1}]")
+            .ok());
+    EXPECT_FALSE(
+        ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1,"line_total":1},])").ok());
+}
+
+// What is wrong with the text as JSON is reported before what is wrong with a line.
+TEST(ParseCartItemsTest, ASyntaxErrorComesFirst) {
+    const auto items = ParseCartItems(R"([{"quantity":1}, {"name": "x"} x])");
+    ASSERT_FALSE(items.ok());
+    EXPECT_EQ("items is not valid JSON (at byte 32)", items.error());
+    EXPECT_FALSE(ParseCartItems("").ok());
+    EXPECT_FALSE(ParseCartItems("[\"\xff\"]").ok()); // not UTF-8
+}
+
 TEST(ReminderFromRowTest, BuildsLinksAndFields) {
     Voucher voucher{"WRACAM10", "10.00", "2024-12-01"};
     const auto message = ReminderFromRow(SampleRow(), kShop, kLinks, voucher);

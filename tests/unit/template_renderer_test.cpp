@@ -1,6 +1,7 @@
 #include "template_renderer.hpp"
 
 #include "locale_format.hpp"
+#include "quoted_printable.hpp"
 #include "sample_reminders.hpp"
 
 #include <gmock/gmock.h>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -306,8 +308,9 @@ TEST_F(BrokenTemplatesTest, UnknownPartialAndBadSyntax) {
     EXPECT_THAT(LoadError(), HasSubstr("first_reminder.html"));
     // Where, as an editor shows it: the line, and the column in characters (ł is two bytes).
     Write("en/first_reminder.html", "Hello\nZłoty {{#items}}\n{{name}}\n");
-    EXPECT_THAT(LoadError(),
-                HasSubstr("en/first_reminder.html: Unclosed section \"items\" on line 2, column 7"));
+    EXPECT_THAT(
+        LoadError(),
+        HasSubstr("en/first_reminder.html: Unclosed section \"items\" on line 2, column 7"));
     Write("en/first_reminder.html", "{{/items}}\n");
     EXPECT_THAT(LoadError(), HasSubstr("Unopened section \"items\" on line 1, column 1"));
 }
@@ -367,6 +370,96 @@ TEST_F(EditedTemplatesTest, AThreadRendersWithTheSetItIsGiven) {
     EXPECT_NE(old_content->subject, new_content->subject);
 }
 
+// The set renders the lines that are the same for every reminder once, at load, and joins
+// them with the rest: Mustache's line rules (a line of section tags disappears, a comment's
+// does not) must still hold across the joins, and a layout word is still a plain value.
+TEST_F(EditedTemplatesTest, RendersFixedAndPerReminderLinesAsOneTemplate) {
+    Write("en/first_reminder.html", "<p>{{layout.product}}</p>\n"
+                                    "  {{#items}}\n"
+                                    "<li>{{name}}</li>\n"
+                                    "  {{/items}}\n"
+                                    "{{! a note }}\n"
+                                    "{{^voucher}}\n"
+                                    "no voucher\n"
+                                    "{{/voucher}}\n"
+                                    "<b>{{layout.total_label}}</b> {{total}}\n");
+    std::ifstream in(root_ / "en" / "layout.json");
+    std::string words((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    words.replace(words.find("\"Product\""), 9, R"("Pro\nduct {{x}} & <b>")");
+    Write("en/layout.json", words);
+    const TemplateSet templates(root_);
+    const auto content = templates.Render(samples::Typical("en", ReminderStep::kFirst));
+    ASSERT_TRUE(content.ok()) << content.error();
+    EXPECT_EQ("<p>Pro\nduct {{x}} &amp; &lt;b&gt;</p>\n"
+              "<li>Stoneware mug, sea green</li>\n"
+              "<li>Wool throw blanket</li>\n"
+              "\n"
+              "no voucher\n"
+              "<b>Total:</b> €69.51\n",
+              content->html);
+    EXPECT_EQ(EncodeQuotedPrintable(content->html), content->html_quoted_printable);
+}
+
+// The fixed lines, and their encoding, belong to the set they were rendered for: a reload
+// (a new set) shows the edited words, and the old set still shows its own.
+TEST_F(EditedTemplatesTest, FixedLinesComeFromTheirOwnSet) {
+    const ReminderMessage message = samples::Typical("en", ReminderStep::kFirst);
+    const TemplateSet before(root_);
+    const auto old_content = before.Render(message);
+    ASSERT_TRUE(old_content.ok()) << old_content.error();
+    ASSERT_THAT(old_content->html, HasSubstr(">Product</th>"));
+    std::ifstream in(root_ / "en" / "layout.json");
+    std::string words((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    words.replace(words.find("\"Product\""), 9, "\"Article\"");
+    Write("en/layout.json", words);
+    Write("_layout/header.html", "<!DOCTYPE html><!-- edited -->\n<title>{{subject}}</title>\n");
+    const TemplateSet after(root_);
+    const auto new_content = after.Render(message);
+    ASSERT_TRUE(new_content.ok()) << new_content.error();
+    EXPECT_THAT(new_content->html, HasSubstr(">Article</th>"));
+    EXPECT_THAT(new_content->html, HasSubstr("<!-- edited -->"));
+    EXPECT_THAT(new_content->html_quoted_printable, HasSubstr(">Article</th>"));
+    const auto old_again = before.Render(message);
+    ASSERT_TRUE(old_again.ok()) << old_again.error();
+    EXPECT_EQ(old_content->html, old_again->html);
+    EXPECT_EQ(old_content->html_quoted_printable, old_again->html_quoted_printable);
+}
+
+// A thread renders the lines naming only the shop once per shop: a reload of the configuration
+// can change the shop under the same template set, and each message shows its own.
+TEST(TemplateSetTest, LinesOfTheShopFollowTheShop) {
+    ReminderMessage first = samples::Typical("pl", ReminderStep::kFirst);
+    ReminderMessage other = first;
+    other.shop.name = "Sklep Inny";
+    other.shop.address = "ul. Krótka 2, Kraków";
+    const auto before = Templates().Render(first);
+    const auto after = Templates().Render(other);
+    const auto again = Templates().Render(first);
+    ASSERT_TRUE(before.ok() && after.ok() && again.ok());
+    EXPECT_THAT(after->text, HasSubstr("Zespół Sklep Inny\n"));
+    EXPECT_THAT(after->text, HasSubstr("ul. Krótka 2, Kraków"));
+    EXPECT_THAT(after->html, Not(HasSubstr(first.shop.name)));
+    EXPECT_THAT(after->subject, HasSubstr("Sklep Inny"));
+    EXPECT_EQ(EncodeQuotedPrintable(after->html), after->html_quoted_printable);
+    EXPECT_EQ(before->html, again->html);
+    EXPECT_EQ(before->html_quoted_printable, again->html_quoted_printable);
+    EXPECT_EQ(before->text, again->text);
+}
+
+TEST(TemplateSetTest, TheEncodedHtmlIsTheEncodingOfTheHtml) {
+    std::vector<samples::Sample> all = samples::GoldenSamples();
+    for (samples::Sample& sample : samples::HostileSamples()) {
+        all.push_back(std::move(sample));
+    }
+    for (const samples::Sample& sample : all) {
+        const auto content = Templates().Render(sample.message);
+        if (content.ok()) {
+            EXPECT_EQ(EncodeQuotedPrintable(content->html), content->html_quoted_printable)
+                << sample.name;
+        }
+    }
+}
+
 TEST(TemplateSetTest, ThreadsRenderTheSameBytesAtOnce) {
     const std::vector<samples::Sample> samples = samples::GoldenSamples();
     std::vector<RenderedContent> expected;
@@ -381,6 +474,7 @@ TEST(TemplateSetTest, ThreadsRenderTheSameBytesAtOnce) {
                 for (std::size_t i = 0; i < samples.size(); ++i) {
                     const auto content = Templates().Render(samples[i].message);
                     if (!content.ok() || content->html != expected[i].html ||
+                        content->html_quoted_printable != expected[i].html_quoted_printable ||
                         content->text != expected[i].text ||
                         content->subject != expected[i].subject) {
                         mismatches[t]++;
