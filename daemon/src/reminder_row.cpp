@@ -283,12 +283,14 @@ Result<CartItem> ParseItem(ItemFields& item, std::size_t index) {
         return Fail(where + ".name is missing");
     }
     parsed.name = std::move(*item.name);
-    // from_chars refuses "2.5", "-1" past the check below, and anything beyond int64.
+    // from_chars refuses "2.5", "-1" past the check below, and, by its error code (it consumes
+    // every digit and leaves the value alone), anything beyond int64.
     const std::optional<std::string>& quantity = item.quantity;
     const char* begin = quantity ? quantity->data() : nullptr;
     const char* end = quantity ? quantity->data() + quantity->size() : nullptr;
-    if (!quantity || std::from_chars(begin, end, parsed.quantity).ptr != end ||
-        parsed.quantity < 0) {
+    const std::from_chars_result read =
+        quantity ? std::from_chars(begin, end, parsed.quantity) : std::from_chars_result{};
+    if (!quantity || read.ec != std::errc() || read.ptr != end || parsed.quantity < 0) {
         return Fail(where + ".quantity is not a whole number");
     }
     if (!item.unit_price || !item.line_total) {

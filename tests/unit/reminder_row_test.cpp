@@ -61,6 +61,16 @@ TEST(ParseCartItemsTest, RefusesMalformedItems) {
         ParseCartItems(R"([{"name":"x","quantity":1.5,"unit_price":1,"line_total":1}])").ok());
     EXPECT_FALSE(
         ParseCartItems(R"([{"name":"x","quantity":-1,"unit_price":1,"line_total":1}])").ok());
+    // Past int64: refused, not shown as 0 (as a number and as a string alike).
+    for (const char* quantity : {"99999999999999999999", "\"99999999999999999999\""}) {
+        const auto items = ParseCartItems(std::string(R"([{"name":"x","quantity":)") + quantity +
+                                          R"(,"unit_price":1,"line_total":1}])");
+        EXPECT_FALSE(items.ok()) << quantity;
+    }
+    EXPECT_TRUE(
+        ParseCartItems(
+            R"([{"name":"x","quantity":9223372036854775807,"unit_price":1,"line_total":1}])")
+            .ok());
     EXPECT_FALSE(
         ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":true,"line_total":1}])").ok());
     EXPECT_FALSE(ParseCartItems(R"([{"name":"x","quantity":1,"unit_price":1}])").ok());
