@@ -45,11 +45,7 @@ cleanup() {
 trap cleanup EXIT
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 free_port() {
-    local port
-    while :; do
-        port=$((30000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
+    "$root/scripts/free-port.sh"
 }
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() {

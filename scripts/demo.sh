@@ -63,16 +63,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 free_port() {
-    local port
-    for _ in $(seq 1 100); do
-        port=$((30000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    echo "no free port" >&2
-    return 1
+    "$root/scripts/free-port.sh"
 }
 
 say "Starting a private PostgreSQL and an SMTP capture server on loopback"

@@ -22,10 +22,6 @@ as_owner() {
     fi
 }
 
-port_is_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 start() {
     shift 2
     mkdir -p "$dir"
@@ -38,8 +34,8 @@ start() {
 
     local port
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 20000))
-        port_is_free "$port" && [ ! -e "$dir/.s.PGSQL.$port" ] && break
+        port=$("$(dirname "$0")/free-port.sh")
+        [ ! -e "$dir/.s.PGSQL.$port" ] && break
     done
 
     {

@@ -53,15 +53,7 @@ trap cw_cleanup EXIT
 [ -x "$CW_DAEMON" ] || cw_fail "no cartwatchd at $CW_DAEMON: build the CMake tree first"
 
 cw_free_port() {
-    local port
-    for _ in $(seq 1 100); do
-        port=$((30000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    cw_fail "no free port"
+    "$CW_SOURCE/scripts/free-port.sh" || cw_fail "no free port"
 }
 
 # The raw bytes of the answer to METHOD PATH on 127.0.0.1:PORT (status line, headers and all
