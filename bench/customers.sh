@@ -15,9 +15,9 @@
 #                                                              a second run only measures)
 #   INSERTS_ONLY=1 BENCH_DIR=... bench/customers.sh           (only the order-insert pairs, for
 #                                                              comparing two builds on kept data)
-#   INSTALL_FROM=/work/main ... bench/customers.sh            (measures that checkout's built
+#   INSTALL_FROM=../other ... bench/customers.sh             (measures that checkout's built
 #                                                              extension instead of this one's)
-#   COMPARE_FROM=/work/main ... bench/customers.sh            (and that checkout's beside this
+#   COMPARE_FROM=../other ... bench/customers.sh             (and that checkout's beside this
 #                                                              one's, round by round)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
