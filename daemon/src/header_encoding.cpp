@@ -208,9 +208,8 @@ bool IsValidFieldName(std::string_view name) {
 // printable ASCII words, one space between each, short enough for one line. Most of the
 // daemon's header fields are, and take this way past SplitOnSpaces and FoldTokens.
 std::optional<std::string> UnfoldedField(std::string_view name, std::string_view value) {
-    if (value.empty() || value.front() == ' ' || value.back() == ' ' ||
-        name.size() + 2 + value.size() > kFoldedLineLength || !IsPrintableAscii(value) ||
-        value.find("  ") != std::string_view::npos) {
+    if (value.empty() || name.size() + 2 + value.size() > kFoldedLineLength ||
+        !IsPlainAsciiLine(value)) {
         return std::nullopt;
     }
     std::string field;

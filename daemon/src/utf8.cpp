@@ -116,13 +116,16 @@ bool IsValidUtf8(std::string_view input) {
     return true;
 }
 
+bool IsPlainAsciiLine(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](unsigned char c) { return c >= 0x20 && c <= 0x7E; }) &&
+           text.find("  ") == std::string_view::npos &&
+           (text.empty() || (text.front() != ' ' && text.back() != ' '));
+}
+
 std::string SanitizeSingleLine(std::string_view input) {
-    // The common case, printable ASCII words one space apart, is already what this makes.
-    const bool plain = std::all_of(input.begin(), input.end(),
-                                   [](unsigned char c) { return c >= 0x20 && c <= 0x7E; }) &&
-                       input.find("  ") == std::string_view::npos &&
-                       (input.empty() || (input.front() != ' ' && input.back() != ' '));
-    if (plain) {
+    // The common case is already what this makes.
+    if (IsPlainAsciiLine(input)) {
         return std::string(input);
     }
     std::string out;

@@ -30,6 +30,10 @@ bool IsValidUtf8(std::string_view input);
 /// spaces collapse into one; leading and trailing spaces are trimmed.
 std::string SanitizeSingleLine(std::string_view input);
 
+/// Whether `text` is printable ASCII words one space apart, without a leading or trailing
+/// space: what SanitizeSingleLine leaves as it is (the empty text included).
+bool IsPlainAsciiLine(std::string_view text);
+
 /// Number of bytes in the sequence that starts with `lead`, for text already
 /// known to be valid UTF-8 (1 for ASCII and for anything unexpected).
 std::size_t Utf8SequenceLength(unsigned char lead);
