@@ -13,13 +13,13 @@ namespace {
 class Exposition {
 public:
     void Metric(const char* name, const char* type, const char* help, double value) {
-        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-             << name << ' ' << Number(value) << '\n';
+        Describe(name, type, help);
+        out_ << name << ' ' << Number(value) << '\n';
     }
-    // One metric with a value per endpoint="..." label.
+    // One counter with a value per endpoint="..." label.
     void PerEndpoint(const char* name, const char* help,
                      std::initializer_list<std::pair<const char*, double>> values) {
-        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n";
+        Describe(name, "counter", help);
         for (const auto& [endpoint, value] : values) {
             out_ << name << "{endpoint=\"" << endpoint << "\"} " << Number(value) << '\n';
         }
@@ -27,6 +27,9 @@ public:
     std::string Text() const { return out_.str(); }
 
 private:
+    void Describe(const char* name, const char* type, const char* help) {
+        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    }
     static std::string Number(double value) {
         if (std::nearbyint(value) == value && std::fabs(value) < 1e15) {
             return std::to_string(static_cast<long long>(value));
