@@ -478,13 +478,18 @@ std::optional<std::string> ProcessEnvironment(const std::string& name) {
     return value ? std::optional<std::string>(value) : std::nullopt;
 }
 
+// "FILE line N: ", "environment CARTWATCH_...: " or "--set ...: ", where `key` was set; empty
+// for a key left at its default.
+std::string OriginOf(const std::map<std::string, std::string>& origins, const std::string& key) {
+    const auto origin = origins.find(key);
+    return origin != origins.end() ? origin->second + ": " : std::string();
+}
+
 std::string ReadSecretFile(const std::string& path, const std::string& key,
                            const std::map<std::string, std::string>& origins) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        const auto origin = origins.find(key);
-        throw ConfigError((origin != origins.end() ? origin->second + ": " : std::string()) + key +
-                          ": cannot read " + path);
+        throw ConfigError(OriginOf(origins, key) + key + ": cannot read " + path);
     }
     std::ostringstream text;
     text << in.rdbuf();
@@ -532,7 +537,7 @@ void Require(bool present, const std::string& name, const ConfigSources& sources
 // batch_size / rate_per_second after the claim. Past half the lease (the other half is for the
 // send itself and the report) reminders would reach the lost_lease policy without a try, and
 // under the default policy never be sent.
-void CheckBatchFitsLease(const Config& config, std::map<std::string, std::string>& origins) {
+void CheckBatchFitsLease(const Config& config, const std::map<std::string, std::string>& origins) {
     const double rate = config.smtp.rate_per_second;
     if (rate <= 0) {
         return;
@@ -541,10 +546,9 @@ void CheckBatchFitsLease(const Config& config, std::map<std::string, std::string
     if (config.daemon.batch_size / rate <= budget_seconds) {
         return;
     }
-    const auto origin = origins.find("daemon.batch_size");
     const long fits = std::max(1L, static_cast<long>(std::floor(budget_seconds * rate)));
     throw ConfigError(
-        (origin != origins.end() ? origin->second + ": " : std::string()) +
+        OriginOf(origins, "daemon.batch_size") +
         fmt::format("daemon.batch_size = {} takes {:g} s to send at smtp.rate_per_second = {:g}, "
                     "more than half of database.lease = {}: set batch_size to {} or less, or "
                     "raise the lease or the rate",
@@ -618,20 +622,20 @@ Config LoadConfig(const ConfigSources& given) {
         Require(!config.smtp.url.empty(), "smtp.url", sources);
         if (!config.smtp.ca_file.empty() && !std::ifstream(config.smtp.ca_file).good()) {
             // Found now rather than as a paused daemon at the first send.
-            throw ConfigError(origins["smtp.ca_file"] + ": smtp.ca_file: cannot read " +
+            throw ConfigError(OriginOf(origins, "smtp.ca_file") + "smtp.ca_file: cannot read " +
                               config.smtp.ca_file);
         }
         CheckBatchFitsLease(config, origins);
         if (config.smtp.url.rfind("smtps://", 0) == 0 && config.smtp.starttls == StartTls::kOff) {
             // smtps is TLS from the first byte; "off" would read as "no encryption".
-            throw ConfigError(origins["smtp.starttls"] +
-                              ": smtp.starttls = \"off\" contradicts an smtps:// url");
+            throw ConfigError(OriginOf(origins, "smtp.starttls") +
+                              "smtp.starttls = \"off\" contradicts an smtps:// url");
         }
     }
     if (!config.daemon.metrics_listen.empty() &&
         config.daemon.metrics_listen == config.unsubscribe.listen) {
-        throw ConfigError(origins["unsubscribe.listen"] +
-                          ": unsubscribe.listen must differ from daemon.metrics_listen");
+        throw ConfigError(OriginOf(origins, "unsubscribe.listen") +
+                          "unsubscribe.listen must differ from daemon.metrics_listen");
     }
 
     config.secrets.smtp_password =
