@@ -2,35 +2,13 @@
 
 #include <boost/asio/post.hpp>
 
-#include <algorithm>
-
 namespace cartwatch {
-namespace {
-
-// What a result carries over from its job.
-SendResult ResultFor(const SendJob& job) {
-    SendResult result;
-    result.reminder_id = job.message.reminder_id;
-    result.message_id = job.message_id;
-    result.subject = job.subject;
-    result.template_name = job.template_name;
-    return result;
-}
-
-SendResult Unattempted(const SendJob& job) {
-    SendResult result = ResultFor(job);
-    result.attempted = false;
-    return result;
-}
-
-} // namespace
 
 SenderPool::SenderPool(boost::asio::io_context& io, int threads, TransportFactory factory,
                        RateLimiter& limiter, ResultHandler on_result)
     : io_(io), limiter_(limiter), on_result_(std::move(on_result)), factory_(std::move(factory)) {
-    ahead_.resize(static_cast<std::size_t>(std::max(threads, 0)));
-    for (std::size_t i = 0; i < ahead_.size(); ++i) {
-        threads_.emplace_back([this, i] { Run(i); });
+    for (int i = 0; i < threads; ++i) {
+        threads_.emplace_back([this] { Run(); });
     }
 }
 
@@ -54,17 +32,13 @@ void SenderPool::Reconfigure(TransportFactory factory) {
 
 std::size_t SenderPool::ReturnQueued() {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++returns_;
     std::deque<SendJob> returned;
     returned.swap(queue_);
-    for (std::optional<SendJob>& built : ahead_) {
-        if (built) {
-            returned.push_back(std::move(*built));
-            built.reset();
-        }
-    }
     for (const SendJob& job : returned) {
-        Finish(Unattempted(job), true);
+        SendResult result;
+        result.reminder_id = job.message.reminder_id;
+        result.attempted = false;
+        Finish(std::move(result), true);
     }
     return returned.size();
 }
@@ -84,63 +58,33 @@ void SenderPool::Stop() {
     Deliver(); // nothing should be left, but a result must never stay behind
 }
 
-std::optional<SendJob> SenderPool::TakeNext(std::unique_lock<std::mutex>& lock) {
-    SendJob job = std::move(queue_.front());
-    queue_.pop_front();
-    if (!job.prepare || stopping_) {
-        return job; // nothing to build, or it goes back unbuilt
-    }
-    lock.unlock();
-    std::optional<std::string> error = job.prepare(job);
-    lock.lock();
-    job.prepare = nullptr;
-    if (error) {
-        SendResult result = Unattempted(job);
-        result.prepare_error = std::move(*error);
-        Finish(std::move(result), true);
-        return std::nullopt;
-    }
-    return job;
-}
-
-void SenderPool::BuildAhead(std::size_t index) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (stopping_ || queue_.size() <= idle_) {
-        return;
-    }
-    const unsigned returns = returns_;
-    std::optional<SendJob> job = TakeNext(lock);
-    if (!job) {
-        return;
-    }
-    if (stopping_ || returns != returns_) {
-        // Handed back, or the pool stopped, while it was being built: it goes with the rest.
-        Finish(Unattempted(*job), true);
-        return;
-    }
-    ahead_[index] = std::move(job);
-}
-
-void SenderPool::Run(std::size_t index) {
+void SenderPool::Run() {
     std::unique_ptr<MessageTransport> transport;
     unsigned transport_generation = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-        std::optional<SendJob> job = std::move(ahead_[index]);
-        ahead_[index].reset();
-        if (!job) {
-            ++idle_;
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            --idle_;
-            if (queue_.empty()) {
-                return; // stopping, nothing left
-            }
-            job = TakeNext(lock);
-            if (!job) {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            return; // stopping, nothing left
+        }
+        SendJob job = std::move(queue_.front());
+        queue_.pop_front();
+        SendResult result;
+        result.reminder_id = job.message.reminder_id;
+        if (job.prepare && !stopping_) {
+            lock.unlock();
+            std::optional<std::string> error = job.prepare(job);
+            lock.lock();
+            result.message_id = job.message_id;
+            result.subject = job.subject;
+            result.template_name = job.template_name;
+            if (error) {
+                result.attempted = false;
+                result.prepare_error = std::move(*error);
+                Finish(std::move(result), true);
                 continue;
             }
         }
-        SendResult result = ResultFor(*job);
 
         // Wait for the rate slot; Stop() cuts the wait short and the message goes back. No
         // wait at all when the slot is now (no rate limit): a timed wait that has already
@@ -161,15 +105,9 @@ void SenderPool::Run(std::size_t index) {
                 transport_generation = generation_;
             }
             lock.unlock();
-            // The send's time leaves out the building of the next message.
-            std::chrono::steady_clock::duration building{};
             const auto started = std::chrono::steady_clock::now();
-            result.transcript = transport->Send(job->message, [this, index, &building] {
-                const auto building_started = std::chrono::steady_clock::now();
-                BuildAhead(index);
-                building = std::chrono::steady_clock::now() - building_started;
-            });
-            result.took = std::chrono::steady_clock::now() - started - building;
+            result.transcript = transport->Send(job.message);
+            result.took = std::chrono::steady_clock::now() - started;
             lock.lock();
         }
         // A send that failed, or took long enough that grouping would only delay its news.

@@ -1,7 +1,5 @@
 // A few sender threads, each with its own MessageTransport (one SMTP connection), fed from a
 // queue and handing the outcomes back to the Asio loop with asio::post, several at a time.
-// A thread builds the next message while its transport waits for the server's reply to the
-// current one's MAIL: on a fast relay rendering would otherwise sit between every two sends.
 //
 // Why threads and not curl_multi on the event loop: libcurl waits for the reply to the final
 // "." with a blocking call even in its multi interface, so a slow relay would stall the loop,
@@ -72,9 +70,8 @@ public:
     // drops its connection before its next message.
     void Reconfigure(TransportFactory factory);
 
-    // Hands back every message no thread has started sending, as unattempted results (the
-    // ones built ahead included); returns how many. The ones being sent carry on, and so do
-    // the ones being built for a send that starts next.
+    // Hands back every message no thread has started, as unattempted results; returns how
+    // many. The ones being rendered or sent carry on.
     std::size_t ReturnQueued();
     // Stops taking messages: one waiting for its rate slot comes back unattempted, the ones
     // on the wire finish. Blocks until every thread has ended.
@@ -90,14 +87,7 @@ private:
         bool delivery_posted = false;
     };
 
-    void Run(std::size_t index);
-    // Takes the queue's first job and builds its message; mutex_ is held on entry and on
-    // return, not while building. Empty when the job is already accounted for: it could not
-    // be built, and its result went to the loop.
-    std::optional<SendJob> TakeNext(std::unique_lock<std::mutex>& lock);
-    // While thread `index` waits for its server: builds the next job for it, if no idle thread
-    // would take that job at once.
-    void BuildAhead(std::size_t index);
+    void Run();
     // Called with mutex_ held. `urgent`: the loop must hear of it now (a failure, a slow send).
     void Finish(SendResult result, bool urgent);
     // Posts what is waiting unless a delivery is on its way.
@@ -111,10 +101,6 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<SendJob> queue_;
-    // Per thread: the job built while its previous send waited, sent next.
-    std::vector<std::optional<SendJob>> ahead_;
-    std::size_t idle_ = 0; // threads waiting for a job
-    unsigned returns_ = 0; // ReturnQueued calls: a job built ahead meanwhile goes back too
     TransportFactory factory_;
     unsigned generation_ = 0;
     bool stopping_ = false;

@@ -42,8 +42,6 @@ struct SmtpTransport::Impl {
     SmtpSettings settings;
     std::string url;
     CURL* curl = nullptr;
-    // Holds the connection between sends, as curl_easy_perform's own multi handle would.
-    CURLM* multi = nullptr;
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     // Per send.
@@ -140,44 +138,6 @@ struct SmtpTransport::Impl {
             curl_easy_setopt(curl, CURLOPT_PASSWORD, settings.password.c_str());
         }
     }
-
-    // curl_easy_perform's loop, with one difference: the first time the transfer waits for
-    // the server (for the reply to MAIL on a kept connection, else for the connection or the
-    // greeting), while_waiting runs instead of a poll. libcurl does nothing meanwhile: the
-    // reply waits in the socket for the next curl_multi_perform, well within the response
-    // timeout, while the server's turn and this thread's work overlap.
-    CURLcode Perform(const WhileWaiting& while_waiting) {
-        CURLMcode status = curl_multi_add_handle(multi, curl);
-        bool waited = !while_waiting;
-        int running = 0;
-        if (status == CURLM_OK) {
-            status = curl_multi_perform(multi, &running);
-        }
-        while (status == CURLM_OK && running > 0) {
-            if (!waited) {
-                waited = true;
-                while_waiting();
-            } else {
-                status = curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
-                if (status != CURLM_OK) {
-                    break;
-                }
-            }
-            status = curl_multi_perform(multi, &running);
-        }
-        // A failing multi call is libcurl's own trouble, reported as curl_easy_perform does.
-        CURLcode code = status == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY
-                        : status != CURLM_OK          ? CURLE_BAD_FUNCTION_ARGUMENT
-                                                      : CURLE_OK;
-        int left = 0;
-        while (const CURLMsg* message = curl_multi_info_read(multi, &left)) {
-            if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
-                code = message->data.result;
-            }
-        }
-        curl_multi_remove_handle(multi, curl);
-        return code;
-    }
 };
 
 SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Impl>()) {
@@ -185,30 +145,24 @@ SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Imp
     impl_->settings = std::move(settings);
     impl_->url = SmtpUrlWithHelo(impl_->settings.url, impl_->settings.helo_name);
     impl_->curl = curl_easy_init();
-    impl_->multi = curl_multi_init();
     if (impl_->curl) {
         impl_->Configure();
     }
 }
 
 SmtpTransport::~SmtpTransport() {
-    // The multi handle first: closing it sends QUIT on the connection it keeps.
-    if (impl_->multi) {
-        curl_multi_cleanup(impl_->multi);
-    }
     if (impl_->curl) {
         curl_easy_cleanup(impl_->curl);
     }
 }
 
-SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message,
-                                   const WhileWaiting& while_waiting) {
+SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
     transcript.envelope_from = message.envelope_from;
     transcript.recipient = message.recipient;
-    if (!impl_->curl || !impl_->multi) {
+    if (!impl_->curl) {
         transcript.curl_code = CURLE_FAILED_INIT;
-        transcript.curl_error = impl_->curl ? "curl_multi_init failed" : "curl_easy_init failed";
+        transcript.curl_error = "curl_easy_init failed";
         return transcript;
     }
     // A bad sender is smtp.from's fault, so it is refused at MAIL (a configuration fault):
@@ -239,7 +193,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message,
     curl_easy_setopt(impl.curl, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(message.bytes.size()));
 
-    const CURLcode code = impl.Perform(while_waiting);
+    const CURLcode code = curl_easy_perform(impl.curl);
     // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
     curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, nullptr);
     curl_slist_free_all(recipients);
@@ -278,13 +232,7 @@ SmtpTranscript SmtpTransport::Probe() {
     return transcript;
 }
 
-SmtpTranscript DryRunTransport::Send(const OutgoingMessage& message,
-                                     const WhileWaiting& while_waiting) {
-    // The file is written after the next message is built, as a relay's reply comes in after:
-    // a dry run takes the senders' path through the pool.
-    if (while_waiting) {
-        while_waiting();
-    }
+SmtpTranscript DryRunTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
     std::string safe_recipient = message.recipient;
     for (char& c : safe_recipient) {

@@ -6,7 +6,6 @@
 #include "smtp_reply.hpp"
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,19 +18,11 @@ struct OutgoingMessage {
     std::string bytes; // RFC 5322, CRLF line ends, not dot-stuffed (libcurl does that)
 };
 
-// Work a sender thread can do while its transport waits for the server: preparing the next
-// message. Called at most once per send, on the sending thread.
-using WhileWaiting = std::function<void()>;
-
 class MessageTransport {
 public:
     virtual ~MessageTransport() = default;
-    // Sends and reports what happened; never throws. `while_waiting` (may be empty) runs at
-    // most once, on this thread, once the message's first command is on its way and before
-    // Send returns; a transport that never waits may not call it at all.
-    virtual SmtpTranscript Send(const OutgoingMessage& message,
-                                const WhileWaiting& while_waiting) = 0;
-    SmtpTranscript Send(const OutgoingMessage& message) { return Send(message, WhileWaiting()); }
+    // Sends and reports what happened; never throws.
+    virtual SmtpTranscript Send(const OutgoingMessage& message) = 0;
 };
 
 struct SmtpSettings {
@@ -47,10 +38,8 @@ struct SmtpSettings {
     std::chrono::milliseconds idle_timeout{60000};
 };
 
-// One libcurl easy handle, driven through a multi handle of its own: consecutive sends reuse
-// its connection (libcurl sends QUIT when the transport is destroyed, and reconnects by
-// itself after a failed transfer), and the thread gets control back while the server thinks
-// over MAIL, RCPT and DATA: one of those waits is when while_waiting runs.
+// One libcurl easy handle: consecutive sends reuse its connection (libcurl sends QUIT when the
+// handle is destroyed, and reconnects by itself after a failed transfer).
 class SmtpTransport final : public MessageTransport {
 public:
     explicit SmtpTransport(SmtpSettings settings);
@@ -58,8 +47,7 @@ public:
     SmtpTransport(const SmtpTransport&) = delete;
     SmtpTransport& operator=(const SmtpTransport&) = delete;
 
-    using MessageTransport::Send;
-    SmtpTranscript Send(const OutgoingMessage& message, const WhileWaiting& while_waiting) override;
+    SmtpTranscript Send(const OutgoingMessage& message) override;
 
     // Connects, greets, upgrades to TLS and logs in, then stops: check-config's proof that
     // the settings work, without sending anything.
@@ -74,9 +62,7 @@ private:
 class DryRunTransport final : public MessageTransport {
 public:
     explicit DryRunTransport(std::string directory) : directory_(std::move(directory)) {}
-    using MessageTransport::Send;
-    // Calls while_waiting before it writes the file.
-    SmtpTranscript Send(const OutgoingMessage& message, const WhileWaiting& while_waiting) override;
+    SmtpTranscript Send(const OutgoingMessage& message) override;
 
 private:
     std::string directory_;

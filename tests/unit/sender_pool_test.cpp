@@ -1,13 +1,11 @@
 // The sender pool with real transports (the dry-run one, which writes .eml files): every job
 // comes back to the loop exactly once, whether sent, failed to build or handed back, though
-// the results of fast sends reach the loop in groups; a thread builds its next message while
-// the current one is on its way.
+// the results of fast sends reach the loop in groups.
 #include "sender_pool.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -29,11 +27,6 @@ protected:
 
     SenderPool::TransportFactory DryRun() const {
         return [dir = directory_.string()] { return std::make_unique<DryRunTransport>(dir); };
-    }
-
-    fs::path File(std::int64_t id) const {
-        return directory_ /
-               (std::to_string(id) + "-customer" + std::to_string(id) + "@example.com.eml");
     }
 
     static SendJob Job(std::int64_t id) {
@@ -78,7 +71,8 @@ TEST_F(SenderPoolTest, EveryMessageComesBackOnceAndFastSendsInGroups) {
         ASSERT_EQ(1u, received.size()) << "reminder " << id;
         EXPECT_TRUE(received.front().attempted);
         EXPECT_EQ(0, received.front().transcript.curl_code);
-        EXPECT_TRUE(fs::exists(File(id)));
+        EXPECT_TRUE(fs::exists(directory_ / (std::to_string(id) + "-customer" + std::to_string(id) +
+                                             "@example.com.eml")));
     }
     // Writing a small file takes far less than the grouping delay: the loop ran fewer
     // handlers than there were messages.
@@ -128,90 +122,6 @@ TEST_F(SenderPoolTest, BuildFailuresAndReturnedMessagesComeBackOnce) {
         EXPECT_FALSE(results_[id].front().attempted) << "reminder " << id;
         EXPECT_TRUE(results_[id].front().prepare_error.empty());
     }
-}
-
-// One thread: each message but the first is built while the one before it is being sent,
-// that is before the dry run writes the earlier file, and the results name what was built.
-TEST_F(SenderPoolTest, TheNextMessageIsBuiltWhileTheCurrentOneIsSent) {
-    constexpr int kMessages = 20;
-    std::map<std::int64_t, bool> built_while_previous_unsent;
-    std::mutex built_mutex;
-    // All queued before the thread starts on them: the first job blocks until the rest are in.
-    std::promise<void> all_queued;
-    std::shared_future<void> queued = all_queued.get_future().share();
-    SenderPool pool(io_, 1, DryRun(), limiter_, Record());
-    for (int id = 1; id <= kMessages; ++id) {
-        SendJob job = Job(id);
-        job.prepare = [this, id, queued, &built_mutex,
-                       &built_while_previous_unsent](SendJob& self) -> std::optional<std::string> {
-            queued.wait();
-            self.subject = "subject " + std::to_string(id);
-            std::lock_guard<std::mutex> lock(built_mutex);
-            built_while_previous_unsent[id] = id > 1 && !fs::exists(File(id - 1));
-            return std::nullopt;
-        };
-        pool.Submit(std::move(job));
-    }
-    all_queued.set_value();
-    RunUntil(kMessages);
-    pool.Stop();
-    io_.poll();
-    ASSERT_EQ(kMessages, static_cast<int>(results_.size()));
-    for (int id = 1; id <= kMessages; ++id) {
-        ASSERT_EQ(1u, results_[id].size()) << "reminder " << id;
-        EXPECT_TRUE(results_[id].front().attempted) << "reminder " << id;
-        EXPECT_EQ("subject " + std::to_string(id), results_[id].front().subject);
-        EXPECT_TRUE(fs::exists(File(id))) << "reminder " << id;
-        EXPECT_EQ(id > 1, built_while_previous_unsent[id]) << "reminder " << id;
-    }
-}
-
-// A message built ahead has not been sent: handed back while it is being built, it comes back
-// unattempted once built, with the messages still queued, and the send it was built beside
-// goes through.
-TEST_F(SenderPoolTest, AMessageBuiltAheadIsHandedBackWithTheQueue) {
-    constexpr int kMessages = 10;
-    std::promise<void> first_taken;
-    std::promise<void> release;
-    std::shared_future<void> released = release.get_future().share();
-    std::promise<void> second_building;
-    std::atomic<int> second_builds{0};
-    SenderPool pool(io_, 1, DryRun(), limiter_, Record());
-
-    SendJob first = Job(1);
-    first.prepare = [&first_taken, released](SendJob&) -> std::optional<std::string> {
-        first_taken.set_value();
-        released.wait(); // the thread stays on job 1 until the others are queued
-        return std::nullopt;
-    };
-    pool.Submit(std::move(first));
-    first_taken.get_future().wait();
-    SendJob second = Job(2);
-    second.prepare = [&second_building, &second_builds](SendJob&) -> std::optional<std::string> {
-        second_builds++;
-        second_building.set_value();
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        return std::nullopt;
-    };
-    pool.Submit(std::move(second));
-    for (int id = 3; id <= kMessages; ++id) {
-        pool.Submit(Job(id));
-    }
-    release.set_value();
-    second_building.get_future().wait(); // job 1 is being sent, job 2 built beside it
-    EXPECT_EQ(static_cast<std::size_t>(kMessages - 2), pool.ReturnQueued());
-
-    RunUntil(kMessages);
-    pool.Stop();
-    io_.poll();
-    ASSERT_EQ(kMessages, static_cast<int>(results_.size()));
-    for (const auto& [id, received] : results_) {
-        ASSERT_EQ(1u, received.size()) << "reminder " << id;
-        EXPECT_EQ(id == 1, received.front().attempted) << "reminder " << id;
-        EXPECT_TRUE(received.front().prepare_error.empty()) << "reminder " << id;
-        EXPECT_EQ(id == 1, fs::exists(File(id))) << "reminder " << id;
-    }
-    EXPECT_EQ(1, second_builds.load());
 }
 
 } // namespace
