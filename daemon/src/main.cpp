@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 namespace {
@@ -103,6 +104,10 @@ int CheckConfig(const Config& config) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A write to a peer that has gone (a relay that hung up, a log pipe closed under us) must
+    // be an error the caller handles, not a SIGPIPE that ends the process: systemd counts a
+    // death by SIGPIPE as a clean exit, so Restart=on-failure would not bring the daemon back.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"cartwatchd: sends the cart reminders queued by the cartwatch PostgreSQL "
                  "extension"};
     app.set_version_flag("--version", std::string("cartwatchd ") + CARTWATCH_VERSION);

@@ -8,6 +8,8 @@
 #   2. A config with a bad value, then one that is not TOML, then a template that names an
 #      unknown placeholder: each reload is refused with the file, the line (or template) and
 #      the key in the log, and the running settings stay - the next carts get them.
+#   3. A SIGPIPE (what a write to a peer that hung up raises) leaves the daemon running: under
+#      systemd a death by SIGPIPE is a clean exit that Restart=on-failure would not restart.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 cw_create_database
@@ -95,6 +97,12 @@ cw_wait_for 20 sent "SELECT state FROM cartwatch.reminders WHERE email = 'after@
 after_file=$(ls "$CW_WORK"/smtp/*-after@example.com.eml)
 grep -q '^Subject: Reminder v2: your cart at Sklep Nowy' "$after_file" ||
     cw_fail "the message after the refused reloads lost the running settings: $(grep '^Subject' "$after_file")"
+
+# 3. SIGPIPE is ignored; the daemon keeps sending.
+kill -PIPE "$CW_PID_main"
+cw_add_carts after-pipe@example.com
+cw_wait_for 20 sent "SELECT state FROM cartwatch.reminders WHERE email = 'after-pipe@example.com'"
+kill -0 "$CW_PID_main" 2>/dev/null || cw_fail "a SIGPIPE ended the daemon"
 cw_stop_daemon "$CW_PID_main" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
 cw_log "reload mid-batch: $old_count old + $new_count new messages, none mixed, 16 of 16 once;" \
