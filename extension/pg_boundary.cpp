@@ -22,17 +22,42 @@ char error_message[kTextCapacity];
 char error_detail[kTextCapacity];
 char error_hint[kTextCapacity];
 
-void CopyText(char* target, const char* source) {
+// How many bytes of text (length bytes, longer than fits) to keep so that no character is cut:
+// a message must stay valid in its encoding, or a client that decodes it fails on it. UTF-8
+// backs off over continuation bytes; the server's encoding asks PostgreSQL, which neither
+// allocates nor raises errors for this.
+size_t FittingLength(const char* text, size_t length, bool utf8) {
+    if (length < kTextCapacity) {
+        return length;
+    }
+    if (!utf8) {
+        return static_cast<size_t>(pg_mbcliplen(text, static_cast<int>(kTextCapacity - 1),
+                                                static_cast<int>(kTextCapacity - 1)));
+    }
+    size_t keep = kTextCapacity - 1;
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) {
+        --keep;
+    }
+    return keep;
+}
+
+// Copies a text in UTF-8 (utf8) or in the server's encoding, cut to fit at a character boundary.
+void CopyText(char* target, const char* source, bool utf8 = true) {
     if (source == nullptr) {
         target[0] = '\0';
         return;
     }
-    strlcpy(target, source, kTextCapacity);
+    const size_t length = FittingLength(source, strlen(source), utf8);
+    std::memcpy(target, source, length);
+    target[length] = '\0';
 }
 
 // cartwatch's C++ texts are UTF-8, PostgreSQL's messages are in the database's encoding. Run
 // out of every catch block: the conversion may fail (a character the encoding lacks), and then
-// the text goes as it is rather than hide the error it describes.
+// the text goes as it is rather than hide the error it describes. Catching that error without
+// a subtransaction is safe here: a conversion error is raised by pure computation (no lock,
+// buffer or catalog state to undo), and the caller raises its own ERROR right after, which
+// aborts the transaction anyway.
 void ConvertToServerEncoding(char* text) {
     if (text[0] == '\0' || GetDatabaseEncoding() == PG_UTF8 ||
         GetDatabaseEncoding() == PG_SQL_ASCII) {
@@ -43,7 +68,7 @@ void ConvertToServerEncoding(char* text) {
     {
         const char* converted = pg_any_to_server(text, static_cast<int>(strlen(text)), PG_UTF8);
         if (converted != text) {
-            strlcpy(text, converted, kTextCapacity);
+            CopyText(text, converted, false); // may have grown: cut in the server's encoding
         }
     }
     PG_CATCH();
@@ -54,10 +79,10 @@ void ConvertToServerEncoding(char* text) {
     PG_END_TRY();
 }
 
-void CopyTexts(const DetailedError& e) {
-    CopyText(error_message, e.what());
-    CopyText(error_detail, e.detail().c_str());
-    CopyText(error_hint, e.hint().c_str());
+void CopyTexts(const DetailedError& e, bool utf8) {
+    CopyText(error_message, e.what(), utf8);
+    CopyText(error_detail, e.detail().c_str(), utf8);
+    CopyText(error_hint, e.hint().c_str(), utf8);
 }
 
 int SqlStateOf(ErrorKind kind) {
@@ -89,10 +114,10 @@ Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo 
     } catch (const PgError& e) {
         sqlstate = e.sqlerrcode();
         utf8_texts = false;
-        CopyTexts(e);
+        CopyTexts(e, false);
     } catch (const UserError& e) {
         sqlstate = SqlStateOf(e.kind());
-        CopyTexts(e);
+        CopyTexts(e, true);
     } catch (const std::bad_alloc&) {
         sqlstate = ERRCODE_OUT_OF_MEMORY;
         CopyText(error_message, "out of memory");

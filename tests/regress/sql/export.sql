@@ -22,6 +22,19 @@ SELECT cartwatch.export_abandoned_carts('xml', '2026-01-01');
 -- A failure inside the C++ code is an ordinary SQL error: the session and the server go on.
 CREATE TEMP TABLE server_start AS SELECT pg_postmaster_start_time() AS t;
 SELECT cartwatch.export_abandoned_carts('pdf', :as_of);
+-- A message longer than the error buffer (4 kB) is cut at a character boundary: it stays
+-- valid UTF-8 (convert_from refuses anything else), 24 bytes of text and 2,035 letters of two.
+DO $$
+DECLARE
+    message text;
+BEGIN
+    PERFORM cartwatch.export_abandoned_carts('a' || repeat('ż', 3000), now());
+EXCEPTION WHEN invalid_parameter_value THEN
+    GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+    RAISE NOTICE 'a cut message of % bytes, valid UTF-8: %', octet_length(message),
+        convert_from(textsend(message), 'UTF8') = message;
+END
+$$;
 SELECT cartwatch.export_abandoned_carts(NULL, :as_of);
 SELECT cartwatch.export_abandoned_carts('csv', NULL);
 SELECT pg_postmaster_start_time() = t AS same_server, 'still working' AS session
