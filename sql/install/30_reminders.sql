@@ -129,6 +129,9 @@ CREATE TABLE cartwatch.reminders (
     CONSTRAINT reminders_lease_check CHECK (state <> 'claimed'
                                             OR (claimed_by IS NOT NULL AND lease_until IS NOT NULL)),
     CONSTRAINT reminders_sent_check CHECK ((state = 'sent') = (sent_at IS NOT NULL)),
+    -- A message is finished when it is sent, never before: a window of sent_at is then a
+    -- range of reminders_finished_idx from the window's start (shop_kpis reads it so).
+    CONSTRAINT reminders_sent_finished_check CHECK (sent_at IS NULL OR finished_at >= sent_at),
     CONSTRAINT reminders_finished_check CHECK (
         (state IN ('sent', 'dead', 'cancelled', 'unknown')) = (finished_at IS NOT NULL))
 );

@@ -73,6 +73,9 @@ BEGIN
                 ON o.order_id = r.recovered_order_id AND r.recovered_at <= $2
                AND NOT cartwatch.order_is_cancelled(o.status)
              WHERE r.sent_at > $1 AND r.sent_at <= $2
+               -- implied (reminders_sent_finished_check), and an index range: without it the
+               -- 30-day window read every reminder ever kept
+               AND r.finished_at > $1
         $sql$ INTO reminded_carts_30d, recovered_carts_30d USING window_start, as_of;
         reminder_recovery_rate_pct :=
             round(100.0 * recovered_carts_30d / nullif(reminded_carts_30d, 0), 2);

@@ -91,6 +91,12 @@ SELECT customer_id, reminders_sent FROM cartwatch.customer_summary WHERE custome
  ORDER BY customer_id;
 SELECT * FROM cartwatch.check_customer_summary();
 
+-- A reminder is finished when it is sent, never before: the KPIs read their 30-day window of
+-- sends as the finished rows from the window's start.
+\set VERBOSITY terse
+UPDATE cartwatch.reminders SET finished_at = sent_at - interval '1 second' WHERE state = 'sent';
+\set VERBOSITY default
+
 -- Emptying the outbox with TRUNCATE brings every customer's reminders_sent back to 0.
 BEGIN;
 TRUNCATE cartwatch.reminders;
