@@ -61,55 +61,6 @@ std::string Describe(const SmtpTranscript& transcript, const SmtpReply* reply) {
     return CleanDetail(text);
 }
 
-// What the operator should look at when a configuration fault pauses sending: the reply or
-// libcurl's error says what happened, this says which setting to change. Empty when there is
-// nothing more useful to say than the reply itself.
-std::string ConfigFaultHint(const SmtpTranscript& transcript, const SmtpReply* reply) {
-    if (reply && transcript.last_command == "AUTH") {
-        return "the server refused the login: check smtp.username and the password "
-               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
-    }
-    if (reply && reply->code == 530) {
-        return "the server wants a login: set smtp.username and smtp.password_file";
-    }
-    if (reply) {
-        return {};
-    }
-    switch (transcript.curl_code) {
-    case kCurlUseSslFailed:
-        return "the server does not offer STARTTLS and smtp.starttls = \"required\": nothing is "
-               "sent in clear";
-    case kCurlPeerFailedVerification:
-        if (transcript.curl_error.find("name") != std::string::npos) {
-            return "the server's certificate is for another host name: put a name it was "
-                   "issued for in smtp.url";
-        }
-        return "the server's certificate is not trusted: set smtp.ca_file to the CA "
-               "certificate that signed it";
-    case kCurlSslIssuerError:
-        return "the server's certificate was not issued by smtp.ca_file's CA";
-    case kCurlSslCacertBadFile:
-        return "smtp.ca_file cannot be read or holds no CA certificate";
-    case kCurlSslConnectError:
-        return "the TLS handshake failed: smtps:// is for a port that speaks TLS from the "
-               "start (465), smtp:// with STARTTLS for one that upgrades (587)";
-    case kCurlLoginDenied:
-        return "the server refused the login: check smtp.username and the password "
-               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
-    default:
-        return {};
-    }
-}
-
-SmtpVerdict ConfigFault(const SmtpTranscript& transcript, const SmtpReply* reply) {
-    std::string detail = Describe(transcript, reply);
-    const std::string hint = ConfigFaultHint(transcript, reply);
-    if (!hint.empty()) {
-        detail += " (" + hint + ")";
-    }
-    return {SmtpOutcome::kConfigFault, detail};
-}
-
 bool ContainsIgnoringCase(std::string_view text, std::string_view part) {
     const auto equal = [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) ==
@@ -156,6 +107,82 @@ bool RefusesSender(const SmtpTranscript& transcript, const SmtpReply& reply) {
            ContainsIgnoringCase(reply.text, "<" + transcript.envelope_from + ">");
 }
 
+// Whether a reply to the message (DATA or the final ".") refuses how the shop sends rather
+// than what this message says: the relay checked the sender's domain against SPF, DKIM or
+// DMARC, or its reverse DNS, and every message would meet the same refusal. Burning each
+// reminder as a permanent failure would end the campaign one message at a time while the
+// fix is a DNS record. The RFC 7372 codes: X.7.20-X.7.22 DKIM, X.7.23 and X.7.24 SPF, X.7.25
+// reverse DNS, X.7.26 several checks (DMARC); X.7.27 the sender's domain takes no mail
+// (RFC 7505); and any X.7 reply that names the check, as Microsoft's 5.7.509 ("does not pass
+// DMARC verification") and many relays word theirs.
+bool RefusesSenderAuthentication(const SmtpReply& reply) {
+    const std::string status = EnhancedStatus(reply.text);
+    if (status.size() < 4 || status.compare(1, 3, ".7.") != 0) {
+        return false;
+    }
+    const std::string_view detail = std::string_view(status).substr(4);
+    if (detail == "20" || detail == "21" || detail == "22" || detail == "23" || detail == "24" ||
+        detail == "25" || detail == "26" || detail == "27") {
+        return true;
+    }
+    return ContainsIgnoringCase(reply.text, "DMARC") || ContainsIgnoringCase(reply.text, "SPF") ||
+           ContainsIgnoringCase(reply.text, "DKIM");
+}
+
+// What the operator should look at when a configuration fault pauses sending: the reply or
+// libcurl's error says what happened, this says which setting to change. Empty when there is
+// nothing more useful to say than the reply itself.
+std::string ConfigFaultHint(const SmtpTranscript& transcript, const SmtpReply* reply) {
+    if (reply && transcript.last_command == "AUTH") {
+        return "the server refused the login: check smtp.username and the password "
+               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
+    }
+    if (reply && reply->code == 530) {
+        return "the server wants a login: set smtp.username and smtp.password_file";
+    }
+    if (reply && (transcript.last_command == "." || transcript.last_command == "DATA") &&
+        RefusesSenderAuthentication(*reply)) {
+        return "the relay refuses the sender's domain authentication: check the SPF, DKIM "
+               "and DMARC records of smtp.from's domain, and that the relay signs for it";
+    }
+    if (reply) {
+        return {};
+    }
+    switch (transcript.curl_code) {
+    case kCurlUseSslFailed:
+        return "the server does not offer STARTTLS and smtp.starttls = \"required\": nothing is "
+               "sent in clear";
+    case kCurlPeerFailedVerification:
+        if (transcript.curl_error.find("name") != std::string::npos) {
+            return "the server's certificate is for another host name: put a name it was "
+                   "issued for in smtp.url";
+        }
+        return "the server's certificate is not trusted: set smtp.ca_file to the CA "
+               "certificate that signed it";
+    case kCurlSslIssuerError:
+        return "the server's certificate was not issued by smtp.ca_file's CA";
+    case kCurlSslCacertBadFile:
+        return "smtp.ca_file cannot be read or holds no CA certificate";
+    case kCurlSslConnectError:
+        return "the TLS handshake failed: smtps:// is for a port that speaks TLS from the "
+               "start (465), smtp:// with STARTTLS for one that upgrades (587)";
+    case kCurlLoginDenied:
+        return "the server refused the login: check smtp.username and the password "
+               "(smtp.password_file or CARTWATCH_SMTP_PASSWORD)";
+    default:
+        return {};
+    }
+}
+
+SmtpVerdict ConfigFault(const SmtpTranscript& transcript, const SmtpReply* reply) {
+    std::string detail = Describe(transcript, reply);
+    const std::string hint = ConfigFaultHint(transcript, reply);
+    if (!hint.empty()) {
+        detail += " (" + hint + ")";
+    }
+    return {SmtpOutcome::kConfigFault, detail};
+}
+
 // Whether a reply to MAIL refuses this message's size, not us: libcurl announces SIZE= with
 // MAIL FROM (RFC 1870), so "552 5.3.4 Message size exceeds fixed maximum message size" comes
 // before the recipient is known. An enhanced code decides when there is one: X.3.4 "message
@@ -178,7 +205,9 @@ enum class Refused {
 Refused WhatIsRefused(const SmtpTranscript& transcript, const SmtpReply& reply) {
     const std::string& command = transcript.last_command;
     if (command == "DATA" || command == ".") {
-        return Refused::kMessage;
+        return RefusesSender(transcript, reply) || RefusesSenderAuthentication(reply)
+                   ? Refused::kUs
+                   : Refused::kMessage;
     }
     if (command == "RCPT") {
         if (RefusesSender(transcript, reply)) {

@@ -8,6 +8,8 @@ The recipient's local part picks the behaviour:
   temp...      RCPT answered 450 4.2.0 (greylisted), every time
   flaky...     RCPT answered 450 4.2.0 the first time, accepted afterwards
   datafail...  the final "." answered 451 4.3.0
+  dmarcfail... the final "." answered 550 5.7.26, the sender domain's DMARC refusal (as
+               Gmail words it)
   hangup...    the connection is dropped after the final ".", without a reply
   slow...      the message is queued at once, the final "." answered after SLOW_SECONDS
                (default 2)
@@ -79,6 +81,9 @@ class Handler:
         local = rcpt.split("@", 1)[0].lower()
         if local.startswith("datafail"):
             return "451 4.3.0 Local error in processing"
+        if local.startswith("dmarcfail"):
+            return ("550 5.7.26 Unauthenticated email from shop.example is not accepted due to "
+                    "domain's DMARC policy")
         if local.startswith("hangup"):
             # Take the message, then vanish before saying so: the ambiguous case.
             self._store(rcpt, envelope, server, session)

@@ -199,6 +199,47 @@ TEST(SmtpReply, OtherPermanentRepliesGiveUpWithoutSuppressing) {
               SmtpOutcome::kPermanent);
 }
 
+// After the message body, a refusal of the sender's domain authentication (SPF, DKIM, DMARC,
+// reverse DNS) or of the sender itself would meet every message: sending pauses until the
+// domain's records are fixed, instead of giving up on each reminder in turn.
+TEST(SmtpReply, SenderAuthenticationRefusedAfterTheBodyIsAConfigurationFault) {
+    const auto after_body = [](int code, std::string text) {
+        SmtpTranscript t =
+            Transcript(8, ".", {kGreeting, kOk, kOk, kData, {code, std::move(text)}}, true);
+        t.envelope_from = "shop@example.com";
+        t.recipient = "customer@x.example";
+        return ClassifyTranscript(t);
+    };
+    const std::vector<SmtpReply> ours = {
+        {550, "5.7.26 Unauthenticated email from example.com is not accepted due to domain's "
+              "DMARC policy"},
+        {550, "5.7.20 No passing DKIM signature found"},
+        {550, "5.7.23 The message was rejected because of Sender Policy Framework violation"},
+        {550, "5.7.25 The IP address sending this message does not have a PTR record"},
+        {550, "5.7.27 Sender address has null MX"},
+        {550, "5.7.509 Access denied, sending domain example.com does not pass DMARC "
+              "verification"},
+        {554, "5.7.1 Message rejected: SPF check failed"},
+        {554, "5.7.1 <shop@example.com>: Sender address rejected: not verified"},
+        {553, "5.1.8 Sender domain not found"},
+    };
+    for (const SmtpReply& reply : ours) {
+        const SmtpVerdict verdict = after_body(reply.code, reply.text);
+        EXPECT_EQ(verdict.outcome, SmtpOutcome::kConfigFault) << reply.text;
+        EXPECT_NE(verdict.detail.find(reply.text), std::string::npos) << verdict.detail;
+    }
+    EXPECT_NE(after_body(550, "5.7.26 DMARC policy").detail.find("check the SPF, DKIM"),
+              std::string::npos);
+    // Temporary: the same, waiting rather than retrying each reminder.
+    EXPECT_EQ(after_body(451, "4.7.24 SPF temporary error").outcome,
+              SmtpOutcome::kServerUnavailable);
+    // What the message says stays this message's failure: content, size, a policy on it.
+    EXPECT_EQ(after_body(554, "5.7.1 Message rejected as spam").outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(after_body(552, "5.3.4 Message too big").outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(after_body(550, "5.6.0 Message content rejected").outcome, SmtpOutcome::kPermanent);
+    EXPECT_EQ(after_body(451, "4.3.0 Local error").outcome, SmtpOutcome::kTransient);
+}
+
 TEST(SmtpReply, TemporaryRepliesAreRetried) {
     EXPECT_EQ(
         ClassifyTranscript(Transcript(55, "RCPT", {kGreeting, {450, "4.2.0 greylisted"}})).outcome,
