@@ -121,8 +121,9 @@ bool RefusesSenderAuthentication(const SmtpReply& reply) {
         return false;
     }
     const std::string_view detail = std::string_view(status).substr(4);
+    // 515: Microsoft's "sending domain ... does not meet the required authentication level".
     if (detail == "20" || detail == "21" || detail == "22" || detail == "23" || detail == "24" ||
-        detail == "25" || detail == "26" || detail == "27") {
+        detail == "25" || detail == "26" || detail == "27" || detail == "515") {
         return true;
     }
     return ContainsIgnoringCase(reply.text, "DMARC") || ContainsIgnoringCase(reply.text, "SPF") ||

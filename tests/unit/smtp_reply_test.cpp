@@ -219,6 +219,8 @@ TEST(SmtpReply, SenderAuthenticationRefusedAfterTheBodyIsAConfigurationFault) {
         {550, "5.7.27 Sender address has null MX"},
         {550, "5.7.509 Access denied, sending domain example.com does not pass DMARC "
               "verification"},
+        {550, "5.7.515 Access denied, sending domain example.com does not meet the required "
+              "authentication level"},
         {554, "5.7.1 Message rejected: SPF check failed"},
         {554, "5.7.1 <shop@example.com>: Sender address rejected: not verified"},
         {553, "5.1.8 Sender domain not found"},
