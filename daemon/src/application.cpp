@@ -90,11 +90,13 @@ Application::Application(Config config, ConfigSources sources, Mode mode)
     metrics_.started_unix = UnixNow();
     // A setting every message depends on (the sender's address, a link) fails here, once,
     // rather than as a render failure of each reminder in turn.
-    if (const std::optional<std::string> failure = CheckSampleRendering(*templates_, config_)) {
+    std::shared_ptr<const DkimSigner> dkim = DkimSignerFor(config_);
+    if (const std::optional<std::string> failure =
+            CheckSampleRendering(*templates_, config_, dkim.get())) {
         throw ConfigError(*failure);
     }
     render_settings_ = std::make_shared<RenderSettings>();
-    render_settings_->Set({templates_, std::make_shared<const Config>(config_)});
+    render_settings_->Set({templates_, std::make_shared<const Config>(config_), dkim});
 }
 
 Application::~Application() {
@@ -361,9 +363,9 @@ void Application::Dispatch() {
                            SendJob& self) -> std::optional<std::string> {
             const RenderSettings::Snapshot current = settings->Current();
             self.message.envelope_from = current.config->smtp.from_address;
-            Result<RenderedMessage> rendered =
-                RenderReminder(*current.templates, reminder, *current.config,
-                               std::chrono::system_clock::now(), FastBoundaryTokens());
+            Result<RenderedMessage> rendered = RenderReminder(
+                *current.templates, reminder, *current.config, std::chrono::system_clock::now(),
+                FastBoundaryTokens(), current.dkim.get());
             if (!rendered) {
                 return rendered.error();
             }
@@ -747,10 +749,13 @@ void Application::Reload() {
     spdlog::info("SIGHUP: reloading the configuration and the templates");
     Config fresh;
     std::shared_ptr<const TemplateSet> templates;
+    std::shared_ptr<const DkimSigner> dkim;
     try {
         fresh = LoadConfig(sources_);
         templates = std::make_shared<const TemplateSet>(fresh.templates.dir);
-        if (const std::optional<std::string> failure = CheckSampleRendering(*templates, fresh)) {
+        dkim = DkimSignerFor(fresh);
+        if (const std::optional<std::string> failure =
+                CheckSampleRendering(*templates, fresh, dkim.get())) {
             throw ConfigError(*failure);
         }
     } catch (const std::exception& error) {
@@ -782,7 +787,7 @@ void Application::Reload() {
     pool_->Reconfigure(TransportFactoryFor(fresh));
     templates_ = std::move(templates);
     config_ = std::move(fresh);
-    render_settings_->Set({templates_, std::make_shared<const Config>(config_)});
+    render_settings_->Set({templates_, std::make_shared<const Config>(config_), dkim});
     spdlog::info("configuration reloaded: {}, {} language(s) of templates",
                  config_.smtp.rate_per_second > 0
                      ? fmt::format("at most {} per second", config_.smtp.rate_per_second)

@@ -219,6 +219,36 @@ Apply LinkTemplate(Section Config::*section, std::string Section::*field) {
     };
 }
 
+// A DNS name as DKIM puts it in d= and s=: dot-separated labels of letters, digits and
+// hyphens (none at either end of a label), stored in lower case. Empty is allowed (off).
+Apply DnsName(std::string DkimConfig::*field) {
+    return [field](Config& config, const RawValue& raw) -> std::optional<std::string> {
+        auto text = AsString(raw);
+        if (!text) {
+            return "must be a string";
+        }
+        std::string lower = *text;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::size_t label_start = 0;
+        for (std::size_t i = 0; i <= lower.size() && !lower.empty(); ++i) {
+            const bool label_end = i == lower.size() || lower[i] == '.';
+            if (label_end) {
+                const std::size_t length = i - label_start;
+                if (length == 0 || length > 63 || lower[label_start] == '-' ||
+                    lower[i - 1] == '-') {
+                    return "must be a DNS name such as shop.example";
+                }
+                label_start = i + 1;
+            } else if (!std::isalnum(static_cast<unsigned char>(lower[i])) && lower[i] != '-') {
+                return "must be a DNS name such as shop.example";
+            }
+        }
+        config.dkim.*field = lower;
+        return std::nullopt;
+    };
+}
+
 template <typename Section> Apply Listen(Section Config::*section, std::string Section::*field) {
     return [=](Config& config, const RawValue& raw) -> std::optional<std::string> {
         auto text = AsString(raw);
@@ -361,6 +391,10 @@ const std::vector<KeySpec>& Keys() {
 
         {"unsubscribe", "listen", Kind::kString,
          Listen(&Config::unsubscribe, &UnsubscribeConfig::listen)},
+
+        {"dkim", "domain", Kind::kString, DnsName(&DkimConfig::domain)},
+        {"dkim", "selector", Kind::kString, DnsName(&DkimConfig::selector)},
+        {"dkim", "key_file", Kind::kString, Text(&Config::dkim, &DkimConfig::key_file)},
     };
     return keys;
 }
@@ -533,6 +567,54 @@ void Require(bool present, const std::string& name, const ConfigSources& sources
                       " or with --set " + name + "=...");
 }
 
+// DKIM is on when dkim.domain is set: it then needs a selector and a readable key (the file
+// named, else the dkim-key systemd credential). A domain that smtp.from's address is not in
+// is allowed (a relay may check only the signature) but warned of: DMARC would not pass on it.
+void CheckDkim(Config& config, const ConfigSources& sources,
+               const std::map<std::string, std::string>& origins) {
+    DkimConfig& dkim = config.dkim;
+    if (dkim.domain.empty()) {
+        if (!dkim.selector.empty() || !dkim.key_file.empty()) {
+            throw ConfigError(
+                OriginOf(origins, dkim.selector.empty() ? "dkim.key_file" : "dkim.selector") +
+                "dkim.domain is required to sign: set it, or remove the other "
+                "dkim keys");
+        }
+        return;
+    }
+    Require(!dkim.selector.empty(), "dkim.selector", sources);
+    if (dkim.key_file.empty()) {
+        if (auto directory = sources.environment("CREDENTIALS_DIRECTORY")) {
+            if (std::ifstream(*directory + "/dkim-key").good()) {
+                dkim.key_file = *directory + "/dkim-key";
+            }
+        }
+        if (dkim.key_file.empty()) {
+            throw ConfigError(OriginOf(origins, "dkim.domain") +
+                              "dkim.key_file is required to sign (or a dkim-key systemd "
+                              "credential): the PEM private key of " +
+                              dkim.selector + "._domainkey." + dkim.domain);
+        }
+    } else if (!std::ifstream(dkim.key_file).good()) {
+        throw ConfigError(OriginOf(origins, "dkim.key_file") + "dkim.key_file: cannot read " +
+                          dkim.key_file);
+    }
+    const std::string& from = config.smtp.from_address;
+    std::string from_domain = from.substr(from.find('@') + 1);
+    std::transform(from_domain.begin(), from_domain.end(), from_domain.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool aligned = from_domain == dkim.domain ||
+                         (from_domain.size() > dkim.domain.size() &&
+                          from_domain.compare(from_domain.size() - dkim.domain.size(),
+                                              std::string::npos, dkim.domain) == 0 &&
+                          from_domain[from_domain.size() - dkim.domain.size() - 1] == '.');
+    if (!aligned) {
+        config.warnings.push_back("dkim.domain " + dkim.domain + " is not smtp.from's domain " +
+                                  from_domain +
+                                  " nor a parent of it: DMARC will not pass on this signature");
+    }
+}
+
 // A claimed batch waits its turn under the rate limit: its last reminder goes out
 // batch_size / rate_per_second after the claim. Past half the lease (the other half is for the
 // send itself and the report) reminders would reach the lost_lease policy without a try, and
@@ -638,6 +720,8 @@ Config LoadConfig(const ConfigSources& given) {
                           "unsubscribe.listen must differ from daemon.metrics_listen");
     }
 
+    CheckDkim(config, sources, origins);
+
     config.secrets.smtp_password =
         LoadSecret(sources, "CARTWATCH_SMTP_PASSWORD", config.smtp.password_file,
                    "smtp.password_file", "smtp-password", origins);
@@ -702,7 +786,11 @@ std::string DescribeConfig(const Config& c) {
         << "dry_run_dir = " << quote(c.daemon.dry_run_dir) << "\n"
         << "shutdown_timeout = " << quote(FormatDuration(c.daemon.shutdown_timeout)) << "\n\n"
         << "[unsubscribe]\n"
-        << "listen = " << quote(c.unsubscribe.listen) << "\n";
+        << "listen = " << quote(c.unsubscribe.listen) << "\n\n"
+        << "[dkim]\n"
+        << "domain = " << quote(c.dkim.domain) << "\n"
+        << "selector = " << quote(c.dkim.selector) << "\n"
+        << "key_file = " << quote(c.dkim.key_file) << "\n";
     return out.str();
 }
 

@@ -77,6 +77,14 @@ struct UnsubscribeConfig {
     std::string listen; // host:port; empty: cartwatchd does not serve the link
 };
 
+// DKIM signing in cartwatchd, for a relay that does not sign (RFC 8058 one-click unsubscribe
+// needs a signature that covers List-Unsubscribe). Off while domain is empty.
+struct DkimConfig {
+    std::string domain;   // d=: smtp.from's domain or a parent of it (DMARC alignment)
+    std::string selector; // s=: the DNS name <selector>._domainkey.<domain> holds the key
+    std::string key_file; // the PEM private key; default: the dkim-key systemd credential
+};
+
 // Read from files or the environment; never logged, never part of an error message.
 struct Secrets {
     std::string smtp_password;
@@ -90,6 +98,7 @@ struct Config {
     TemplatesConfig templates;
     DaemonConfig daemon;
     UnsubscribeConfig unsubscribe;
+    DkimConfig dkim;
     Secrets secrets;
     std::string file; // the file it was read from; empty when there was none
     // What does not stop a start but should be said (a CARTWATCH_ variable that names no

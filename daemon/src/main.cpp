@@ -38,8 +38,9 @@ int Preview(const Config& config, std::int64_t cart_id, const std::string& step,
         std::cerr << "cartwatchd: cart " << cart_id << " would get no reminder now ("
                   << preview.veto << "); this is what one would look like\n";
     }
-    Result<RenderedMessage> rendered =
-        RenderReminder(templates, reminder, config, std::chrono::system_clock::now());
+    const std::shared_ptr<const DkimSigner> dkim = DkimSignerFor(config);
+    Result<RenderedMessage> rendered = RenderReminder(
+        templates, reminder, config, std::chrono::system_clock::now(), {}, dkim.get());
     if (!rendered) {
         std::cerr << "cartwatchd: cart " << cart_id << " cannot be rendered: " << rendered.error()
                   << "\n";
@@ -64,7 +65,18 @@ int CheckConfig(const Config& config) {
             locales += (locales.empty() ? "" : ", ") + locale;
         }
         report(true, "templates in " + config.templates.dir + ": " + locales);
-        const std::optional<std::string> failure = CheckSampleRendering(templates, config);
+        std::shared_ptr<const DkimSigner> dkim;
+        if (!config.dkim.domain.empty()) {
+            try {
+                dkim = DkimSignerFor(config);
+                report(true, "dkim: signing as d=" + config.dkim.domain +
+                                 ", s=" + config.dkim.selector + " with " + config.dkim.key_file);
+            } catch (const std::exception& error) {
+                report(false, std::string("dkim: ") + error.what());
+            }
+        }
+        const std::optional<std::string> failure =
+            CheckSampleRendering(templates, config, dkim.get());
         report(!failure, failure ? "rendering: " + *failure
                                  : "rendering: a sample reminder renders in every language, "
                                    "both steps");

@@ -60,7 +60,8 @@ std::string ReminderMessageId(const ClaimedReminder& reminder, const std::string
 Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
                                        const ClaimedReminder& reminder, const Config& config,
                                        std::chrono::system_clock::time_point now,
-                                       const RandomTokenSource& boundary_tokens) {
+                                       const RandomTokenSource& boundary_tokens,
+                                       const DkimSigner* dkim) {
     ReminderRow row;
     row.reminder_id = reminder.reminder_id;
     row.step = reminder.step;
@@ -101,11 +102,27 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     options.date = now;
     options.message_id = ReminderMessageId(reminder, config.smtp.from_address);
     options.random_tokens = boundary_tokens;
+    options.dkim = dkim;
     return BuildReminder(templates, message.value(), options);
 }
 
-std::optional<std::string> CheckSampleRendering(const TemplateSet& templates,
-                                                const Config& config) {
+std::shared_ptr<const DkimSigner> DkimSignerFor(const Config& config) {
+    if (config.dkim.domain.empty()) {
+        return nullptr;
+    }
+    DkimSettings settings;
+    settings.domain = config.dkim.domain;
+    settings.selector = config.dkim.selector;
+    settings.private_key_file = config.dkim.key_file;
+    try {
+        return std::make_shared<const DkimSigner>(std::move(settings));
+    } catch (const DkimError& error) {
+        throw ConfigError("dkim.key_file " + config.dkim.key_file + ": " + error.what());
+    }
+}
+
+std::optional<std::string> CheckSampleRendering(const TemplateSet& templates, const Config& config,
+                                                const DkimSigner* dkim) {
     ClaimedReminder sample;
     sample.email = "customer@example.com";
     sample.display_name = "Sample Customer";
@@ -121,8 +138,8 @@ std::optional<std::string> CheckSampleRendering(const TemplateSet& templates,
         for (const char* step : {"first", "second"}) {
             sample.locale = locale;
             sample.step = step;
-            const Result<RenderedMessage> rendered =
-                RenderReminder(templates, sample, config, std::chrono::system_clock::now());
+            const Result<RenderedMessage> rendered = RenderReminder(
+                templates, sample, config, std::chrono::system_clock::now(), {}, dkim);
             if (!rendered) {
                 TemplateSet::ReleaseThreadCopy();
                 return "a sample " + std::string(step) + " reminder in " + locale +

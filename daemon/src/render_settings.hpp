@@ -1,9 +1,11 @@
-// What cartwatchd's sender threads render with. A reload swaps the templates and the
-// configuration as one pair; a sender reads the pair when it starts a message, so a message
-// queued before a reload but rendered after it gets the new settings, and none mixes the two.
+// What cartwatchd's sender threads render with. A reload swaps the templates, the
+// configuration and the DKIM signer as one; a sender reads the pair when it starts a message, so a
+// message queued before a reload but rendered after it gets the new settings, and none mixes the
+// two.
 #pragma once
 
 #include "config.hpp"
+#include "dkim_signer.hpp"
 #include "template_renderer.hpp"
 
 #include <memory>
@@ -17,6 +19,7 @@ public:
     struct Snapshot {
         std::shared_ptr<const TemplateSet> templates;
         std::shared_ptr<const Config> config;
+        std::shared_ptr<const DkimSigner> dkim; // null: messages go unsigned
     };
     void Set(Snapshot snapshot) {
         std::lock_guard<std::mutex> lock(mutex_);

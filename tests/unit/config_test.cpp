@@ -324,6 +324,61 @@ TEST_F(ConfigTest, ACaFileThatCannotBeReadIsAnErrorAtStart) {
     EXPECT_EQ(LoadConfig(preview).smtp.ca_file, missing);
 }
 
+// DKIM is off unless dkim.domain is set; then it needs a selector and a key it can read (a
+// file, else the dkim-key systemd credential), and warns when the domain cannot align with
+// the sender's for DMARC.
+TEST_F(ConfigTest, DkimNeedsADomainASelectorAndAReadableKey) {
+    EXPECT_TRUE(LoadConfig(Sources(Write("c.toml", kMinimal))).dkim.domain.empty());
+    const std::string key = Write("dkim.pem", "-----BEGIN PRIVATE KEY-----\n");
+    const auto with = [&](const std::string& dkim) {
+        return Write("d.toml", std::string(kMinimal) + "\n[dkim]\n" + dkim);
+    };
+    const Config on = LoadConfig(Sources(
+        with("domain = \"Example.COM\"\nselector = \"cw2026\"\nkey_file = \"" + key + "\"\n")));
+    EXPECT_EQ(on.dkim.domain, "example.com"); // DNS names in lower case
+    EXPECT_EQ(on.dkim.selector, "cw2026");
+    EXPECT_EQ(on.dkim.key_file, key);
+    EXPECT_TRUE(on.warnings.empty());
+    EXPECT_NE(DescribeConfig(on).find("[dkim]\ndomain = \"example.com\"\nselector = \"cw2026\""),
+              std::string::npos);
+
+    const std::string no_selector = with("domain = \"example.com\"\n");
+    EXPECT_NE(ErrorOf(Sources(no_selector)).find("dkim.selector is required"), std::string::npos);
+    const std::string no_domain = with("selector = \"cw2026\"\n");
+    EXPECT_EQ(ErrorOf(Sources(no_domain)),
+              no_domain + " line 14: dkim.domain is required to sign: set it, or remove the other "
+                          "dkim keys");
+    const std::string bad_name = with("domain = \"exa mple.com\"\nselector = \"cw2026\"\n");
+    EXPECT_EQ(ErrorOf(Sources(bad_name)),
+              bad_name + " line 14: dkim.domain must be a DNS name such as shop.example");
+    EXPECT_NE(ErrorOf(Sources(with("domain = \"example.com\"\nselector = \"-cw\"\n")))
+                  .find("dkim.selector must be a DNS name"),
+              std::string::npos);
+    const std::string missing = (dir_ / "missing.pem").string();
+    const std::string unreadable =
+        with("domain = \"example.com\"\nselector = \"cw\"\nkey_file = \"" + missing + "\"\n");
+    EXPECT_EQ(ErrorOf(Sources(unreadable)),
+              unreadable + " line 16: dkim.key_file: cannot read " + missing);
+    // No key file named: the systemd credential, else an error that names the DNS record.
+    const std::string credential = with("domain = \"example.com\"\nselector = \"cw\"\n");
+    EXPECT_NE(ErrorOf(Sources(credential))
+                  .find("dkim.key_file is required to sign (or a dkim-key systemd credential): "
+                        "the PEM private key of cw._domainkey.example.com"),
+              std::string::npos);
+    Write("dkim-key", "-----BEGIN PRIVATE KEY-----\n");
+    env_["CREDENTIALS_DIRECTORY"] = dir_.string();
+    EXPECT_EQ(LoadConfig(Sources(credential)).dkim.key_file, (dir_ / "dkim-key").string());
+    // A parent of the sender's domain aligns (relaxed DMARC); another domain is warned of.
+    EXPECT_TRUE(
+        LoadConfig(Sources(with("domain = \"com\"\nselector = \"cw\"\n"))).warnings.empty());
+    const Config other =
+        LoadConfig(Sources(with("domain = \"mail-example.com\"\nselector = \"cw\"\n")));
+    ASSERT_EQ(other.warnings.size(), 1u);
+    EXPECT_EQ(other.warnings[0], "dkim.domain mail-example.com is not smtp.from's domain "
+                                 "example.com nor a parent of it: DMARC will not pass on this "
+                                 "signature");
+}
+
 TEST_F(ConfigTest, AMissingDefaultFileIsFineAMissingChosenFileIsNot) {
     auto sources = Sources((dir_ / "absent.toml").string());
     EXPECT_EQ(ErrorOf(sources), "cannot read the config file " + (dir_ / "absent.toml").string());
