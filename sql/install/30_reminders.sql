@@ -490,6 +490,42 @@ REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM P
 
 -- section: claiming and reporting back
 
+-- A cart's lines as the jsonb array cart_contents returns, in the aggregate's input order: the
+-- value jsonb_agg(jsonb_build_object('product_id', ..., 'name', ..., 'quantity', ...,
+-- 'unit_price', ..., 'line_total', ..., 'variant', ...)) makes, without its type look-ups and
+-- numbers printed and parsed again for every value (C++, extension/cart_lines.cpp): a claim
+-- builds it for every row it returns. No pinned search_path: the support functions run no SQL,
+-- and run once a line.
+CREATE FUNCTION cartwatch.cart_lines_transfn(state internal, product_id bigint, name text,
+                                             quantity integer, unit_price numeric,
+                                             line_total numeric, variant text)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'cartwatch_cart_lines_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.cart_lines_transfn(internal, bigint, text, integer, numeric, numeric, text) IS
+    'Transition function of cartwatch.cart_lines (C++): appends one line object to the array.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines_transfn(internal, bigint, text, integer, numeric, numeric, text) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.cart_lines_finalfn(state internal) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'cartwatch_cart_lines_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.cart_lines_finalfn(internal) IS
+    'Final function of cartwatch.cart_lines (C++): closes the array and returns it as jsonb.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines_finalfn(internal) FROM PUBLIC;
+
+-- READ_WRITE: the final function closes the array in the state, so it may run once per group.
+CREATE AGGREGATE cartwatch.cart_lines(product_id bigint, name text, quantity integer,
+                                      unit_price numeric, line_total numeric, variant text) (
+    SFUNC = cartwatch.cart_lines_transfn,
+    STYPE = internal,
+    FINALFUNC = cartwatch.cart_lines_finalfn,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cartwatch.cart_lines(bigint, text, integer, numeric, numeric, text) IS
+    'A cart''s lines as a jsonb array of {product_id, name, quantity, unit_price, line_total, variant} in input order (the same value as jsonb_agg of jsonb_build_object); NULL for no lines.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines(bigint, text, integer, numeric, numeric, text) FROM PUBLIC;
+
 -- Many carts in one query: a claim renders a whole batch, and a function call per cart (an
 -- executor started and stopped for each) would cost more than its two or three lines.
 -- PL/pgSQL for its plan cache: a SQL function with a pinned search_path is never inlined, and
@@ -504,14 +540,10 @@ BEGIN
     SELECT wanted.id, coalesce(lines.items, '[]'::jsonb), coalesce(lines.total, 0)
       FROM (SELECT DISTINCT id FROM unnest(cart_ids) AS id) AS wanted
       LEFT JOIN (SELECT i.cart_id,
-                        jsonb_agg(jsonb_build_object(
-                                      'product_id', i.product_id,
-                                      'name', coalesce(i.product_name, p.name),
-                                      'quantity', i.quantity,
-                                      'unit_price', i.unit_price,
-                                      'line_total', i.unit_price * i.quantity,
-                                      'variant', nullif(i.variant, ''))
-                                  ORDER BY i.added_at, i.product_id, i.variant) AS items,
+                        cartwatch.cart_lines(i.product_id, coalesce(i.product_name, p.name),
+                                             i.quantity, i.unit_price, i.unit_price * i.quantity,
+                                             nullif(i.variant, '')
+                                             ORDER BY i.added_at, i.product_id, i.variant) AS items,
                         sum(i.unit_price * i.quantity) AS total
                    FROM cartwatch.cart_items AS i
                    LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
