@@ -168,6 +168,13 @@ SELECT cart_id, step, state, cancel_reason, skipped, due_at, sent_at, last_error
 SELECT cart_id, email, locale, value, veto
   FROM cartwatch.cart_reminder_facts(ARRAY(SELECT cart_id FROM cartwatch.abandoned_carts() LIMIT 10), now());
 
+-- example: cartwatch.reminder_cancel_reason
+-- A cart touched after its reminder was scheduled; an order outranks the touch.
+SELECT cartwatch.reminder_cancel_reason(true, NULL, now(), now() - interval '1 hour') AS touched,
+       cartwatch.reminder_cancel_reason(true, 'ordered', now(), now() - interval '1 hour') AS ordered,
+       cartwatch.reminder_cancel_reason(false, NULL, NULL, now()) AS deleted,
+       cartwatch.reminder_cancel_reason(true, NULL, now(), now()) AS may_go;
+
 -- example: cartwatch.reminder_verdicts
 SELECT cartwatch.schedule_reminders();
 SELECT v.reminder_id, v.cancel_reason, v.email, v.locale
