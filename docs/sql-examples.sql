@@ -168,6 +168,13 @@ SELECT cart_id, step, state, cancel_reason, skipped, due_at, sent_at, last_error
 SELECT cart_id, email, locale, value, veto
   FROM cartwatch.cart_reminder_facts(ARRAY(SELECT cart_id FROM cartwatch.abandoned_carts() LIMIT 10), now());
 
+-- example: cartwatch.reminder_cancel_reason
+-- A cart touched after its reminder was scheduled; an order outranks the touch.
+SELECT cartwatch.reminder_cancel_reason(true, NULL, now(), now() - interval '1 hour') AS touched,
+       cartwatch.reminder_cancel_reason(true, 'ordered', now(), now() - interval '1 hour') AS ordered,
+       cartwatch.reminder_cancel_reason(false, NULL, NULL, now()) AS deleted,
+       cartwatch.reminder_cancel_reason(true, NULL, now(), now()) AS may_go;
+
 -- example: cartwatch.reminder_verdicts
 SELECT cartwatch.schedule_reminders();
 SELECT v.reminder_id, v.cancel_reason, v.email, v.locale
@@ -189,6 +196,24 @@ SELECT jsonb_pretty(items), total FROM cartwatch.cart_content(1);
 -- A whole claim's carts at once; an empty cart (or an unknown id) has no lines and total 0.
 SELECT cart_id, jsonb_array_length(items) AS lines, total
   FROM cartwatch.cart_contents(ARRAY[1, 2, 3, 999999]);
+
+-- example: cartwatch.cart_lines
+-- cart_contents' items for one cart: its lines in the order they were added.
+SELECT cartwatch.cart_lines(i.product_id, coalesce(i.product_name, p.name), i.quantity,
+                            i.unit_price, i.unit_price * i.quantity, nullif(i.variant, '')
+                            ORDER BY i.added_at, i.product_id, i.variant)
+  FROM cartwatch.cart_items AS i
+  LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
+ WHERE i.cart_id = 1;
+
+-- example: cartwatch.cart_lines_transfn
+-- Called by the aggregate cartwatch.cart_lines only (its state is internal):
+SELECT aggtransfn, aggfinalfn, aggfinalmodify
+  FROM pg_aggregate WHERE aggfnoid = 'cartwatch.cart_lines'::regproc;
+
+-- example: cartwatch.cart_lines_finalfn
+-- Called by the aggregate cartwatch.cart_lines only; no lines, no call, and NULL:
+SELECT cartwatch.cart_lines(1, 'Kubek', 1, 45.00, 45.00, NULL) FROM generate_series(1, 0);
 
 -- example: cartwatch.claim_reminders
 -- What cartwatchd does in a transaction of its own: claim, render, send, report.

@@ -89,11 +89,12 @@ SELECT title,
   FROM framed GROUP BY title;
 
 CREATE TEMP VIEW created AS
-SELECT lower(m[2]) AS kind, m[3] AS name, min(l.n) AS position,
+SELECT CASE m[2] WHEN 'AGGREGATE' THEN 'function' ELSE lower(m[2]) END AS kind, m[3] AS name,
+       min(l.n) AS position,
        (SELECT s.title FROM section AS s, unnest(s.heading_lines) AS h(n)
          WHERE h.n < min(l.n) ORDER BY h.n DESC LIMIT 1) AS section
   FROM source_line AS l,
-       regexp_match(l.text, '^CREATE (OR REPLACE )?(TABLE|VIEW|FUNCTION|DOMAIN) cartwatch\.([a-z0-9_]+)') AS m
+       regexp_match(l.text, '^CREATE (OR REPLACE )?(TABLE|VIEW|FUNCTION|AGGREGATE|DOMAIN) cartwatch\.([a-z0-9_]+)') AS m
  GROUP BY 1, 2;
 
 -- The extension's members that the reference documents.
@@ -203,7 +204,8 @@ CREATE FUNCTION pg_temp.function_properties_md(fn oid) RETURNS text
 LANGUAGE sql STABLE
 RETURN (
     SELECT concat_ws(', ',
-               CASE l.lanname WHEN 'c' THEN 'C++ (language C)' ELSE l.lanname END,
+               CASE WHEN p.prokind = 'a' THEN 'aggregate'
+                    WHEN l.lanname = 'c' THEN 'C++ (language C)' ELSE l.lanname END,
                CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END,
                CASE WHEN p.proisstrict THEN 'strict' END,
                CASE WHEN p.proparallel = 's' THEN 'parallel safe' END,
@@ -214,7 +216,7 @@ RETURN (
                     -- that looks names up in pg_catalog alone.
                     WHEN l.lanname = 'c' AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
                     THEN 'search_path: pg_catalog alone, set by its C++ SPI session'
-                    WHEN l.lanname = 'c' THEN 'runs no SQL (no pinned search_path)'
+                    WHEN l.lanname = 'c' OR p.prokind = 'a' THEN 'runs no SQL (no pinned search_path)'
                     WHEN l.lanname = 'plpgsql'
                     THEN 'no pinned search_path: names every object and operator with its schema'
                     ELSE 'inlined helper (no pinned search_path)' END,

@@ -264,8 +264,22 @@ COMMENT ON FUNCTION cartwatch.cart_reminder_facts(bigint[], timestamptz) IS
     'Per cart: address, language, names, value, and the first reason (veto) it may not be reminded at as_of, or NULL.';
 REVOKE ALL ON FUNCTION cartwatch.cart_reminder_facts(bigint[], timestamptz) FROM PUBLIC;
 
--- A live reminder's verdict: its cart's veto, plus what only a reminder knows (its cart was
--- deleted, or touched after the reminder was scheduled).
+-- A live reminder's verdict: its cart's veto (cart_reminder_facts), plus what only a reminder
+-- knows: its cart was deleted, or touched after the reminder was scheduled (activity_at). An
+-- order or an emptied cart outranks a touch. Inlined into reminder_verdicts and the claim,
+-- which joins the facts itself (hence no pinned search_path: it runs no SQL of its own).
+CREATE FUNCTION cartwatch.reminder_cancel_reason(cart_found boolean, cart_veto text,
+                                                 cart_activity_at timestamptz,
+                                                 activity_at timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN NOT cart_found THEN 'cart_deleted'
+            WHEN cart_veto IN ('ordered', 'emptied') THEN cart_veto
+            WHEN cart_activity_at > activity_at THEN 'touched'
+            ELSE cart_veto END;
+COMMENT ON FUNCTION cartwatch.reminder_cancel_reason(boolean, text, timestamptz, timestamptz) IS
+    'Why a live reminder must be cancelled (NULL: it may go): cart_deleted, its cart''s veto, or touched when the cart''s activity is later than the reminder''s activity_at.';
+
 CREATE FUNCTION cartwatch.reminder_verdicts(reminder_ids bigint[], as_of timestamptz)
 RETURNS TABLE (reminder_id bigint, cancel_reason text, email text, email_key text, locale text,
                currency text, display_name text, first_name text, title text,
@@ -283,10 +297,8 @@ BEGIN
          WHERE r.reminder_id = ANY (reminder_ids)
     )
     SELECT r.reminder_id,
-           CASE WHEN f.cart_id IS NULL THEN 'cart_deleted'
-                WHEN f.veto IN ('ordered', 'emptied') THEN f.veto
-                WHEN f.last_activity_at > r.activity_at THEN 'touched'
-                ELSE f.veto END,
+           cartwatch.reminder_cancel_reason(f.cart_id IS NOT NULL, f.veto, f.last_activity_at,
+                                            r.activity_at),
            f.email, f.email_key, f.locale, f.currency, f.display_name, f.first_name, f.title,
            f.customer_id, f.last_activity_at
       FROM r
@@ -493,6 +505,42 @@ REVOKE ALL ON FUNCTION cartwatch.schedule_reminders(timestamptz, boolean) FROM P
 
 -- section: claiming and reporting back
 
+-- A cart's lines as the jsonb array cart_contents returns, in the aggregate's input order: the
+-- value jsonb_agg(jsonb_build_object('product_id', ..., 'name', ..., 'quantity', ...,
+-- 'unit_price', ..., 'line_total', ..., 'variant', ...)) makes, without its type look-ups and
+-- numbers printed and parsed again for every value (C++, extension/cart_lines.cpp): a claim
+-- builds it for every row it returns. No pinned search_path: the support functions run no SQL,
+-- and run once a line.
+CREATE FUNCTION cartwatch.cart_lines_transfn(state internal, product_id bigint, name text,
+                                             quantity integer, unit_price numeric,
+                                             line_total numeric, variant text)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'cartwatch_cart_lines_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.cart_lines_transfn(internal, bigint, text, integer, numeric, numeric, text) IS
+    'Transition function of cartwatch.cart_lines (C++): appends one line object to the array.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines_transfn(internal, bigint, text, integer, numeric, numeric, text) FROM PUBLIC;
+
+CREATE FUNCTION cartwatch.cart_lines_finalfn(state internal) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'cartwatch_cart_lines_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.cart_lines_finalfn(internal) IS
+    'Final function of cartwatch.cart_lines (C++): closes the array and returns it as jsonb.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines_finalfn(internal) FROM PUBLIC;
+
+-- READ_WRITE: the final function closes the array in the state, so it may run once per group.
+CREATE AGGREGATE cartwatch.cart_lines(product_id bigint, name text, quantity integer,
+                                      unit_price numeric, line_total numeric, variant text) (
+    SFUNC = cartwatch.cart_lines_transfn,
+    STYPE = internal,
+    FINALFUNC = cartwatch.cart_lines_finalfn,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cartwatch.cart_lines(bigint, text, integer, numeric, numeric, text) IS
+    'A cart''s lines as a jsonb array of {product_id, name, quantity, unit_price, line_total, variant} in input order (the same value as jsonb_agg of jsonb_build_object); NULL for no lines.';
+REVOKE ALL ON FUNCTION cartwatch.cart_lines(bigint, text, integer, numeric, numeric, text) FROM PUBLIC;
+
 -- Many carts in one query: a claim renders a whole batch, and a function call per cart (an
 -- executor started and stopped for each) would cost more than its two or three lines.
 -- PL/pgSQL for its plan cache: a SQL function with a pinned search_path is never inlined, and
@@ -507,14 +555,10 @@ BEGIN
     SELECT wanted.id, coalesce(lines.items, '[]'::jsonb), coalesce(lines.total, 0)
       FROM (SELECT DISTINCT id FROM unnest(cart_ids) AS id) AS wanted
       LEFT JOIN (SELECT i.cart_id,
-                        jsonb_agg(jsonb_build_object(
-                                      'product_id', i.product_id,
-                                      'name', coalesce(i.product_name, p.name),
-                                      'quantity', i.quantity,
-                                      'unit_price', i.unit_price,
-                                      'line_total', i.unit_price * i.quantity,
-                                      'variant', nullif(i.variant, ''))
-                                  ORDER BY i.added_at, i.product_id, i.variant) AS items,
+                        cartwatch.cart_lines(i.product_id, coalesce(i.product_name, p.name),
+                                             i.quantity, i.unit_price, i.unit_price * i.quantity,
+                                             nullif(i.variant, '')
+                                             ORDER BY i.added_at, i.product_id, i.variant) AS items,
                         sum(i.unit_price * i.quantity) AS total
                    FROM cartwatch.cart_items AS i
                    LEFT JOIN cartwatch.products AS p ON p.product_id = i.product_id
@@ -557,6 +601,9 @@ DECLARE
     signing_key bytea;
     remaining integer := max_count;
     picked bigint[];
+    picked_carts bigint[];
+    picked_activity timestamptz[];
+    picked_rows tid[];
     returned integer;
 BEGIN
     IF worker IS NULL OR btrim(worker) = '' OR length(worker) > 200 THEN
@@ -591,9 +638,12 @@ BEGIN
         -- a cart some checkout is updating right now (its reminder waits for the next claim,
         -- which will see the order). Holding FOR SHARE on the carts until commit means an order
         -- linking one of them waits for this claim: it can never commit between the check
-        -- below and the claim's commit.
-        SELECT array_agg(p.reminder_id) INTO picked
-          FROM (SELECT r.reminder_id
+        -- below and the claim's commit. What the verdicts need of the reminders is read here,
+        -- with each row's address (ctid): locked until commit, no row can move or change.
+        SELECT array_agg(p.reminder_id), array_agg(p.cart_id), array_agg(p.activity_at),
+               array_agg(p.ctid)
+          INTO picked, picked_carts, picked_activity, picked_rows
+          FROM (SELECT r.reminder_id, r.cart_id, r.activity_at, r.ctid
                   FROM cartwatch.reminders AS r
                   JOIN cartwatch.carts AS c ON c.cart_id = r.cart_id
                  WHERE r.state IN ('pending', 'failed') AND r.due_at <= as_of
@@ -604,36 +654,50 @@ BEGIN
         EXIT WHEN picked IS NULL;
 
         -- A new statement, so a new snapshot: it sees every order committed before the carts
-        -- were locked. "r.reminder_id = ANY (picked)" repeats the join for the planner, which
+        -- were locked. The verdicts are reminder_verdicts' (the same cart_reminder_facts, the
+        -- same reminder_cancel_reason), joined here from the picked rows: through
+        -- reminder_verdicts they were read from the outbox again, and its result materialised
+        -- once more. The UPDATEs find each row by its ctid, and the reminder_id repeats the
+        -- pick's identity. "r.ctid = ANY (picked_rows)" repeats the join for the planner, which
         -- cannot see how few rows the verdicts are: without it an UPDATE joining them is
         -- planned as a hash of every reminder in the table, a claim that grows with history.
         RETURN QUERY
         WITH verdict AS MATERIALIZED (
-            SELECT * FROM cartwatch.reminder_verdicts(picked, as_of)
+            SELECT p.reminder_id, p.row_id,
+                   cartwatch.reminder_cancel_reason(f.cart_id IS NOT NULL, f.veto,
+                                                    f.last_activity_at, p.activity_at)
+                       AS cancel_reason,
+                   f.email, f.locale, f.currency, f.display_name, f.first_name, f.title,
+                   f.customer_id
+              FROM unnest(picked, picked_carts, picked_activity, picked_rows)
+                       AS p(reminder_id, cart_id, activity_at, row_id)
+              LEFT JOIN cartwatch.cart_reminder_facts(picked_carts, as_of) AS f
+                ON f.cart_id = p.cart_id
         ), cancelled AS (
             UPDATE cartwatch.reminders AS r
                SET state = 'cancelled', cancel_reason = v.cancel_reason, finished_at = as_of
               FROM verdict AS v
-             WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NOT NULL
-               AND r.reminder_id = ANY (picked)
+             WHERE r.ctid = v.row_id AND r.reminder_id = v.reminder_id
+               AND v.cancel_reason IS NOT NULL AND r.ctid = ANY (picked_rows)
         ), claimed AS (
             UPDATE cartwatch.reminders AS r
                SET state = 'claimed', attempt = r.attempt + 1, claimed_by = worker,
                    claimed_at = as_of, lease_until = as_of + lease, email = v.email,
                    locale = v.locale
               FROM verdict AS v
-             WHERE r.reminder_id = v.reminder_id AND v.cancel_reason IS NULL
-               AND r.reminder_id = ANY (picked)
-            RETURNING r.reminder_id, r.step, r.attempt, r.cart_id, r.due_at, r.scheduled_at
+             WHERE r.ctid = v.row_id AND r.reminder_id = v.reminder_id
+               AND v.cancel_reason IS NULL AND r.ctid = ANY (picked_rows)
+            RETURNING r.reminder_id, r.step, r.attempt, r.cart_id, r.due_at, r.scheduled_at,
+                      v.email, v.display_name, v.locale, v.currency, v.customer_id,
+                      v.first_name, v.title
         )
-        SELECT cl.reminder_id, cl.step, cl.attempt, cl.cart_id, v.email, v.display_name,
-               v.locale, v.currency, content.items, content.total,
+        SELECT cl.reminder_id, cl.step, cl.attempt, cl.cart_id, cl.email, cl.display_name,
+               cl.locale, cl.currency, content.items, content.total,
                cartwatch.token_sign(signing_key, 'recovery', cl.reminder_id),
                cartwatch.token_sign(signing_key, 'unsubscribe', cl.reminder_id),
                format('%s.%s', cl.reminder_id, extract(epoch FROM cl.scheduled_at)::bigint),
-               v.customer_id, v.first_name, v.title, cl.due_at
+               cl.customer_id, cl.first_name, cl.title, cl.due_at
           FROM claimed AS cl
-          JOIN verdict AS v ON v.reminder_id = cl.reminder_id
           JOIN cartwatch.cart_contents(ARRAY(SELECT c.cart_id FROM claimed AS c)) AS content
             ON content.cart_id = cl.cart_id
          ORDER BY cl.due_at, cl.reminder_id;
