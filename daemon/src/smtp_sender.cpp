@@ -42,6 +42,8 @@ struct SmtpTransport::Impl {
     SmtpSettings settings;
     std::string url;
     CURL* curl = nullptr;
+    // Keeps the connection between sends, as curl_easy_perform's own multi handle would.
+    CURLM* multi = nullptr;
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     // Per send.
@@ -138,6 +140,41 @@ struct SmtpTransport::Impl {
             curl_easy_setopt(curl, CURLOPT_PASSWORD, settings.password.c_str());
         }
     }
+
+    // curl_easy_perform's loop, waiting with curl_multi_wait instead of curl_multi_poll:
+    // curl_multi_poll also watches the multi handle's wake-up socket pair, which nothing here
+    // uses, at every one of the nine or so waits of a send. When libcurl has no socket to
+    // wait on (a name being resolved without one), curl_multi_poll's sleep stands in, so
+    // the loop never spins.
+    CURLcode Perform() {
+        CURLMcode status = curl_multi_add_handle(multi, curl);
+        int running = 0;
+        if (status == CURLM_OK) {
+            status = curl_multi_perform(multi, &running);
+        }
+        while (status == CURLM_OK && running > 0) {
+            int ready = 0;
+            status = curl_multi_wait(multi, nullptr, 0, 1000, &ready);
+            if (status == CURLM_OK && ready == 0) {
+                status = curl_multi_poll(multi, nullptr, 0, 10, nullptr);
+            }
+            if (status == CURLM_OK) {
+                status = curl_multi_perform(multi, &running);
+            }
+        }
+        // A failing multi call is libcurl's own trouble, reported as curl_easy_perform does.
+        CURLcode code = status == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY
+                        : status != CURLM_OK          ? CURLE_BAD_FUNCTION_ARGUMENT
+                                                      : CURLE_OK;
+        int left = 0;
+        while (const CURLMsg* message = curl_multi_info_read(multi, &left)) {
+            if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
+                code = message->data.result;
+            }
+        }
+        curl_multi_remove_handle(multi, curl);
+        return code;
+    }
 };
 
 SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Impl>()) {
@@ -145,12 +182,17 @@ SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Imp
     impl_->settings = std::move(settings);
     impl_->url = SmtpUrlWithHelo(impl_->settings.url, impl_->settings.helo_name);
     impl_->curl = curl_easy_init();
+    impl_->multi = curl_multi_init();
     if (impl_->curl) {
         impl_->Configure();
     }
 }
 
 SmtpTransport::~SmtpTransport() {
+    // The multi handle first: closing it sends QUIT on the connection it keeps.
+    if (impl_->multi) {
+        curl_multi_cleanup(impl_->multi);
+    }
     if (impl_->curl) {
         curl_easy_cleanup(impl_->curl);
     }
@@ -160,9 +202,9 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
     transcript.envelope_from = message.envelope_from;
     transcript.recipient = message.recipient;
-    if (!impl_->curl) {
+    if (!impl_->curl || !impl_->multi) {
         transcript.curl_code = CURLE_FAILED_INIT;
-        transcript.curl_error = "curl_easy_init failed";
+        transcript.curl_error = impl_->curl ? "curl_multi_init failed" : "curl_easy_init failed";
         return transcript;
     }
     // A bad sender is smtp.from's fault, so it is refused at MAIL (a configuration fault):
@@ -193,7 +235,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     curl_easy_setopt(impl.curl, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(message.bytes.size()));
 
-    const CURLcode code = curl_easy_perform(impl.curl);
+    const CURLcode code = impl.Perform();
     // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
     curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, nullptr);
     curl_slist_free_all(recipients);

@@ -32,5 +32,28 @@ TEST(SmtpSender, ASenderThatIsNotPlainIsAConfigurationFault) {
     EXPECT_EQ(OutcomeName(ClassifyTranscript(transcript).outcome), "config_fault");
 }
 
+// The transfer loop waits on libcurl's sockets: through a name that cannot resolve (the
+// resolver's wait) and a port nobody listens on (a refused connection) it comes back with
+// libcurl's error, and the send is one to retry once the server is there.
+TEST(SmtpSender, AServerThatIsNotThereComesBackAsUnavailable) {
+    for (const char* url : {"smtp://cartwatch-test.invalid:25", "smtp://127.0.0.1:9"}) {
+        SmtpSettings settings;
+        settings.url = url;
+        settings.require_starttls = false;
+        settings.connect_timeout = std::chrono::seconds(5);
+        SmtpTransport transport(settings);
+        OutgoingMessage message;
+        message.reminder_id = 1;
+        message.envelope_from = "shop@example.com";
+        message.recipient = "anna@example.com";
+        message.bytes = "Subject: x\r\n\r\nx\r\n";
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_NE(transcript.curl_code, 0) << url;
+        EXPECT_FALSE(transcript.curl_error.empty()) << url;
+        EXPECT_EQ(OutcomeName(ClassifyTranscript(transcript).outcome), "server_unavailable")
+            << url << ": " << transcript.curl_error;
+    }
+}
+
 } // namespace
 } // namespace cartwatch
