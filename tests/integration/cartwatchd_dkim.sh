@@ -3,7 +3,8 @@
 # sign: check-config proves the key; every message goes out with one DKIM-Signature for
 # d=shop.example, s=cw2026 that covers From, Subject and both List-Unsubscribe fields (RFC 8058
 # honours one-click unsubscribe only under such a signature); a key file that holds no key
-# stops the daemon before it claims anything, with one error naming dkim.key_file.
+# stops the daemon before it claims anything, with one error naming dkim.key_file. SIGHUP
+# takes a new selector and key; a reload naming a broken key is refused, signing goes on.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 cw_create_database
@@ -55,5 +56,40 @@ for path in files:
     with open(path, "rb") as f:
         assert f.readline().lower().startswith(b"dkim-signature:"), path
 PY
-cw_log "DKIM: a broken key refused at start (78); 2 messages signed d=shop.example s=cw2026," \
-    "List-Unsubscribe and List-Unsubscribe-Post covered"
+
+# The s= tag of the one DKIM-Signature of the message the server took for ADDRESS (the field
+# is folded over several lines).
+selector_of() {
+    /usr/bin/python3 - "$CW_WORK"/smtp/*-"$1".eml <<'PY'
+import email, email.policy, re, sys
+with open(sys.argv[1], "rb") as f:
+    field = email.message_from_binary_file(f, policy=email.policy.compat32)["DKIM-Signature"]
+print(re.search(r"(?:^|;)\s*s=([^;\s]+)", re.sub(r"\s+", " ", field)).group(1))
+PY
+}
+
+# A reload takes a new selector and key with the rest of the configuration: the daemon signs
+# the next message with them; a reload naming a broken key is refused and signing goes on.
+openssl genrsa -out "$CW_WORK/dkim2.pem" 2048 2>/dev/null || cw_fail "openssl genrsa failed"
+cw_start_daemon main
+cw_wait_for_log 20 main.log "connected to the database" || cw_fail "the daemon did not start"
+sed -i -e 's|^selector = .*|selector = "cw2027"|' -e "s|^key_file = .*|key_file = \"$CW_WORK/dkim2.pem\"|" \
+    "$CW_WORK/cartwatchd.toml"
+kill -HUP "$CW_PID_main"
+cw_wait_for_log 20 main.log "configuration reloaded" || cw_fail "the reload did not happen"
+cw_add_carts dkim.after-reload@example.com:en
+cw_wait_for 20 sent "SELECT state FROM cartwatch.reminders WHERE email = 'dkim.after-reload@example.com'"
+selector=$(selector_of dkim.after-reload@example.com)
+[ "$selector" = cw2027 ] || cw_fail "the reloaded selector was not used: s=$selector"
+sed -i "s|^key_file = .*|key_file = \"$CW_WORK/broken.pem\"|" "$CW_WORK/cartwatchd.toml"
+kill -HUP "$CW_PID_main"
+cw_wait_for_log 20 main.log "reload failed, the running configuration stays: dkim.key_file $CW_WORK/broken.pem" ||
+    cw_fail "a reload with a broken key was not refused"
+cw_add_carts dkim.after-refusal@example.com:en
+cw_wait_for 20 sent "SELECT state FROM cartwatch.reminders WHERE email = 'dkim.after-refusal@example.com'"
+selector=$(selector_of dkim.after-refusal@example.com)
+[ "$selector" = cw2027 ] || cw_fail "signing changed after a refused reload: s=$selector"
+cw_stop_daemon "$CW_PID_main" TERM
+[ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
+cw_log "DKIM: a broken key refused at start (78) and at reload; messages signed d=shop.example," \
+    "s=cw2026 then s=cw2027 after SIGHUP, List-Unsubscribe and List-Unsubscribe-Post covered"
