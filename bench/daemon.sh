@@ -5,8 +5,8 @@
 #   cartwatchd: the same number of due reminders, the same sink, the same concurrency; each
 #             one claimed, rendered (templates, MIME), sent and completed in the database.
 # Prints both rates, their ratio, cartwatchd's peak resident memory (VmHWM), and where the CPU
-# went, in milliseconds per message: smtp-source and the sink for the baseline; the daemon, its
-# PostgreSQL backend and the sink for cartwatchd.
+# went, in milliseconds per message: smtp-source and the sink for the baseline; the daemon (and
+# its user and system halves), its PostgreSQL backend and the sink for cartwatchd.
 #
 #   bench/daemon.sh [MESSAGES] [CONCURRENCY]     (needs PGHOST/PGPORT of a cluster with cartwatch
 #                                                 installed, and the CMake build in build/)
@@ -47,10 +47,13 @@ psql() { command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 free_port() {
     "$root/scripts/free-port.sh"
 }
-# CPU seconds (user + system) a process has used so far.
+# CPU seconds (user + system) a process has used so far; user_seconds and system_seconds
+# the two apart.
 cpu_seconds() {
     awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
 }
+user_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print $14 / hz }' "/proc/$1/stat"; }
+system_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print $15 / hz }' "/proc/$1/stat"; }
 
 # The sink: accepts everything, keeps nothing (no -d), answers at once.
 port=$(free_port)
@@ -126,6 +129,8 @@ daemon_seconds=$(psql -c "SELECT extract(epoch FROM max(finished_at) - min(claim
                             FROM cartwatch.reminders")
 peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
 daemon_cpu=$(cpu_seconds "$daemon_pid")
+daemon_user=$(user_seconds "$daemon_pid")
+daemon_system=$(system_seconds "$daemon_pid")
 backend_pid=$(psql -c "SELECT pid FROM pg_stat_activity
                         WHERE datname = current_database() AND application_name = 'cartwatchd'
                          ORDER BY backend_start LIMIT 1")
@@ -148,3 +153,7 @@ printf 'CPU per message, baseline: smtp-source %.3f ms, smtp-sink %.3f ms\n' \
 printf 'CPU per reminder, cartwatchd: daemon %.3f ms, its PostgreSQL backend %.3f ms, smtp-sink %.3f ms\n' \
     "$(per_message "$daemon_cpu")" "$(per_message "$backend_cpu")" \
     "$(per_message "$sink_cpu_daemon - $sink_cpu_baseline")"
+# The system half is mostly the SMTP round trips (the loopback TCP path, the waits); the user
+# half rendering and libcurl's own work.
+printf 'daemon CPU per reminder: user %.3f ms, system %.3f ms\n' \
+    "$(per_message "$daemon_user")" "$(per_message "$daemon_system")"
