@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -598,6 +599,14 @@ void CheckDkim(Config& config, const ConfigSources& sources,
     } else if (!std::ifstream(dkim.key_file).good()) {
         throw ConfigError(OriginOf(origins, "dkim.key_file") + "dkim.key_file: cannot read " +
                           dkim.key_file);
+    }
+    // Whoever holds the key can sign mail as the shop.
+    std::error_code ec;
+    const auto permissions = std::filesystem::status(dkim.key_file, ec).permissions();
+    if (!ec &&
+        (permissions & std::filesystem::perms::others_read) != std::filesystem::perms::none) {
+        config.warnings.push_back("dkim.key_file " + dkim.key_file +
+                                  " is readable by every user of this machine: chmod 600 it");
     }
     const std::string& from = config.smtp.from_address;
     std::string from_domain = from.substr(from.find('@') + 1);

@@ -330,6 +330,7 @@ TEST_F(ConfigTest, ACaFileThatCannotBeReadIsAnErrorAtStart) {
 TEST_F(ConfigTest, DkimNeedsADomainASelectorAndAReadableKey) {
     EXPECT_TRUE(LoadConfig(Sources(Write("c.toml", kMinimal))).dkim.domain.empty());
     const std::string key = Write("dkim.pem", "-----BEGIN PRIVATE KEY-----\n");
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
     const auto with = [&](const std::string& dkim) {
         return Write("d.toml", std::string(kMinimal) + "\n[dkim]\n" + dkim);
     };
@@ -365,9 +366,17 @@ TEST_F(ConfigTest, DkimNeedsADomainASelectorAndAReadableKey) {
                   .find("dkim.key_file is required to sign (or a dkim-key systemd credential): "
                         "the PEM private key of cw._domainkey.example.com"),
               std::string::npos);
-    Write("dkim-key", "-----BEGIN PRIVATE KEY-----\n");
+    fs::permissions(Write("dkim-key", "-----BEGIN PRIVATE KEY-----\n"), fs::perms::owner_read);
     env_["CREDENTIALS_DIRECTORY"] = dir_.string();
     EXPECT_EQ(LoadConfig(Sources(credential)).dkim.key_file, (dir_ / "dkim-key").string());
+    // A key every user may read is said.
+    fs::permissions(key, fs::perms::others_read, fs::perm_options::add);
+    const Config readable = LoadConfig(
+        Sources(with("domain = \"example.com\"\nselector = \"cw\"\nkey_file = \"" + key + "\"\n")));
+    ASSERT_EQ(readable.warnings.size(), 1u);
+    EXPECT_EQ(readable.warnings[0],
+              "dkim.key_file " + key + " is readable by every user of this machine: chmod 600 it");
+    fs::permissions(key, fs::perms::others_read, fs::perm_options::remove);
     // A parent of the sender's domain aligns (relaxed DMARC); another domain is warned of.
     EXPECT_TRUE(
         LoadConfig(Sources(with("domain = \"com\"\nselector = \"cw\"\n"))).warnings.empty());
