@@ -1,8 +1,12 @@
 #include "smtp_sender.hpp"
 
 #include <curl/curl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <set>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +33,18 @@ std::string CommandVerb(const char* data, std::size_t size) {
     return verb;
 }
 
+// The keyword an EHLO reply line offers ("PIPELINING", "SIZE 10240000" -> "SIZE"), upper case.
+std::string EhloKeyword(const std::string& text) {
+    std::string keyword = text.substr(0, text.find(' '));
+    std::transform(keyword.begin(), keyword.end(), keyword.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return keyword;
+}
+
+bool IsAscii(const std::string& text) {
+    return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
+}
+
 // A send refused before any byte goes out, worded as the server's refusal of that command.
 void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply reply) {
     transcript.curl_code = CURLE_SEND_ERROR;
@@ -38,6 +54,27 @@ void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply re
 
 } // namespace
 
+// The message as DATA carries it (RFC 5321 section 4.5.2): a line that starts with "." gets
+// another, and the end is CRLF "." CRLF.
+std::string DotStuffed(const std::string& bytes) {
+    std::string out;
+    out.reserve(bytes.size() + 64);
+    if (!bytes.empty() && bytes[0] == '.') {
+        out += '.';
+    }
+    std::size_t start = 0;
+    for (std::size_t at; (at = bytes.find("\n.", start)) != std::string::npos; start = at + 1) {
+        out.append(bytes, start, at + 1 - start);
+        out += '.';
+    }
+    out.append(bytes, start, std::string::npos);
+    if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) {
+        out += "\r\n";
+    }
+    out += ".\r\n";
+    return out;
+}
+
 struct SmtpTransport::Impl {
     SmtpSettings settings;
     std::string url;
@@ -45,6 +82,16 @@ struct SmtpTransport::Impl {
     // Keeps the connection between sends, as curl_easy_perform's own multi handle would.
     CURLM* multi = nullptr;
     char error_buffer[CURL_ERROR_SIZE] = {};
+
+    // The pipelining session (RFC 2920): a connection libcurl opened, greeted, upgraded to
+    // TLS and logged in on (CURLOPT_CONNECT_ONLY), over which the envelope goes in one write.
+    CURL* session = nullptr;
+    std::chrono::steady_clock::time_point session_used;
+    std::string inbox;             // bytes received on the session, not yet read as replies
+    std::set<std::string> ehlo;    // the keywords of the server's last EHLO reply
+    bool reading_ehlo = false;     // the lines coming in answer EHLO
+    bool pipelining_known = false; // a session was opened: `pipelining` says what it offered
+    bool pipelining = false;
 
     // Per send.
     const std::string* payload = nullptr;
@@ -68,10 +115,17 @@ struct SmtpTransport::Impl {
     // which command a failing reply answered.
     static int Debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
         auto* self = static_cast<Impl*>(user);
+        if (self->transcript == nullptr) {
+            return 0; // a session closed outside a send: its QUIT is about no message
+        }
         SmtpTranscript& t = *self->transcript;
         if (type == CURLINFO_HEADER_OUT) {
             const std::string verb = CommandVerb(data, size);
             // libcurl says QUIT after a failed command: its 221 must not hide the failure.
+            self->reading_ehlo = verb == "EHLO";
+            if (self->reading_ehlo) {
+                self->ehlo.clear();
+            }
             if (verb == "QUIT") {
                 self->quitting = true;
             } else if (self->in_sasl_exchange) {
@@ -91,6 +145,9 @@ struct SmtpTransport::Impl {
                 SmtpReply reply = ParseReplyLine(line);
                 if (reply.code == 0) {
                     continue;
+                }
+                if (self->reading_ehlo && reply.code == 250) {
+                    self->ehlo.insert(EhloKeyword(reply.text));
                 }
                 // Continuation lines of a multi-line reply ("250-PIPELINING") carry no verdict.
                 if (line.size() > 3 && line[3] == '-') {
@@ -175,6 +232,220 @@ struct SmtpTransport::Impl {
         curl_multi_remove_handle(multi, curl);
         return code;
     }
+
+    // ---- The pipelining session -------------------------------------------------------
+    // libcurl talks SMTP one command at a time: MAIL, RCPT, DATA and the body are four round
+    // trips a message, each a sleep and a wake-up on both sides. When the server offers
+    // PIPELINING, the envelope goes in one write and its three replies come back together, so a
+    // message costs two. libcurl still does everything up to the envelope: it connects,
+    // verifies the certificate, upgrades to TLS, logs in (CURLOPT_CONNECT_ONLY), and carries
+    // the bytes (curl_easy_send and curl_easy_recv), so TLS and the login stay its work.
+
+    // Closes the session. Politely (QUIT, waiting for its reply) only when the connection is
+    // known to be well, at the end; otherwise the socket is shut first, so that libcurl's QUIT
+    // fails at once instead of waiting out the response timeout on a server gone quiet.
+    void CloseSession(bool polite = false) {
+        if (session != nullptr) {
+            const curl_socket_t socket = SessionSocket();
+            if (!polite && socket != CURL_SOCKET_BAD) {
+                ::shutdown(socket, SHUT_RDWR);
+            }
+            curl_easy_cleanup(session);
+            session = nullptr;
+        }
+        inbox.clear();
+    }
+
+    // Connects, greets, upgrades and logs in; the transcript gets what libcurl saw.
+    CURLcode OpenSession() {
+        CloseSession();
+        quitting = false; // what follows is the new connection's
+        session = curl_easy_duphandle(curl);
+        if (session == nullptr) {
+            return CURLE_FAILED_INIT;
+        }
+        curl_easy_setopt(session, CURLOPT_CONNECT_ONLY, 1L);
+        const CURLcode code = curl_easy_perform(session);
+        if (code != CURLE_OK) {
+            CloseSession();
+            return code;
+        }
+        pipelining_known = true;
+        pipelining = ehlo.count("PIPELINING") > 0;
+        session_used = std::chrono::steady_clock::now();
+        return CURLE_OK;
+    }
+
+    curl_socket_t SessionSocket() const {
+        curl_socket_t socket = CURL_SOCKET_BAD;
+        curl_easy_getinfo(session, CURLINFO_ACTIVESOCKET, &socket);
+        return socket;
+    }
+
+    // Waits, up to the response timeout, for the session's socket to be ready for `events`.
+    bool WaitFor(short events) const {
+        pollfd fd{SessionSocket(), events, 0};
+        int ready;
+        do {
+            ready = ::poll(&fd, 1, static_cast<int>(settings.response_timeout.count()));
+        } while (ready < 0 && errno == EINTR);
+        return ready > 0;
+    }
+
+    CURLcode SendAll(std::string_view data) {
+        while (!data.empty()) {
+            std::size_t sent = 0;
+            const CURLcode code = curl_easy_send(session, data.data(), data.size(), &sent);
+            if (code == CURLE_AGAIN) {
+                if (!WaitFor(POLLOUT)) {
+                    return CURLE_OPERATION_TIMEDOUT;
+                }
+                continue;
+            }
+            if (code != CURLE_OK) {
+                return code;
+            }
+            data.remove_prefix(sent);
+        }
+        return CURLE_OK;
+    }
+
+    // Reads one whole reply: the last line of a multi-line one.
+    CURLcode ReadReply(SmtpReply& reply) {
+        for (;;) {
+            const std::size_t newline = inbox.find('\n');
+            if (newline != std::string::npos) {
+                const std::string line = inbox.substr(0, newline + 1);
+                inbox.erase(0, newline + 1);
+                SmtpReply parsed = ParseReplyLine(line);
+                if (parsed.code == 0) {
+                    return CURLE_WEIRD_SERVER_REPLY;
+                }
+                if (line.size() > 3 && line[3] == '-') {
+                    continue;
+                }
+                reply = std::move(parsed);
+                return CURLE_OK;
+            }
+            if (inbox.size() > 65536) {
+                return CURLE_WEIRD_SERVER_REPLY; // no line end in sight
+            }
+            char buffer[4096];
+            std::size_t received = 0;
+            const CURLcode code = curl_easy_recv(session, buffer, sizeof buffer, &received);
+            if (code == CURLE_AGAIN) {
+                if (!WaitFor(POLLIN)) {
+                    return CURLE_OPERATION_TIMEDOUT;
+                }
+                continue;
+            }
+            if (code != CURLE_OK) {
+                return code;
+            }
+            if (received == 0) {
+                return CURLE_RECV_ERROR; // the server closed the connection
+            }
+            inbox.append(buffer, received);
+        }
+    }
+
+    // Whether the kept session can carry another message: not idle past the idle timeout,
+    // and nothing from the server since (a 421 or a closed connection ends it). A TLS record
+    // without data (a TLS 1.3 session ticket) makes the socket readable and leaves it usable.
+    bool SessionUsable() {
+        if (session == nullptr || !inbox.empty() ||
+            std::chrono::steady_clock::now() - session_used > settings.idle_timeout) {
+            return false;
+        }
+        pollfd fd{SessionSocket(), POLLIN, 0};
+        if (::poll(&fd, 1, 0) == 0) {
+            return true;
+        }
+        char buffer[512];
+        std::size_t received = 0;
+        return curl_easy_recv(session, buffer, sizeof buffer, &received) == CURLE_AGAIN;
+    }
+
+    // After a refused envelope: a DATA the server took anyway gets an empty end, then RSET
+    // makes the session ready for the next message; if that fails, the session goes.
+    void ResetTransaction(const SmtpReply& data_reply) {
+        SmtpReply reply;
+        bool usable = true;
+        if (data_reply.code == 354) {
+            usable = SendAll(".\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK;
+        }
+        usable = usable && SendAll("RSET\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK &&
+                 reply.code / 100 == 2;
+        if (!usable) {
+            CloseSession();
+        }
+    }
+
+    // One message over the session. `stale`: it failed before the server answered MAIL,
+    // which on a kept session means the server had dropped it; the message may go again.
+    CURLcode SendPipelined(const OutgoingMessage& message, SmtpTranscript& t, bool& stale) {
+        stale = false;
+        std::string envelope = "MAIL FROM:<" + message.envelope_from + ">";
+        if (ehlo.count("SIZE") > 0) {
+            envelope += " SIZE=" + std::to_string(message.bytes.size());
+        }
+        envelope += "\r\nRCPT TO:<" + message.recipient + ">\r\nDATA\r\n";
+        t.last_command = "MAIL";
+        SmtpReply mail;
+        CURLcode code = SendAll(envelope);
+        if (code == CURLE_OK) {
+            code = ReadReply(mail);
+        }
+        if (code != CURLE_OK) {
+            stale = true;
+            CloseSession();
+            return code;
+        }
+        SmtpReply rcpt;
+        SmtpReply data;
+        code = ReadReply(rcpt);
+        if (code == CURLE_OK) {
+            code = ReadReply(data);
+        }
+        // The transcript ends with the reply that decides, as libcurl's would.
+        t.replies.push_back(mail);
+        if (code != CURLE_OK) {
+            t.last_command = "RCPT";
+            CloseSession();
+            return code;
+        }
+        if (mail.code / 100 != 2) {
+            ResetTransaction(data);
+            return CURLE_SEND_ERROR;
+        }
+        t.replies.push_back(rcpt);
+        if (rcpt.code / 100 != 2) {
+            t.last_command = "RCPT";
+            ResetTransaction(data);
+            return CURLE_SEND_ERROR;
+        }
+        t.replies.push_back(data);
+        if (data.code != 354) {
+            t.last_command = "DATA";
+            ResetTransaction(data);
+            return CURLE_WEIRD_SERVER_REPLY;
+        }
+        // From here on a lost reply means the message may have been queued.
+        t.data_accepted = true;
+        t.last_command = ".";
+        SmtpReply done;
+        code = SendAll(DotStuffed(message.bytes));
+        if (code == CURLE_OK) {
+            code = ReadReply(done);
+        }
+        if (code != CURLE_OK) {
+            CloseSession();
+            return code;
+        }
+        t.replies.push_back(done);
+        session_used = std::chrono::steady_clock::now();
+        return done.code / 100 == 2 ? CURLE_OK : CURLE_WEIRD_SERVER_REPLY;
+    }
 };
 
 SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Impl>()) {
@@ -189,6 +460,7 @@ SmtpTransport::SmtpTransport(SmtpSettings settings) : impl_(std::make_unique<Imp
 }
 
 SmtpTransport::~SmtpTransport() {
+    impl_->CloseSession(true);
     // The multi handle first: closing it sends QUIT on the connection it keeps.
     if (impl_->multi) {
         curl_multi_cleanup(impl_->multi);
@@ -227,6 +499,45 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     impl.quitting = false;
     impl.in_sasl_exchange = false;
     impl.error_buffer[0] = '\0';
+
+    // What an attempt that goes again reports: only the last try.
+    const auto start_over = [&transcript, &message] {
+        transcript = SmtpTranscript();
+        transcript.envelope_from = message.envelope_from;
+        transcript.recipient = message.recipient;
+    };
+    // Pipelined unless the server does not offer it, or an address is not ASCII (libcurl
+    // then converts the domain or asks for SMTPUTF8).
+    if ((!impl.pipelining_known || impl.pipelining) && IsAscii(message.envelope_from) &&
+        IsAscii(message.recipient)) {
+        const bool kept = impl.SessionUsable();
+        CURLcode code = kept ? CURLE_OK : impl.OpenSession();
+        bool stale = false;
+        if (code == CURLE_OK && impl.pipelining) {
+            code = impl.SendPipelined(message, transcript, stale);
+            if (code != CURLE_OK && stale && kept) {
+                // The server dropped the kept connection: once more on a fresh one.
+                start_over();
+                code = impl.OpenSession();
+                if (code == CURLE_OK) {
+                    code = impl.SendPipelined(message, transcript, stale);
+                }
+            }
+        }
+        if (code != CURLE_OK || impl.pipelining) {
+            impl.transcript = nullptr;
+            transcript.curl_code = static_cast<int>(code);
+            if (code != CURLE_OK) {
+                transcript.curl_error =
+                    impl.error_buffer[0] ? impl.error_buffer : curl_easy_strerror(code);
+            }
+            return transcript;
+        }
+        // No PIPELINING on offer: libcurl's own conversation from now on.
+        impl.CloseSession(true);
+        impl.quitting = false;
+        start_over();
+    }
 
     const std::string from = "<" + message.envelope_from + ">";
     curl_slist* recipients = curl_slist_append(nullptr, ("<" + message.recipient + ">").c_str());

@@ -38,8 +38,12 @@ struct SmtpSettings {
     std::chrono::milliseconds idle_timeout{60000};
 };
 
-// One libcurl easy handle: consecutive sends reuse its connection (libcurl sends QUIT when the
-// handle is destroyed, and reconnects by itself after a failed transfer).
+// One SMTP connection, kept between sends. libcurl connects, verifies the certificate,
+// upgrades to TLS and logs in; when the server offers PIPELINING (RFC 2920) the transport then
+// writes MAIL, RCPT and DATA in one go over libcurl's connection and reads their replies
+// together, two round trips a message instead of libcurl's four. Without PIPELINING, or for an
+// address that is not ASCII, libcurl sends the message itself. A connection the server dropped
+// while idle is opened again, and the message sent on it, before anything is reported.
 class SmtpTransport final : public MessageTransport {
 public:
     explicit SmtpTransport(SmtpSettings settings);
@@ -73,5 +77,9 @@ std::string SmtpUrlWithHelo(const std::string& url, const std::string& helo_name
 
 // Whether an address is safe on an SMTP command line: libcurl 7.88 passes CR and LF through.
 bool IsPlainAddress(const std::string& address);
+
+// A message (CRLF line ends) as DATA carries it: every line that starts with "." gets another
+// (RFC 5321 section 4.5.2), and CRLF "." CRLF ends it.
+std::string DotStuffed(const std::string& bytes);
 
 } // namespace cartwatch

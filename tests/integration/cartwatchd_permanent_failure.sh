@@ -5,7 +5,9 @@
 
 cw_create_database
 cw_add_carts perm.nobody@example.com:en ok.emily@example.com:en
-cw_start_smtp
+# A server without PIPELINING: libcurl sends each message itself, command by command (the
+# other tests take the pipelined path).
+NO_PIPELINING=1 cw_start_smtp
 cw_write_config
 cw_start_daemon main
 

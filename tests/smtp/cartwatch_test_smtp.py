@@ -16,7 +16,8 @@ The recipient's local part picks the behaviour:
   latin1...    the message is queued, the final "." answered with Latin-1 bytes and a
                terminal escape in the text (not UTF-8)
   anything else is accepted.
-With MAX_MESSAGE_SIZE set, EHLO advertises SIZE and a MAIL FROM announcing a larger SIZE=
+EHLO advertises PIPELINING unless NO_PIPELINING is set. With MAX_MESSAGE_SIZE set, EHLO
+advertises SIZE and a MAIL FROM announcing a larger SIZE=
 (libcurl announces it) is answered 552 5.3.4, as by Postfix's message_size_limit.
 
 Accepted messages are written to OUTDIR as <n>-<recipient>.eml, and one line per accepted
@@ -43,6 +44,7 @@ class Handler:
         self.flaky_seen = set()
         self.slow_seconds = float(os.environ.get("SLOW_SECONDS", "2"))
         self.max_message_size = int(os.environ.get("MAX_MESSAGE_SIZE", "0"))
+        self.pipelining = os.environ.get("NO_PIPELINING", "") == ""
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         # A hook that answers EHLO takes over aiosmtpd's own bookkeeping.
@@ -50,6 +52,10 @@ class Handler:
         if self.max_message_size:
             # Without it libcurl announces no SIZE= (aiosmtpd's own SIZE needs -s).
             responses.insert(1, f"250-SIZE {self.max_message_size}")
+        if self.pipelining:
+            # aiosmtpd reads one command line at a time, so commands sent in one go are
+            # answered in order: it serves pipelining clients (RFC 2920) without announcing it.
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):

@@ -18,6 +18,17 @@ SmtpTranscript SendLocally(std::string envelope_from, std::string recipient) {
     return transport.Send(message);
 }
 
+// DATA's transparency: a line of the message that starts with "." would otherwise end it
+// early, and what follows would reach the server as commands.
+TEST(SmtpSender, DotStuffingDoublesLeadingDotsAndEndsTheData) {
+    EXPECT_EQ(DotStuffed("Subject: x\r\n\r\nbody\r\n"), "Subject: x\r\n\r\nbody\r\n.\r\n");
+    EXPECT_EQ(DotStuffed(".first\r\nsecond\r\n.\r\n..third\r\nlast"),
+              "..first\r\nsecond\r\n..\r\n...third\r\nlast\r\n.\r\n");
+    // A dot inside a line stays as it is; an empty message is just the end.
+    EXPECT_EQ(DotStuffed("a.b\r\n"), "a.b\r\n.\r\n");
+    EXPECT_EQ(DotStuffed(""), "\r\n.\r\n");
+}
+
 TEST(SmtpSender, AnAddressThatIsNotPlainIsRefusedBeforeSending) {
     const SmtpVerdict verdict =
         ClassifyTranscript(SendLocally("shop@example.com", "anna@example.com\r\nRSET"));
