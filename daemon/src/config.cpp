@@ -228,9 +228,7 @@ Apply DnsName(std::string DkimConfig::*field) {
         if (!text) {
             return "must be a string";
         }
-        std::string lower = *text;
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const std::string lower = Lower(*text);
         std::size_t label_start = 0;
         for (std::size_t i = 0; i <= lower.size() && !lower.empty(); ++i) {
             const bool label_end = i == lower.size() || lower[i] == '.';
@@ -537,6 +535,17 @@ std::string ReadSecretFile(const std::string& path, const std::string& key,
 }
 
 // Environment, then file, then systemd's credential of that name (LoadCredential=).
+// The file of a systemd credential the unit loads (LoadCredential=NAME:...), when there is one.
+std::optional<std::string> CredentialPath(const ConfigSources& sources, const std::string& name) {
+    if (auto directory = sources.environment("CREDENTIALS_DIRECTORY")) {
+        std::string path = *directory + "/" + name;
+        if (std::ifstream(path).good()) {
+            return path;
+        }
+    }
+    return std::nullopt;
+}
+
 std::string LoadSecret(const ConfigSources& sources, const std::string& variable,
                        const std::string& file, const std::string& key,
                        const std::string& credential,
@@ -548,11 +557,8 @@ std::string LoadSecret(const ConfigSources& sources, const std::string& variable
     if (!file.empty()) {
         return ReadSecretFile(file, key, origins);
     }
-    if (auto directory = environment("CREDENTIALS_DIRECTORY")) {
-        const std::string path = *directory + "/" + credential;
-        if (std::ifstream(path).good()) {
-            return ReadSecretFile(path, key, origins);
-        }
+    if (const std::optional<std::string> path = CredentialPath(sources, credential)) {
+        return ReadSecretFile(*path, key, origins);
     }
     return {};
 }
@@ -585,11 +591,7 @@ void CheckDkim(Config& config, const ConfigSources& sources,
     }
     Require(!dkim.selector.empty(), "dkim.selector", sources);
     if (dkim.key_file.empty()) {
-        if (auto directory = sources.environment("CREDENTIALS_DIRECTORY")) {
-            if (std::ifstream(*directory + "/dkim-key").good()) {
-                dkim.key_file = *directory + "/dkim-key";
-            }
-        }
+        dkim.key_file = CredentialPath(sources, "dkim-key").value_or("");
         if (dkim.key_file.empty()) {
             throw ConfigError(OriginOf(origins, "dkim.domain") +
                               "dkim.key_file is required to sign (or a dkim-key systemd "
@@ -609,9 +611,7 @@ void CheckDkim(Config& config, const ConfigSources& sources,
                                   " is readable by every user of this machine: chmod 600 it");
     }
     const std::string& from = config.smtp.from_address;
-    std::string from_domain = from.substr(from.find('@') + 1);
-    std::transform(from_domain.begin(), from_domain.end(), from_domain.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string from_domain = Lower(from.substr(from.find('@') + 1));
     const bool aligned = from_domain == dkim.domain ||
                          (from_domain.size() > dkim.domain.size() &&
                           from_domain.compare(from_domain.size() - dkim.domain.size(),
