@@ -6,11 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <set>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <set>
 
 namespace cartwatch {
 namespace {
@@ -21,7 +22,8 @@ void InitCurlOnce() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// The verb of an SMTP command line ("RCPT TO:<a@b>" -> "RCPT").
+// The first word of an SMTP line, upper case: a command's verb ("RCPT TO:<a@b>" -> "RCPT"), or
+// the keyword an EHLO reply line offers ("size 10240000" -> "SIZE").
 std::string CommandVerb(const char* data, std::size_t size) {
     std::size_t end = 0;
     while (end < size && data[end] != ' ' && data[end] != '\r' && data[end] != '\n') {
@@ -33,12 +35,20 @@ std::string CommandVerb(const char* data, std::size_t size) {
     return verb;
 }
 
-// The keyword an EHLO reply line offers ("PIPELINING", "SIZE 10240000" -> "SIZE"), upper case.
-std::string EhloKeyword(const std::string& text) {
-    std::string keyword = text.substr(0, text.find(' '));
-    std::transform(keyword.begin(), keyword.end(), keyword.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return keyword;
+// Takes the first whole line (up to and with its LF) out of what was received so far.
+std::optional<std::string> TakeLine(std::string& received) {
+    const std::size_t newline = received.find('\n');
+    if (newline == std::string::npos) {
+        return std::nullopt;
+    }
+    std::string line = received.substr(0, newline + 1);
+    received.erase(0, newline + 1);
+    return line;
+}
+
+// A line of a multi-line reply before its last ("250-PIPELINING"): it carries no verdict.
+bool ContinuesReply(const std::string& line) {
+    return line.size() > 3 && line[3] == '-';
 }
 
 bool IsAscii(const std::string& text) {
@@ -121,11 +131,11 @@ struct SmtpTransport::Impl {
         SmtpTranscript& t = *self->transcript;
         if (type == CURLINFO_HEADER_OUT) {
             const std::string verb = CommandVerb(data, size);
-            // libcurl says QUIT after a failed command: its 221 must not hide the failure.
             self->reading_ehlo = verb == "EHLO";
             if (self->reading_ehlo) {
                 self->ehlo.clear();
             }
+            // libcurl says QUIT after a failed command: its 221 must not hide the failure.
             if (verb == "QUIT") {
                 self->quitting = true;
             } else if (self->in_sasl_exchange) {
@@ -138,19 +148,16 @@ struct SmtpTransport::Impl {
             }
         } else if (type == CURLINFO_HEADER_IN && !self->quitting) {
             self->pending_line.append(data, size);
-            std::size_t newline;
-            while ((newline = self->pending_line.find('\n')) != std::string::npos) {
-                const std::string line = self->pending_line.substr(0, newline + 1);
-                self->pending_line.erase(0, newline + 1);
-                SmtpReply reply = ParseReplyLine(line);
+            while (const std::optional<std::string> line = TakeLine(self->pending_line)) {
+                SmtpReply reply = ParseReplyLine(*line);
                 if (reply.code == 0) {
                     continue;
                 }
                 if (self->reading_ehlo && reply.code == 250) {
-                    self->ehlo.insert(EhloKeyword(reply.text));
+                    // The keyword a line offers: "SIZE 10240000" -> "SIZE".
+                    self->ehlo.insert(CommandVerb(reply.text.data(), reply.text.size()));
                 }
-                // Continuation lines of a multi-line reply ("250-PIPELINING") carry no verdict.
-                if (line.size() > 3 && line[3] == '-') {
+                if (ContinuesReply(*line)) {
                     continue;
                 }
                 if (reply.code == 334) {
@@ -313,15 +320,12 @@ struct SmtpTransport::Impl {
     // Reads one whole reply: the last line of a multi-line one.
     CURLcode ReadReply(SmtpReply& reply) {
         for (;;) {
-            const std::size_t newline = inbox.find('\n');
-            if (newline != std::string::npos) {
-                const std::string line = inbox.substr(0, newline + 1);
-                inbox.erase(0, newline + 1);
-                SmtpReply parsed = ParseReplyLine(line);
+            if (const std::optional<std::string> line = TakeLine(inbox)) {
+                SmtpReply parsed = ParseReplyLine(*line);
                 if (parsed.code == 0) {
                     return CURLE_WEIRD_SERVER_REPLY;
                 }
-                if (line.size() > 3 && line[3] == '-') {
+                if (ContinuesReply(*line)) {
                     continue;
                 }
                 reply = std::move(parsed);
@@ -472,8 +476,13 @@ SmtpTransport::~SmtpTransport() {
 
 SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
-    transcript.envelope_from = message.envelope_from;
-    transcript.recipient = message.recipient;
+    // A transcript of this message alone; an attempt that goes again reports its last try.
+    const auto start_over = [&transcript, &message] {
+        transcript = SmtpTranscript();
+        transcript.envelope_from = message.envelope_from;
+        transcript.recipient = message.recipient;
+    };
+    start_over();
     if (!impl_->curl || !impl_->multi) {
         transcript.curl_code = CURLE_FAILED_INIT;
         transcript.curl_error = impl_->curl ? "curl_multi_init failed" : "curl_easy_init failed";
@@ -500,12 +509,6 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     impl.in_sasl_exchange = false;
     impl.error_buffer[0] = '\0';
 
-    // What an attempt that goes again reports: only the last try.
-    const auto start_over = [&transcript, &message] {
-        transcript = SmtpTranscript();
-        transcript.envelope_from = message.envelope_from;
-        transcript.recipient = message.recipient;
-    };
     // Pipelined unless the server does not offer it, or an address is not ASCII (libcurl
     // then converts the domain or asks for SMTPUTF8).
     if ((!impl.pipelining_known || impl.pipelining) && IsAscii(message.envelope_from) &&
