@@ -161,9 +161,6 @@ psql -d shop -c "SELECT cart_id, customer_name, email, item_count, value, curren
                   ORDER BY idle_for LIMIT 12" | sed '$d'
 psql -d shop -At -c "SELECT count(*) || ' abandoned carts in all (cartwatch.abandoned_carts())' FROM cartwatch.abandoned_carts()"
 
-say "Shop KPIs (cartwatch.shop_kpis())"
-psql -d shop -x -c "SELECT * FROM cartwatch.shop_kpis()"
-
 say "Reminders sent by this run, per step and language"
 # The language is the template's each message was rendered from (cart's, else customer's, else en).
 psql -d shop -c "SELECT step, split_part(template, '/', 1) AS language, count(*) AS sent
@@ -198,6 +195,40 @@ for h in ("From", "To", "Subject", "Date", "List-Unsubscribe"):
 print()
 print(m.get_body(("plain",)).get_content())
 PY
+
+say "The shopper comes back through the link and orders"
+# What the shop's cart page does with the recovery link of the e-mail above: cartwatch checks
+# the token, records the click and says which cart to restore; the order that follows names the
+# cart, and cartwatch credits it to the reminder (last touch within attribution_window).
+token=$(/usr/bin/python3 - "$sample" <<'PY'
+import email, email.policy, re, sys
+with open(sys.argv[1], "rb") as f:
+    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+link = re.search(r"/cart/recover/([A-Za-z0-9_-]+)", m.get_body(("plain",)).get_content())
+print(link.group(1) if link else "")
+PY
+)
+[ -n "$token" ] || { echo "no recovery link in $sample" >&2; exit 1; }
+psql -d shop -v token="$token" <<'SQL'
+\echo 'The cart behind the link (cartwatch.cart_from_recovery_token()):'
+CREATE TEMPORARY TABLE link AS
+SELECT cart_id, customer_id, status, jsonb_array_length(items) AS lines, total, currency
+  FROM cartwatch.cart_from_recovery_token(:'token');
+SELECT cart_id, status, lines, total, currency FROM link;
+INSERT INTO cartwatch.orders (customer_id, cart_id, email, status, total, currency)
+SELECT link.customer_id, link.cart_id, c.email, 'paid', link.total, link.currency
+  FROM link LEFT JOIN cartwatch.customers AS c ON c.customer_id = link.customer_id;
+\echo 'Its reminders after the order (cartwatch.reminders):'
+SELECT r.step, r.state, to_char(r.sent_at, 'YYYY-MM-DD HH24:MI') AS sent,
+       r.clicked_at IS NOT NULL AS clicked, r.recovered_order_id AS recovered_by_order,
+       r.recovered_value
+  FROM cartwatch.reminders AS r
+ WHERE r.cart_id = (SELECT cart_id FROM link)
+ ORDER BY r.step;
+SQL
+
+say "Shop KPIs (cartwatch.shop_kpis())"
+psql -d shop -x -c "SELECT * FROM cartwatch.shop_kpis()"
 
 say "All captured messages"
 shopt -s nullglob
