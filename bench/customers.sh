@@ -8,6 +8,8 @@
 #   2. the top 100 customers by sales: summary vs the GROUP BY view (one timed query each)
 #   3. writes with the summary trigger vs without it (pgbench TPS): order inserts, order status
 #      changes, and cart activity (an item added to an open cart moves its last activity)
+#   4. the PrestaShop customer CSV export of every customer (export_customers_csv()) vs a COPY
+#      of the same columns in PostgreSQL's own CSV (wall time, 3 rounds)
 #
 #   CUSTOMERS=1000000 ORDERS=10000000 bench/customers.sh      (the full size)
 #   bench/customers.sh                                        (default: 100,000 / 1,000,000)
@@ -19,6 +21,8 @@
 #                                                              extension instead of this one's)
 #   COMPARE_FROM=../other ... bench/customers.sh             (and that checkout's beside this
 #                                                              one's, round by round)
+#   EXPORT_ONLY=1 BENCH_DIR=... bench/customers.sh            (only the customer CSV export,
+#                                                              against a COPY of its columns)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
 # itself, only while cartwatch.so can be in use (CREATE EXTENSION, then the measurements). The
@@ -364,8 +368,42 @@ insert_pairs() {
     with_and_without "order inserts" orders.orders_summary_inserted "$work/insert.sql" "$pairs_count"
 }
 
+wall_ms() { # statement -> wall time in ms, its output thrown away
+    psql -At -o /dev/null -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+}
+
+# The whole customer list as the shop downloads it, against PostgreSQL's own CSV of the same
+# columns (COPY: no Polish amounts and dates, no per-currency sales), round by round; with
+# COMPARE_FROM, that checkout's export in each round too.
+export_rounds() {
+    local round this copy other
+    local copy_query="COPY (SELECT c.customer_id, c.title, c.first_name, c.last_name, c.email,
+        c.company, t.paid_value, c.enabled, c.newsletter, c.partner_offers, c.registered_at,
+        t.last_visit_at FROM cartwatch.customers AS c
+        LEFT JOIN cartwatch.customer_totals AS t ON t.customer_id = c.customer_id
+        ORDER BY c.customer_id) TO STDOUT (FORMAT csv, DELIMITER ';', HEADER)"
+    for round in 1 2 3; do
+        this=$(wall_ms "SELECT length(cartwatch.export_customers_csv())")
+        copy=$(wall_ms "$copy_query")
+        echo -n "customer CSV export, round $round: $this ms, COPY of its columns $copy ms," \
+            "ratio $(ratio "$this" "$copy")"
+        if [ -n "${COMPARE_FROM:-}" ]; then
+            make -s -C "$COMPARE_FROM" install >/dev/null
+            other=$(wall_ms "SELECT length(cartwatch.export_customers_csv())")
+            make -s -C "${INSTALL_FROM:-.}" install >/dev/null
+            echo -n "; $COMPARE_FROM's export $other ms, ratio $(ratio "$other" "$this")x slower"
+        fi
+        echo
+    done
+}
+
 measure_all() {
     uptime
+    if [ "${EXPORT_ONLY:-}" = 1 ]; then
+        export_rounds
+        uptime
+        return
+    fi
     if [ "${INSERTS_ONLY:-}" = 1 ]; then
         insert_pairs
         uptime
@@ -385,6 +423,7 @@ measure_all() {
     top_summary=$(timed "SELECT customer_id, paid_value FROM cartwatch.customer_summary ORDER BY paid_value DESC, customer_id LIMIT 100")
     top_group_by=$(timed "SELECT customer_id, paid_value FROM public.customer_figures_group_by ORDER BY paid_value DESC NULLS LAST, customer_id LIMIT 100")
     echo "top 100 by sales: summary $top_summary ms, GROUP BY view $top_group_by ms, ratio $(ratio "$top_group_by" "$top_summary")x"
+    export_rounds
 
     insert_pairs
     for pool in random heaviest; do

@@ -140,6 +140,37 @@ uint64_t KeptPlan::Execute(const std::vector<Param>& params, bool read_only, int
     return SPI_processed;
 }
 
+Cursor::Cursor(const char* sql) {
+    portal_ = PgCall([=] {
+        Portal portal = SPI_cursor_open_with_args(nullptr, sql, 0, nullptr, nullptr, nullptr, true,
+                                                  CURSOR_OPT_NO_SCROLL);
+        if (portal == nullptr) {
+            elog(ERROR, "SPI_cursor_open failed: %s", SPI_result_code_string(SPI_result));
+        }
+        return portal;
+    });
+}
+
+uint64_t Cursor::Fetch(long rows) {
+    Portal portal = portal_;
+    return PgCall([=] {
+        if (SPI_tuptable != nullptr) {
+            SPI_freetuptable(SPI_tuptable);
+            SPI_tuptable = nullptr;
+        }
+        SPI_cursor_fetch(portal, true, rows);
+        return SPI_processed;
+    });
+}
+
+void Cursor::Close() {
+    if (portal_ != nullptr) {
+        Portal portal = portal_;
+        portal_ = nullptr;
+        PgCall([=] { SPI_cursor_close(portal); });
+    }
+}
+
 Datum MakeArray(const std::vector<Datum>& values, Oid element_type) {
     const Datum* data = values.data();
     const int count = static_cast<int>(values.size());

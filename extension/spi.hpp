@@ -52,6 +52,23 @@ private:
 uint64_t Execute(const char* sql, const std::vector<Param>& params, bool read_only,
                  int expected_status, long row_limit = 0);
 
+// A read-only query read a page at a time, for results too big to hold at once (an export of
+// every customer). Each Fetch() replaces the previous page in SPI_tuptable and frees it; the
+// portal is closed by Close() on the success path, or by the transaction's abort after an error.
+class Cursor {
+public:
+    explicit Cursor(const char* sql);
+    Cursor(const Cursor&) = delete;
+    Cursor& operator=(const Cursor&) = delete;
+
+    // The next `rows` rows (fewer at the end, 0 when done) into SPI_tuptable.
+    uint64_t Fetch(long rows);
+    void Close();
+
+private:
+    Portal portal_ = nullptr;
+};
+
 // A plan prepared on first use and kept for the life of the backend, for hot paths (triggers).
 //
 // A call whose array parameters are small (the usual trigger firing: one order, one cart, a
