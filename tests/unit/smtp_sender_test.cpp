@@ -1,6 +1,11 @@
 #include "smtp_sender.hpp"
 
+#include "fake_smtp_server.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
 
 namespace cartwatch {
 namespace {
@@ -64,6 +69,129 @@ TEST(SmtpSender, AServerThatIsNotThereComesBackAsUnavailable) {
         EXPECT_EQ(OutcomeName(ClassifyTranscript(transcript).outcome), "server_unavailable")
             << url << ": " << transcript.curl_error;
     }
+}
+
+// ---- The pipelined session, against a scripted server ----------------------------------
+
+using testing::FakeSmtpConnection;
+using testing::FakeSmtpServer;
+
+SmtpSettings FakeServerSettings(const FakeSmtpServer& server) {
+    SmtpSettings settings;
+    settings.url = server.Url();
+    settings.require_starttls = false;
+    settings.connect_timeout = std::chrono::seconds(5);
+    settings.response_timeout = std::chrono::seconds(5);
+    return settings;
+}
+
+OutgoingMessage MessageTo(const std::string& recipient) {
+    OutgoingMessage message;
+    message.reminder_id = 1;
+    message.envelope_from = "shop@example.com";
+    message.recipient = recipient;
+    message.bytes = "Subject: x\r\n\r\nbody\r\n";
+    return message;
+}
+
+std::string Outcome(const SmtpTranscript& transcript) {
+    return std::string(OutcomeName(ClassifyTranscript(transcript).outcome));
+}
+
+bool Received(const testing::FakeSmtpRecord& record, const std::string& line) {
+    return std::find(record.lines.begin(), record.lines.end(), line) != record.lines.end();
+}
+
+// Serves one message the ordinary way: MAIL, RCPT and DATA, the message, 250.
+void ServeOneMessage(FakeSmtpConnection& c) {
+    c.ReadLine();
+    c.ReadLine();
+    c.ReadLine();
+    c.Write("250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+    c.ReadMessage();
+    c.Write("250 2.0.0 queued\r\n");
+}
+
+// Replies come as the network delivers them: one split over two reads, several in one, and
+// multi-line ones (RFC 5321 section 4.2.1), whose last line alone carries the verdict.
+TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+        c.Greet();
+        c.ReadLine();
+        c.ReadLine();
+        c.ReadLine();
+        c.Write("250-2.1.0 sender ok\r\n250 2.1");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        c.Write(".0 ok\r\n250-2.1.5 first\r\n250-2.1.5 second\r\n250 2.1.5 ok\r\n3");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        c.Write("54 go ahead\r\n");
+        c.ReadMessage();
+        c.Write("250-2.0.0 a line before\r\n250 2.0.0 queued as 7\r");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        c.Write("\n");
+        c.ServeRest();
+    }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));
+        EXPECT_EQ(Outcome(transcript), "sent") << transcript.curl_error;
+        EXPECT_EQ(ClassifyTranscript(transcript).detail, "250 2.0.0 queued as 7");
+    }
+    server.Finish();
+    ASSERT_EQ(server.MessageCount(), 1u);
+    EXPECT_EQ(server.Record(0).messages[0], "Subject: x\r\n\r\nbody\r\n");
+}
+
+// RFC 2920 section 3.1: a server may take DATA (354) although it refused every recipient. The
+// client must then end the data at once with a lone ".", never send the message, and the
+// refusal decides; RSET readies the connection for the next message.
+TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+        c.Greet();
+        c.ReadLine();
+        c.ReadLine();
+        c.ReadLine();
+        c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n354 go ahead\r\n");
+        c.ReadMessage();
+        c.Write("554 5.5.1 no valid recipients\r\n");
+        c.ServeRest();
+    }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        const SmtpTranscript refused = transport.Send(MessageTo("gone@example.com"));
+        EXPECT_EQ(Outcome(refused), "bad_address");
+        EXPECT_EQ(refused.last_command, "RCPT");
+        EXPECT_FALSE(refused.data_accepted);
+        EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
+    }
+    server.Finish();
+    ASSERT_EQ(server.Connections(), 1u);
+    const testing::FakeSmtpRecord& record = server.Record(0);
+    ASSERT_EQ(record.messages.size(), 2u);
+    EXPECT_EQ(record.messages[0], "");
+    EXPECT_TRUE(Received(record, "RSET"));
+}
+
+// The server dropped a kept connection so that only the next write finds out: the message
+// goes again on a new connection, and arrives once.
+TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+                               c.Greet();
+                               ServeOneMessage(c);
+                               c.ReadLine();
+                           },
+                           [](FakeSmtpConnection& c) {
+                               c.Greet();
+                               c.ServeRest();
+                           }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
+        EXPECT_EQ(Outcome(transport.Send(MessageTo("jonas@example.com"))), "sent");
+    }
+    server.Finish();
+    EXPECT_EQ(server.Connections(), 2u);
+    EXPECT_EQ(server.MessageCount(), 2u);
 }
 
 } // namespace
