@@ -395,44 +395,47 @@ struct SmtpTransport::Impl {
         }
         envelope += "\r\nRCPT TO:<" + message.recipient + ">\r\nDATA\r\n";
         t.last_command = "MAIL";
-        SmtpReply mail;
+        // The three replies, in order.
+        struct Step {
+            const char* command;
+            SmtpReply reply;
+            bool answered = false;
+        };
+        Step steps[] = {{"MAIL", {}}, {"RCPT", {}}, {"DATA", {}}};
         CURLcode code = SendAll(envelope);
-        if (code == CURLE_OK) {
-            code = ReadReply(mail);
+        for (Step& step : steps) {
+            if (code == CURLE_OK) {
+                code = ReadReply(step.reply);
+                step.answered = code == CURLE_OK;
+            }
         }
-        if (code != CURLE_OK) {
+        if (!steps[0].answered) {
             stale = true;
             CloseSession();
             return code;
         }
-        SmtpReply rcpt;
-        SmtpReply data;
-        code = ReadReply(rcpt);
-        if (code == CURLE_OK) {
-            code = ReadReply(data);
-        }
-        // The transcript ends with the reply that decides, as libcurl's would.
-        t.replies.push_back(mail);
-        if (code != CURLE_OK) {
-            t.last_command = "RCPT";
-            CloseSession();
-            return code;
-        }
-        if (mail.code / 100 != 2) {
-            ResetTransaction(data);
-            return CURLE_SEND_ERROR;
-        }
-        t.replies.push_back(rcpt);
-        if (rcpt.code / 100 != 2) {
-            t.last_command = "RCPT";
-            ResetTransaction(data);
-            return CURLE_SEND_ERROR;
-        }
-        t.replies.push_back(data);
-        if (data.code != 354) {
-            t.last_command = "DATA";
-            ResetTransaction(data);
-            return CURLE_WEIRD_SERVER_REPLY;
+        // RFC 2920 section 3.1: every reply of the group is checked, and the first refusal
+        // decides, even when the server hangs up instead of answering what followed it (Exim
+        // logs "Remote host closed connection in response to pipelined DATA"). Lost there, a
+        // refused address would come back as "server unavailable", again and again.
+        for (const Step& step : steps) {
+            if (!step.answered) {
+                // No verdict yet and no reply to this command: the connection failed.
+                t.last_command = step.command;
+                CloseSession();
+                return code;
+            }
+            t.replies.push_back(step.reply);
+            t.last_command = step.command;
+            const bool is_data = &step == &steps[2];
+            if (is_data ? step.reply.code != 354 : step.reply.code / 100 != 2) {
+                if (code == CURLE_OK) {
+                    ResetTransaction(steps[2].reply);
+                } else {
+                    CloseSession();
+                }
+                return is_data ? CURLE_WEIRD_SERVER_REPLY : CURLE_SEND_ERROR;
+            }
         }
         // From here on a lost reply means the message may have been queued.
         t.data_accepted = true;

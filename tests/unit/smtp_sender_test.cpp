@@ -172,6 +172,40 @@ TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
     EXPECT_TRUE(Received(record, "RSET"));
 }
 
+// A refused recipient, and the server hangs up instead of answering the pipelined DATA (as
+// Exim logs "Remote host closed connection in response to pipelined DATA"): the refusal is
+// the server's word on this message and decides, or the bad address would come back forever.
+TEST(SmtpPipelining, ARefusalDecidesWhenTheServerHangsUpBeforeTheNextReply) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+                               c.Greet();
+                               c.ReadLine();
+                               c.ReadLine();
+                               c.ReadLine();
+                               c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
+                               c.Close();
+                           },
+                           [](FakeSmtpConnection& c) {
+                               c.Greet();
+                               c.ReadLine();
+                               c.ReadLine();
+                               c.ReadLine();
+                               c.Write("451 4.7.1 sender rate limited\r\n");
+                               c.Close();
+                           }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        const SmtpTranscript refused = transport.Send(MessageTo("gone@example.com"));
+        EXPECT_EQ(Outcome(refused), "bad_address") << ClassifyTranscript(refused).detail;
+        EXPECT_EQ(refused.last_command, "RCPT");
+        // A 4xx to MAIL is about us, not the message: sending pauses, no attempt is used.
+        const SmtpTranscript deferred = transport.Send(MessageTo("anna@example.com"));
+        EXPECT_EQ(deferred.last_command, "MAIL");
+        EXPECT_EQ(Outcome(deferred), "server_unavailable") << ClassifyTranscript(deferred).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
 // The server dropped a kept connection so that only the next write finds out: the message
 // goes again on a new connection, and arrives once.
 TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
