@@ -51,6 +51,12 @@ bool ContinuesReply(const std::string& line) {
     return line.size() > 3 && line[3] == '-';
 }
 
+// A 421 ends the session wherever it comes (RFC 5321 section 3.8): the server is closing the
+// connection, perhaps after a delay, and answers nothing more on it.
+bool ClosesSession(const SmtpReply& reply) {
+    return reply.code == 421;
+}
+
 bool IsAscii(const std::string& text) {
     return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
 }
@@ -376,7 +382,8 @@ struct SmtpTransport::Impl {
         SmtpReply reply;
         bool usable = true;
         if (data_reply.code == 354) {
-            usable = SendAll(".\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK;
+            usable = SendAll(".\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK &&
+                     !ClosesSession(reply);
         }
         usable = usable && SendAll("RSET\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK &&
                  reply.code / 100 == 2;
@@ -385,8 +392,9 @@ struct SmtpTransport::Impl {
         }
     }
 
-    // One message over the session. `stale`: it failed before the server answered MAIL,
-    // which on a kept session means the server had dropped it; the message may go again.
+    // One message over the session. `stale`: it failed before the server answered MAIL, or
+    // MAIL got a 421, which on a kept session means the server had dropped it or was ending
+    // it (an idle or a per-connection limit); nothing was taken, the message may go again.
     CURLcode SendPipelined(const OutgoingMessage& message, SmtpTranscript& t, bool& stale) {
         stale = false;
         std::string envelope = "MAIL FROM:<" + message.envelope_from + ">";
@@ -403,16 +411,22 @@ struct SmtpTransport::Impl {
         };
         Step steps[] = {{"MAIL", {}}, {"RCPT", {}}, {"DATA", {}}};
         CURLcode code = SendAll(envelope);
+        bool closing = false; // a 421 came: nothing more will
         for (Step& step : steps) {
-            if (code == CURLE_OK) {
-                code = ReadReply(step.reply);
-                step.answered = code == CURLE_OK;
+            if (code != CURLE_OK || closing) {
+                break;
             }
+            code = ReadReply(step.reply);
+            step.answered = code == CURLE_OK;
+            closing = step.answered && ClosesSession(step.reply);
         }
-        if (!steps[0].answered) {
+        if (!steps[0].answered || ClosesSession(steps[0].reply)) {
             stale = true;
+            if (steps[0].answered) {
+                t.replies.push_back(steps[0].reply);
+            }
             CloseSession();
-            return code;
+            return code == CURLE_OK ? CURLE_SEND_ERROR : code;
         }
         // RFC 2920 section 3.1: every reply of the group is checked, and the first refusal
         // decides, even when the server hangs up instead of answering what followed it (Exim
@@ -429,10 +443,10 @@ struct SmtpTransport::Impl {
             t.last_command = step.command;
             const bool is_data = &step == &steps[2];
             if (is_data ? step.reply.code != 354 : step.reply.code / 100 != 2) {
-                if (code == CURLE_OK) {
+                if (code == CURLE_OK && !closing) {
                     ResetTransaction(steps[2].reply);
                 } else {
-                    CloseSession();
+                    CloseSession(); // no RSET: the rest went unread, or the server is closing
                 }
                 return is_data ? CURLE_WEIRD_SERVER_REPLY : CURLE_SEND_ERROR;
             }
@@ -451,6 +465,9 @@ struct SmtpTransport::Impl {
         }
         t.replies.push_back(done);
         session_used = std::chrono::steady_clock::now();
+        if (ClosesSession(done)) {
+            CloseSession();
+        }
         return done.code / 100 == 2 ? CURLE_OK : CURLE_WEIRD_SERVER_REPLY;
     }
 };

@@ -206,6 +206,35 @@ TEST(SmtpPipelining, ARefusalDecidesWhenTheServerHangsUpBeforeTheNextReply) {
     EXPECT_EQ(server.MessageCount(), 0u);
 }
 
+// A 421 closes the session (RFC 5321 section 3.8) wherever it comes, even from a server that
+// keeps the socket open: no RSET after it. On a kept connection a 421 to MAIL is the server
+// ending it between messages (an idle or per-connection limit), so the message goes again,
+// once, on a new connection.
+TEST(SmtpPipelining, A421ToMailOnAKeptConnectionSendsOnceOnANewOne) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+                               c.Greet();
+                               ServeOneMessage(c);
+                               c.ReadLine();
+                               c.Write("421 4.7.0 too many messages on this connection\r\n");
+                               while (c.ReadLine()) {
+                               }
+                           },
+                           [](FakeSmtpConnection& c) {
+                               c.Greet();
+                               c.ServeRest();
+                           }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
+        const SmtpTranscript second = transport.Send(MessageTo("jonas@example.com"));
+        EXPECT_EQ(Outcome(second), "sent") << ClassifyTranscript(second).detail;
+    }
+    server.Finish();
+    ASSERT_EQ(server.Connections(), 2u);
+    EXPECT_EQ(server.MessageCount(), 2u);
+    EXPECT_FALSE(Received(server.Record(0), "RSET"));
+}
+
 // The server dropped a kept connection so that only the next write finds out: the message
 // goes again on a new connection, and arrives once.
 TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
