@@ -295,22 +295,38 @@ struct SmtpTransport::Impl {
         return socket;
     }
 
-    // Waits, up to the response timeout, for the session's socket to be ready for `events`.
-    bool WaitFor(short events) const {
+    // Waits, until the deadline at the latest, for the session's socket to be ready for
+    // `events`. A connection libcurl no longer has (CURL_SOCKET_BAD) is never ready.
+    bool WaitFor(short events, std::chrono::steady_clock::time_point deadline) const {
         pollfd fd{SessionSocket(), events, 0};
-        int ready;
-        do {
-            ready = ::poll(&fd, 1, static_cast<int>(settings.response_timeout.count()));
-        } while (ready < 0 && errno == EINTR);
-        return ready > 0;
+        if (fd.fd == CURL_SOCKET_BAD) {
+            return false;
+        }
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return false;
+            }
+            const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+            if (ready >= 0 || errno != EINTR) {
+                return ready > 0;
+            }
+        }
     }
 
+    std::chrono::steady_clock::time_point ResponseDeadline() const {
+        return std::chrono::steady_clock::now() + settings.response_timeout;
+    }
+
+    // Writes all of `data`. The response timeout bounds each wait for room to write, not the
+    // whole write: a large message on a slow link takes as long as it takes while it moves.
     CURLcode SendAll(std::string_view data) {
         while (!data.empty()) {
             std::size_t sent = 0;
             const CURLcode code = curl_easy_send(session, data.data(), data.size(), &sent);
             if (code == CURLE_AGAIN) {
-                if (!WaitFor(POLLOUT)) {
+                if (!WaitFor(POLLOUT, ResponseDeadline())) {
                     return CURLE_OPERATION_TIMEDOUT;
                 }
                 continue;
@@ -323,8 +339,10 @@ struct SmtpTransport::Impl {
         return CURLE_OK;
     }
 
-    // Reads one whole reply: the last line of a multi-line one.
+    // Reads one whole reply: the last line of a multi-line one. The response timeout bounds
+    // the whole reply, as libcurl's does, so a server dribbling bytes cannot hold the sender.
     CURLcode ReadReply(SmtpReply& reply) {
+        const auto deadline = ResponseDeadline();
         for (;;) {
             if (const std::optional<std::string> line = TakeLine(inbox)) {
                 SmtpReply parsed = ParseReplyLine(*line);
@@ -344,7 +362,7 @@ struct SmtpTransport::Impl {
             std::size_t received = 0;
             const CURLcode code = curl_easy_recv(session, buffer, sizeof buffer, &received);
             if (code == CURLE_AGAIN) {
-                if (!WaitFor(POLLIN)) {
+                if (!WaitFor(POLLIN, deadline)) {
                     return CURLE_OPERATION_TIMEDOUT;
                 }
                 continue;

@@ -257,5 +257,37 @@ TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
     EXPECT_EQ(server.MessageCount(), 2u);
 }
 
+// smtp.response_timeout bounds the wait for a whole reply, as libcurl's does: a server that
+// dribbles a reply a byte at a time cannot hold a sender past it.
+TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+        c.Greet();
+        c.ReadLine();
+        c.ReadLine();
+        c.ReadLine();
+        const std::string reply = "250 2.1.0 ok, in a great many small pieces\r\n";
+        for (const char byte : reply) {
+            if (!c.Write(std::string(1, byte))) {
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        c.Write("250 2.1.5 ok\r\n354 go ahead\r\n");
+        c.ReadMessage();
+        c.Write("250 2.0.0 queued\r\n");
+        c.ServeRest();
+    }});
+    {
+        SmtpSettings settings = FakeServerSettings(server);
+        settings.response_timeout = std::chrono::seconds(1);
+        SmtpTransport transport(settings);
+        const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));
+        EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error; // CURLE_OPERATION_TIMEDOUT
+        EXPECT_EQ(Outcome(transcript), "server_unavailable");
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
 } // namespace
 } // namespace cartwatch
