@@ -469,14 +469,19 @@ struct SmtpTransport::Impl {
                 return is_data ? CURLE_WEIRD_SERVER_REPLY : CURLE_SEND_ERROR;
             }
         }
-        // From here on a lost reply means the message may have been queued.
-        t.data_accepted = true;
         t.last_command = ".";
         SmtpReply done;
         code = SendAll(DotStuffed(message.bytes));
-        if (code == CURLE_OK) {
-            code = ReadReply(done);
+        if (code != CURLE_OK) {
+            // The final CRLF "." CRLF never left whole, so the server cannot have taken the
+            // message (RFC 5321 section 4.1.1.4: the end of the data makes the transaction):
+            // nothing was delivered, and the reminder is not to be written off as "unknown".
+            CloseSession();
+            return code;
         }
+        // From here on a lost reply means the message may have been queued.
+        t.data_accepted = true;
+        code = ReadReply(done);
         if (code != CURLE_OK) {
             CloseSession();
             return code;

@@ -257,6 +257,33 @@ TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
     EXPECT_EQ(server.MessageCount(), 2u);
 }
 
+// The server goes away while the message is still being written: its end (CRLF "." CRLF)
+// never left, so nothing can have been delivered, and the reminder waits for the server
+// instead of being written off as "unknown" (maybe delivered, never resent).
+TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
+    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+        c.Greet();
+        c.ReadLine();
+        c.ReadLine();
+        c.ReadLine();
+        c.Write("250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+        // Returning closes the socket: what the client writes next is refused (RST).
+    }});
+    {
+        SmtpTransport transport(FakeServerSettings(server));
+        OutgoingMessage message = MessageTo("anna@example.com");
+        // Far more than the socket buffers hold, so that writing it meets the closed socket.
+        message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_NE(transcript.curl_code, 0);
+        EXPECT_FALSE(transcript.data_accepted);
+        EXPECT_EQ(Outcome(transcript), "server_unavailable")
+            << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
 // smtp.response_timeout bounds the wait for a whole reply, as libcurl's does: a server that
 // dribbles a reply a byte at a time cannot hold a sender past it.
 TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
