@@ -51,6 +51,12 @@ bool ContinuesReply(const std::string& line) {
     return line.size() > 3 && line[3] == '-';
 }
 
+// A 421 ends the session wherever it comes (RFC 5321 section 3.8): the server is closing the
+// connection, perhaps after a delay, and answers nothing more on it.
+bool ClosesSession(const SmtpReply& reply) {
+    return reply.code == 421;
+}
+
 bool IsAscii(const std::string& text) {
     return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
 }
@@ -289,22 +295,38 @@ struct SmtpTransport::Impl {
         return socket;
     }
 
-    // Waits, up to the response timeout, for the session's socket to be ready for `events`.
-    bool WaitFor(short events) const {
+    // Waits, until the deadline at the latest, for the session's socket to be ready for
+    // `events`. A connection libcurl no longer has (CURL_SOCKET_BAD) is never ready.
+    bool WaitFor(short events, std::chrono::steady_clock::time_point deadline) const {
         pollfd fd{SessionSocket(), events, 0};
-        int ready;
-        do {
-            ready = ::poll(&fd, 1, static_cast<int>(settings.response_timeout.count()));
-        } while (ready < 0 && errno == EINTR);
-        return ready > 0;
+        if (fd.fd == CURL_SOCKET_BAD) {
+            return false;
+        }
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return false;
+            }
+            const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+            if (ready >= 0 || errno != EINTR) {
+                return ready > 0;
+            }
+        }
     }
 
+    std::chrono::steady_clock::time_point ResponseDeadline() const {
+        return std::chrono::steady_clock::now() + settings.response_timeout;
+    }
+
+    // Writes all of `data`. The response timeout bounds each wait for room to write, not the
+    // whole write: a large message on a slow link takes as long as it takes while it moves.
     CURLcode SendAll(std::string_view data) {
         while (!data.empty()) {
             std::size_t sent = 0;
             const CURLcode code = curl_easy_send(session, data.data(), data.size(), &sent);
             if (code == CURLE_AGAIN) {
-                if (!WaitFor(POLLOUT)) {
+                if (!WaitFor(POLLOUT, ResponseDeadline())) {
                     return CURLE_OPERATION_TIMEDOUT;
                 }
                 continue;
@@ -317,8 +339,10 @@ struct SmtpTransport::Impl {
         return CURLE_OK;
     }
 
-    // Reads one whole reply: the last line of a multi-line one.
+    // Reads one whole reply: the last line of a multi-line one. The response timeout bounds
+    // the whole reply, as libcurl's does, so a server dribbling bytes cannot hold the sender.
     CURLcode ReadReply(SmtpReply& reply) {
+        const auto deadline = ResponseDeadline();
         for (;;) {
             if (const std::optional<std::string> line = TakeLine(inbox)) {
                 SmtpReply parsed = ParseReplyLine(*line);
@@ -338,7 +362,7 @@ struct SmtpTransport::Impl {
             std::size_t received = 0;
             const CURLcode code = curl_easy_recv(session, buffer, sizeof buffer, &received);
             if (code == CURLE_AGAIN) {
-                if (!WaitFor(POLLIN)) {
+                if (!WaitFor(POLLIN, deadline)) {
                     return CURLE_OPERATION_TIMEDOUT;
                 }
                 continue;
@@ -376,7 +400,8 @@ struct SmtpTransport::Impl {
         SmtpReply reply;
         bool usable = true;
         if (data_reply.code == 354) {
-            usable = SendAll(".\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK;
+            usable = SendAll(".\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK &&
+                     !ClosesSession(reply);
         }
         usable = usable && SendAll("RSET\r\n") == CURLE_OK && ReadReply(reply) == CURLE_OK &&
                  reply.code / 100 == 2;
@@ -385,8 +410,9 @@ struct SmtpTransport::Impl {
         }
     }
 
-    // One message over the session. `stale`: it failed before the server answered MAIL,
-    // which on a kept session means the server had dropped it; the message may go again.
+    // One message over the session. `stale`: it failed before the server answered MAIL, or
+    // MAIL got a 421, which on a kept session means the server had dropped it or was ending
+    // it (an idle or a per-connection limit); nothing was taken, the message may go again.
     CURLcode SendPipelined(const OutgoingMessage& message, SmtpTranscript& t, bool& stale) {
         stale = false;
         std::string envelope = "MAIL FROM:<" + message.envelope_from + ">";
@@ -395,59 +421,76 @@ struct SmtpTransport::Impl {
         }
         envelope += "\r\nRCPT TO:<" + message.recipient + ">\r\nDATA\r\n";
         t.last_command = "MAIL";
-        SmtpReply mail;
+        // The three replies, in order.
+        struct Step {
+            const char* command;
+            SmtpReply reply;
+            bool answered = false;
+        };
+        Step steps[] = {{"MAIL", {}}, {"RCPT", {}}, {"DATA", {}}};
         CURLcode code = SendAll(envelope);
-        if (code == CURLE_OK) {
-            code = ReadReply(mail);
+        bool closing = false; // a 421 came: nothing more will
+        for (Step& step : steps) {
+            if (code != CURLE_OK || closing) {
+                break;
+            }
+            code = ReadReply(step.reply);
+            step.answered = code == CURLE_OK;
+            closing = step.answered && ClosesSession(step.reply);
         }
-        if (code != CURLE_OK) {
+        if (!steps[0].answered || ClosesSession(steps[0].reply)) {
             stale = true;
+            if (steps[0].answered) {
+                t.replies.push_back(steps[0].reply);
+            }
             CloseSession();
-            return code;
+            return code == CURLE_OK ? CURLE_SEND_ERROR : code;
         }
-        SmtpReply rcpt;
-        SmtpReply data;
-        code = ReadReply(rcpt);
-        if (code == CURLE_OK) {
-            code = ReadReply(data);
+        // RFC 2920 section 3.1: every reply of the group is checked, and the first refusal
+        // decides, even when the server hangs up instead of answering what followed it (Exim
+        // logs "Remote host closed connection in response to pipelined DATA"). Lost there, a
+        // refused address would come back as "server unavailable", again and again.
+        for (const Step& step : steps) {
+            if (!step.answered) {
+                // No verdict yet and no reply to this command: the connection failed.
+                t.last_command = step.command;
+                CloseSession();
+                return code;
+            }
+            t.replies.push_back(step.reply);
+            t.last_command = step.command;
+            const bool is_data = &step == &steps[2];
+            if (is_data ? step.reply.code != 354 : step.reply.code / 100 != 2) {
+                if (code == CURLE_OK && !closing) {
+                    ResetTransaction(steps[2].reply);
+                } else {
+                    CloseSession(); // no RSET: the rest went unread, or the server is closing
+                }
+                return is_data ? CURLE_WEIRD_SERVER_REPLY : CURLE_SEND_ERROR;
+            }
         }
-        // The transcript ends with the reply that decides, as libcurl's would.
-        t.replies.push_back(mail);
-        if (code != CURLE_OK) {
-            t.last_command = "RCPT";
-            CloseSession();
-            return code;
-        }
-        if (mail.code / 100 != 2) {
-            ResetTransaction(data);
-            return CURLE_SEND_ERROR;
-        }
-        t.replies.push_back(rcpt);
-        if (rcpt.code / 100 != 2) {
-            t.last_command = "RCPT";
-            ResetTransaction(data);
-            return CURLE_SEND_ERROR;
-        }
-        t.replies.push_back(data);
-        if (data.code != 354) {
-            t.last_command = "DATA";
-            ResetTransaction(data);
-            return CURLE_WEIRD_SERVER_REPLY;
-        }
-        // From here on a lost reply means the message may have been queued.
-        t.data_accepted = true;
         t.last_command = ".";
         SmtpReply done;
         code = SendAll(DotStuffed(message.bytes));
-        if (code == CURLE_OK) {
-            code = ReadReply(done);
+        if (code != CURLE_OK) {
+            // The final CRLF "." CRLF never left whole, so the server cannot have taken the
+            // message (RFC 5321 section 4.1.1.4: the end of the data makes the transaction):
+            // nothing was delivered, and the reminder is not to be written off as "unknown".
+            CloseSession();
+            return code;
         }
+        // From here on a lost reply means the message may have been queued.
+        t.data_accepted = true;
+        code = ReadReply(done);
         if (code != CURLE_OK) {
             CloseSession();
             return code;
         }
         t.replies.push_back(done);
         session_used = std::chrono::steady_clock::now();
+        if (ClosesSession(done)) {
+            CloseSession();
+        }
         return done.code / 100 == 2 ? CURLE_OK : CURLE_WEIRD_SERVER_REPLY;
     }
 };

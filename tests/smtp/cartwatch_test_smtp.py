@@ -16,7 +16,10 @@ The recipient's local part picks the behaviour:
   latin1...    the message is queued, the final "." answered with Latin-1 bytes and a
                terminal escape in the text (not UTF-8)
   anything else is accepted.
-EHLO advertises PIPELINING unless NO_PIPELINING is set. With MAX_MESSAGE_SIZE set, EHLO
+EHLO advertises PIPELINING unless NO_PIPELINING is set. With MULTILINE set, MAIL, RCPT and the
+final "." are answered with two-line replies (250-... then 250 ...). With DROP_KEPT set, a
+connection that has carried a message is dropped, without a reply, at its next MAIL FROM (a
+relay that closed it meanwhile); each drop adds a line to OUTDIR/dropped.log. With MAX_MESSAGE_SIZE set, EHLO
 advertises SIZE and a MAIL FROM announcing a larger SIZE=
 (libcurl announces it) is answered 552 5.3.4, as by Postfix's message_size_limit.
 
@@ -25,6 +28,8 @@ message ("<recipient> <Message-ID> <envelope sender>") is appended to OUTDIR/acc
 tests can count deliveries per address, spot duplicates and check the envelope. OUTDIR/sessions.log gets one line per accepted
 message saying how its session was protected: "<recipient> tls=TLSv1.3 auth=<user>" (tls=none,
 auth=none without); cartwatch_secure_smtp.py runs this handler behind TLS and AUTH.
+OUTDIR/connections.log gets "<recipient> <n>" per accepted message: n numbers the connections
+in the order they sent their first MAIL FROM, so tests can tell which messages shared one.
 
 Run with Debian's aiosmtpd entry point (the system Python has the module):
   PYTHONPATH=tests/smtp aiosmtpd -n -l 127.0.0.1:2525 -c cartwatch_test_smtp.Handler OUTDIR
@@ -45,6 +50,13 @@ class Handler:
         self.slow_seconds = float(os.environ.get("SLOW_SECONDS", "2"))
         self.max_message_size = int(os.environ.get("MAX_MESSAGE_SIZE", "0"))
         self.pipelining = os.environ.get("NO_PIPELINING", "") == ""
+        self.multiline = os.environ.get("MULTILINE", "") != ""
+        self.drop_kept = os.environ.get("DROP_KEPT", "") != ""
+        self.connections = itertools.count(1)
+
+    def _reply(self, first, last):
+        # Two lines (RFC 5321 section 4.2.1) with MULTILINE: only the last one is the verdict.
+        return f"{first[:3]}-{first[4:]}\r\n{last}" if self.multiline else last
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         # A hook that answers EHLO takes over aiosmtpd's own bookkeeping.
@@ -59,13 +71,21 @@ class Handler:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not hasattr(session, "cw_connection"):
+            session.cw_connection = next(self.connections)
+            session.cw_messages = 0
+        if self.drop_kept and session.cw_messages > 0:
+            with open(os.path.join(self.outdir, "dropped.log"), "a") as log:
+                log.write(f"connection {session.cw_connection} at MAIL FROM:<{address}>\n")
+            server.transport.abort()
+            return "250 never seen"
         sizes = [o[len("SIZE="):] for o in mail_options if o.startswith("SIZE=")]
         if self.max_message_size and sizes and int(sizes[0]) > self.max_message_size:
             return "552 5.3.4 Message size exceeds fixed maximum message size"
         # A MAIL hook that answers takes over aiosmtpd's own bookkeeping.
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
-        return "250 OK"
+        return self._reply("250 2.1.0 sender noted", "250 OK")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -80,7 +100,7 @@ class Handler:
             self.flaky_seen.add(address)
             return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted, try later"
         envelope.rcpt_tos.append(address)
-        return "250 2.1.5 OK"
+        return self._reply("250 2.1.5 recipient noted", "250 2.1.5 OK")
 
     async def handle_DATA(self, server, session, envelope):
         rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else "nobody"
@@ -102,7 +122,7 @@ class Handler:
         if local.startswith("slow"):
             # Queued at once, answered late: a client that dies meanwhile never hears of it.
             await asyncio.sleep(self.slow_seconds)
-        return f"250 2.0.0 OK queued as {name}"
+        return self._reply("250 2.0.0 message noted", f"250 2.0.0 OK queued as {name}")
 
     def _store(self, rcpt, envelope, server, session):
         content = envelope.content
@@ -122,6 +142,9 @@ class Handler:
             user = login.decode("utf-8", "replace") if isinstance(login, bytes) else str(login)
         with open(os.path.join(self.outdir, "sessions.log"), "a") as log:
             log.write(f"{rcpt} tls={tls.version() if tls else 'none'} auth={user}\n")
+        session.cw_messages += 1
+        with open(os.path.join(self.outdir, "connections.log"), "a") as log:
+            log.write(f"{rcpt} {session.cw_connection}\n")
         return name
 
     @classmethod

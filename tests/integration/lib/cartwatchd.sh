@@ -232,7 +232,8 @@ cw_stop_smtp() {
 }
 
 # Writes $CW_WORK/cartwatchd.toml; extra lines (TOML) are appended to [daemon]. CW_SMTP_URL
-# and CW_SMTP_STARTTLS replace the plain smtp:// defaults, CW_SMTP_EXTRA adds lines to [smtp].
+# and CW_SMTP_STARTTLS replace the plain smtp:// defaults, CW_SMTP_EXTRA adds lines to [smtp],
+# CW_SMTP_CONCURRENCY sets the number of senders (2; 1 puts every message on one connection).
 cw_write_config() {
     local smtp_port=${CW_SMTP_PORT:-25}
     cat >"$CW_WORK/cartwatchd.toml" <<TOML
@@ -245,7 +246,7 @@ url = "${CW_SMTP_URL:-smtp://127.0.0.1:$smtp_port}"
 from = "Sklep Żółw <sklep@shop.example>"
 starttls = "${CW_SMTP_STARTTLS:-off}"
 ${CW_SMTP_EXTRA:-}
-concurrency = 2
+concurrency = ${CW_SMTP_CONCURRENCY:-2}
 rate_per_second = 0
 helo_name = "cartwatchd.test"
 connect_timeout = "2s"
