@@ -59,7 +59,7 @@ include(GoogleTest)
 add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/config_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/duration_test.cpp
-    ${CMAKE_SOURCE_DIR}/tests/unit/fake_smtp_server.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/scripted_smtp_server.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/http_endpoint_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/log_throttle_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/metrics_test.cpp

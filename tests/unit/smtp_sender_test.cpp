@@ -1,6 +1,6 @@
 #include "smtp_sender.hpp"
 
-#include "fake_smtp_server.hpp"
+#include "scripted_smtp_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -73,10 +73,10 @@ TEST(SmtpSender, AServerThatIsNotThereComesBackAsUnavailable) {
 
 // ---- The pipelined session, against a scripted server ----------------------------------
 
-using testing::FakeSmtpConnection;
-using testing::FakeSmtpServer;
+using testing::ScriptedSmtpConnection;
+using testing::ScriptedSmtpServer;
 
-SmtpSettings FakeServerSettings(const FakeSmtpServer& server) {
+SmtpSettings ScriptedServerSettings(const ScriptedSmtpServer& server) {
     SmtpSettings settings;
     settings.url = server.Url();
     settings.require_starttls = false;
@@ -98,12 +98,12 @@ std::string Outcome(const SmtpTranscript& transcript) {
     return std::string(OutcomeName(ClassifyTranscript(transcript).outcome));
 }
 
-bool Received(const testing::FakeSmtpRecord& record, const std::string& line) {
+bool Received(const testing::ScriptedSmtpRecord& record, const std::string& line) {
     return std::find(record.lines.begin(), record.lines.end(), line) != record.lines.end();
 }
 
 // Serves one message the ordinary way: MAIL, RCPT and DATA, the message, 250.
-void ServeOneMessage(FakeSmtpConnection& c) {
+void ServeOneMessage(ScriptedSmtpConnection& c) {
     c.ReadLine();
     c.ReadLine();
     c.ReadLine();
@@ -115,7 +115,7 @@ void ServeOneMessage(FakeSmtpConnection& c) {
 // Replies come as the network delivers them: one split over two reads, several in one, and
 // multi-line ones (RFC 5321 section 4.2.1), whose last line alone carries the verdict.
 TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
         c.ReadLine();
         c.ReadLine();
@@ -132,7 +132,7 @@ TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
         c.ServeRest();
     }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));
         EXPECT_EQ(Outcome(transcript), "sent") << transcript.curl_error;
         EXPECT_EQ(ClassifyTranscript(transcript).detail, "250 2.0.0 queued as 7");
@@ -146,7 +146,7 @@ TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
 // client must then end the data at once with a lone ".", never send the message, and the
 // refusal decides; RSET readies the connection for the next message.
 TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
         c.ReadLine();
         c.ReadLine();
@@ -157,7 +157,7 @@ TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
         c.ServeRest();
     }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         const SmtpTranscript refused = transport.Send(MessageTo("gone@example.com"));
         EXPECT_EQ(Outcome(refused), "bad_address");
         EXPECT_EQ(refused.last_command, "RCPT");
@@ -166,7 +166,7 @@ TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
     }
     server.Finish();
     ASSERT_EQ(server.Connections(), 1u);
-    const testing::FakeSmtpRecord& record = server.Record(0);
+    const testing::ScriptedSmtpRecord& record = server.Record(0);
     ASSERT_EQ(record.messages.size(), 2u);
     EXPECT_EQ(record.messages[0], "");
     EXPECT_TRUE(Received(record, "RSET"));
@@ -176,24 +176,24 @@ TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
 // Exim logs "Remote host closed connection in response to pipelined DATA"): the refusal is
 // the server's word on this message and decides, or the bad address would come back forever.
 TEST(SmtpPipelining, ARefusalDecidesWhenTheServerHangsUpBeforeTheNextReply) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
-                               c.Greet();
-                               c.ReadLine();
-                               c.ReadLine();
-                               c.ReadLine();
-                               c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
-                               c.Close();
-                           },
-                           [](FakeSmtpConnection& c) {
-                               c.Greet();
-                               c.ReadLine();
-                               c.ReadLine();
-                               c.ReadLine();
-                               c.Write("451 4.7.1 sender rate limited\r\n");
-                               c.Close();
-                           }});
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   c.ReadLine();
+                                   c.ReadLine();
+                                   c.ReadLine();
+                                   c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
+                                   c.Close();
+                               },
+                               [](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   c.ReadLine();
+                                   c.ReadLine();
+                                   c.ReadLine();
+                                   c.Write("451 4.7.1 sender rate limited\r\n");
+                                   c.Close();
+                               }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         const SmtpTranscript refused = transport.Send(MessageTo("gone@example.com"));
         EXPECT_EQ(Outcome(refused), "bad_address") << ClassifyTranscript(refused).detail;
         EXPECT_EQ(refused.last_command, "RCPT");
@@ -211,20 +211,20 @@ TEST(SmtpPipelining, ARefusalDecidesWhenTheServerHangsUpBeforeTheNextReply) {
 // ending it between messages (an idle or per-connection limit), so the message goes again,
 // once, on a new connection.
 TEST(SmtpPipelining, A421ToMailOnAKeptConnectionSendsOnceOnANewOne) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
-                               c.Greet();
-                               ServeOneMessage(c);
-                               c.ReadLine();
-                               c.Write("421 4.7.0 too many messages on this connection\r\n");
-                               while (c.ReadLine()) {
-                               }
-                           },
-                           [](FakeSmtpConnection& c) {
-                               c.Greet();
-                               c.ServeRest();
-                           }});
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   ServeOneMessage(c);
+                                   c.ReadLine();
+                                   c.Write("421 4.7.0 too many messages on this connection\r\n");
+                                   while (c.ReadLine()) {
+                                   }
+                               },
+                               [](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   c.ServeRest();
+                               }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
         const SmtpTranscript second = transport.Send(MessageTo("jonas@example.com"));
         EXPECT_EQ(Outcome(second), "sent") << ClassifyTranscript(second).detail;
@@ -238,17 +238,17 @@ TEST(SmtpPipelining, A421ToMailOnAKeptConnectionSendsOnceOnANewOne) {
 // The server dropped a kept connection so that only the next write finds out: the message
 // goes again on a new connection, and arrives once.
 TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
-                               c.Greet();
-                               ServeOneMessage(c);
-                               c.ReadLine();
-                           },
-                           [](FakeSmtpConnection& c) {
-                               c.Greet();
-                               c.ServeRest();
-                           }});
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   ServeOneMessage(c);
+                                   c.ReadLine();
+                               },
+                               [](ScriptedSmtpConnection& c) {
+                                   c.Greet();
+                                   c.ServeRest();
+                               }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
         EXPECT_EQ(Outcome(transport.Send(MessageTo("jonas@example.com"))), "sent");
     }
@@ -261,7 +261,7 @@ TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
 // never left, so nothing can have been delivered, and the reminder waits for the server
 // instead of being written off as "unknown" (maybe delivered, never resent).
 TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
         c.ReadLine();
         c.ReadLine();
@@ -270,7 +270,7 @@ TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
         // Returning closes the socket: what the client writes next is refused (RST).
     }});
     {
-        SmtpTransport transport(FakeServerSettings(server));
+        SmtpTransport transport(ScriptedServerSettings(server));
         OutgoingMessage message = MessageTo("anna@example.com");
         // Far more than the socket buffers hold, so that writing it meets the closed socket.
         message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
@@ -287,7 +287,7 @@ TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
 // smtp.response_timeout bounds the wait for a whole reply, as libcurl's does: a server that
 // dribbles a reply a byte at a time cannot hold a sender past it.
 TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
-    FakeSmtpServer server({[](FakeSmtpConnection& c) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
         c.ReadLine();
         c.ReadLine();
@@ -305,7 +305,7 @@ TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
         c.ServeRest();
     }});
     {
-        SmtpSettings settings = FakeServerSettings(server);
+        SmtpSettings settings = ScriptedServerSettings(server);
         settings.response_timeout = std::chrono::seconds(1);
         SmtpTransport transport(settings);
         const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));

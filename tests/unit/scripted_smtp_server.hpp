@@ -2,6 +2,12 @@
 // it accepts runs the n-th script, on a thread of its own, and the script reads the client's
 // lines and writes whatever bytes the test wants: replies split, joined, multi-line, out of
 // the ordinary. Everything the client sent is kept, per connection, for the test to check.
+//
+// It does not stand in for a mail server: every flow (TLS, AUTH, refusals, size limits, drops,
+// idle connections) runs against a real one in tests/integration (aiosmtpd with
+// tests/smtp/cartwatch_test_smtp.py). This one gives the transport the replies a real server
+// sends only at an unlucky moment (a 421 in the middle of a pipelined group, a hang-up right
+// after a refusal, a reply dribbled a byte at a time) on cue.
 #pragma once
 
 #include <atomic>
@@ -17,14 +23,15 @@
 namespace cartwatch::testing {
 
 // What one connection received.
-struct FakeSmtpRecord {
+struct ScriptedSmtpRecord {
     std::vector<std::string> lines;    // every line the client sent, without CRLF
     std::vector<std::string> messages; // every message that ended with "." (as sent, stuffed)
 };
 
-class FakeSmtpConnection {
+class ScriptedSmtpConnection {
 public:
-    FakeSmtpConnection(int socket, FakeSmtpRecord& record) : socket_(socket), record_(record) {}
+    ScriptedSmtpConnection(int socket, ScriptedSmtpRecord& record)
+        : socket_(socket), record_(record) {}
 
     // The client's next line without its CRLF; nullopt once it closed (or said nothing in 10 s).
     std::optional<std::string> ReadLine();
@@ -43,19 +50,19 @@ public:
 
 private:
     int socket_;
-    FakeSmtpRecord& record_;
+    ScriptedSmtpRecord& record_;
     std::string received_;
 };
 
-class FakeSmtpServer {
+class ScriptedSmtpServer {
 public:
-    using Script = std::function<void(FakeSmtpConnection&)>;
+    using Script = std::function<void(ScriptedSmtpConnection&)>;
 
     // One script per connection expected; a connection beyond them is closed at once.
-    explicit FakeSmtpServer(std::vector<Script> scripts);
-    ~FakeSmtpServer();
-    FakeSmtpServer(const FakeSmtpServer&) = delete;
-    FakeSmtpServer& operator=(const FakeSmtpServer&) = delete;
+    explicit ScriptedSmtpServer(std::vector<Script> scripts);
+    ~ScriptedSmtpServer();
+    ScriptedSmtpServer(const ScriptedSmtpServer&) = delete;
+    ScriptedSmtpServer& operator=(const ScriptedSmtpServer&) = delete;
 
     std::string Url() const; // smtp://127.0.0.1:<port>
 
@@ -63,7 +70,9 @@ public:
     // stops listening. The records below may be read only after this.
     void Finish();
     std::size_t Connections() const { return records_.size(); }
-    const FakeSmtpRecord& Record(std::size_t connection) const { return records_.at(connection); }
+    const ScriptedSmtpRecord& Record(std::size_t connection) const {
+        return records_.at(connection);
+    }
     // How many messages all connections received.
     std::size_t MessageCount() const;
 
@@ -75,7 +84,7 @@ private:
     int port_ = 0;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
-    std::vector<FakeSmtpRecord> records_; // reserved up front: threads hold references
+    std::vector<ScriptedSmtpRecord> records_; // reserved up front: threads hold references
     std::vector<std::thread> threads_;
     std::thread acceptor_;
 };

@@ -1,4 +1,4 @@
-#include "fake_smtp_server.hpp"
+#include "scripted_smtp_server.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@ constexpr std::size_t kUnexpectedConnections = 8;
 
 } // namespace
 
-std::optional<std::string> FakeSmtpConnection::ReadLine() {
+std::optional<std::string> ScriptedSmtpConnection::ReadLine() {
     for (;;) {
         const std::size_t newline = received_.find('\n');
         if (newline != std::string::npos) {
@@ -46,7 +46,7 @@ std::optional<std::string> FakeSmtpConnection::ReadLine() {
     }
 }
 
-bool FakeSmtpConnection::ReadMessage() {
+bool ScriptedSmtpConnection::ReadMessage() {
     std::string message;
     const std::size_t first_line = record_.lines.size();
     while (const std::optional<std::string> line = ReadLine()) {
@@ -61,7 +61,7 @@ bool FakeSmtpConnection::ReadMessage() {
     return false;
 }
 
-bool FakeSmtpConnection::Write(std::string_view bytes) {
+bool ScriptedSmtpConnection::Write(std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t n = ::send(socket_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n <= 0) {
@@ -72,23 +72,23 @@ bool FakeSmtpConnection::Write(std::string_view bytes) {
     return true;
 }
 
-void FakeSmtpConnection::Close() {
+void ScriptedSmtpConnection::Close() {
     ::shutdown(socket_, SHUT_WR);
 }
 
-void FakeSmtpConnection::Greet(const std::vector<std::string>& keywords) {
-    Write("220 fake.test ESMTP\r\n");
+void ScriptedSmtpConnection::Greet(const std::vector<std::string>& keywords) {
+    Write("220 scripted.test ESMTP\r\n");
     if (!ReadLine()) {
         return;
     }
-    std::string reply = "250-fake.test\r\n";
+    std::string reply = "250-scripted.test\r\n";
     for (const std::string& keyword : keywords) {
         reply += "250-" + keyword + "\r\n";
     }
     Write(reply + "250 8BITMIME\r\n");
 }
 
-void FakeSmtpConnection::ServeRest() {
+void ScriptedSmtpConnection::ServeRest() {
     while (const std::optional<std::string> line = ReadLine()) {
         const std::string verb = line->substr(0, 4);
         if (verb == "QUIT") {
@@ -107,7 +107,7 @@ void FakeSmtpConnection::ServeRest() {
     }
 }
 
-FakeSmtpServer::FakeSmtpServer(std::vector<Script> scripts) : scripts_(std::move(scripts)) {
+ScriptedSmtpServer::ScriptedSmtpServer(std::vector<Script> scripts) : scripts_(std::move(scripts)) {
     records_.reserve(scripts_.size() + kUnexpectedConnections);
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -117,21 +117,21 @@ FakeSmtpServer::FakeSmtpServer(std::vector<Script> scripts) : scripts_(std::move
     if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
         ::listen(listener_, 8) != 0 ||
         ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-        throw std::runtime_error("fake SMTP server: cannot listen on 127.0.0.1");
+        throw std::runtime_error("scripted SMTP server: cannot listen on 127.0.0.1");
     }
     port_ = ntohs(address.sin_port);
     acceptor_ = std::thread([this] { Accept(); });
 }
 
-FakeSmtpServer::~FakeSmtpServer() {
+ScriptedSmtpServer::~ScriptedSmtpServer() {
     Finish();
 }
 
-std::string FakeSmtpServer::Url() const {
+std::string ScriptedSmtpServer::Url() const {
     return "smtp://127.0.0.1:" + std::to_string(port_);
 }
 
-void FakeSmtpServer::Accept() {
+void ScriptedSmtpServer::Accept() {
     while (!stopping_) {
         pollfd fd{listener_, POLLIN, 0};
         if (::poll(&fd, 1, 50) <= 0) {
@@ -150,20 +150,20 @@ void FakeSmtpServer::Accept() {
             continue;
         }
         const std::size_t index = records_.size();
-        FakeSmtpRecord& record = records_.emplace_back();
+        ScriptedSmtpRecord& record = records_.emplace_back();
         if (index >= scripts_.size()) {
             ::close(socket);
             continue;
         }
         threads_.emplace_back([this, socket, index, &record] {
-            FakeSmtpConnection connection(socket, record);
+            ScriptedSmtpConnection connection(socket, record);
             scripts_[index](connection);
             ::close(socket);
         });
     }
 }
 
-void FakeSmtpServer::Finish() {
+void ScriptedSmtpServer::Finish() {
     if (!acceptor_.joinable()) {
         return;
     }
@@ -186,9 +186,9 @@ void FakeSmtpServer::Finish() {
     ::close(listener_);
 }
 
-std::size_t FakeSmtpServer::MessageCount() const {
+std::size_t ScriptedSmtpServer::MessageCount() const {
     std::size_t count = 0;
-    for (const FakeSmtpRecord& record : records_) {
+    for (const ScriptedSmtpRecord& record : records_) {
         count += record.messages.size();
     }
     return count;
