@@ -11,6 +11,7 @@ pkg_check_modules(CARTWATCHD_PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(CARTWATCHD_CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(CARTWATCHD_SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(CARTWATCHD_TOML REQUIRED IMPORTED_TARGET tomlplusplus)
+pkg_check_modules(CARTWATCHD_IDN2 REQUIRED IMPORTED_TARGET libidn2)
 
 set(cartwatchd_dir ${CMAKE_CURRENT_LIST_DIR})
 
@@ -32,6 +33,7 @@ add_library(cartwatchd_core STATIC
     ${cartwatchd_dir}/src/config.cpp
     ${cartwatchd_dir}/src/duration.cpp
     ${cartwatchd_dir}/src/http_endpoint.cpp
+    ${cartwatchd_dir}/src/idna_address.cpp
     ${cartwatchd_dir}/src/log_throttle.cpp
     ${cartwatchd_dir}/src/logging.cpp
     ${cartwatchd_dir}/src/metrics.cpp
@@ -50,7 +52,7 @@ target_compile_definitions(cartwatchd_core PUBLIC
 target_link_libraries(cartwatchd_core PUBLIC
     Boost::headers Threads::Threads spdlog::spdlog nlohmann_json::nlohmann_json
     PkgConfig::CARTWATCHD_PQXX PkgConfig::CARTWATCHD_CURL PkgConfig::CARTWATCHD_SYSTEMD
-    PkgConfig::CARTWATCHD_TOML cartwatch_mail OpenSSL::Crypto)
+    PkgConfig::CARTWATCHD_TOML PkgConfig::CARTWATCHD_IDN2 cartwatch_mail OpenSSL::Crypto)
 cartwatchd_warnings(cartwatchd_core)
 
 if(CARTWATCH_BUILD_TESTS)
@@ -61,6 +63,7 @@ add_executable(cartwatchd_unit_tests
     ${CMAKE_SOURCE_DIR}/tests/unit/duration_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/scripted_smtp_server.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/http_endpoint_test.cpp
+    ${CMAKE_SOURCE_DIR}/tests/unit/idna_address_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/log_throttle_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/metrics_test.cpp
     ${CMAKE_SOURCE_DIR}/tests/unit/outbox_test.cpp

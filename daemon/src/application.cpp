@@ -369,6 +369,7 @@ void Application::Dispatch() {
             if (!rendered) {
                 return rendered.error();
             }
+            self.message.recipient = std::move(rendered.value().recipient);
             self.message.bytes = std::move(rendered.value().bytes);
             self.message_id = rendered.value().message_id;
             self.subject = rendered.value().subject;

@@ -4,6 +4,7 @@
 #include "config.hpp"
 
 #include "header_encoding.hpp"
+#include "idna_address.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <toml++/toml.h>
@@ -827,6 +828,13 @@ std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::strin
             return std::nullopt;
         }
     }
+    // An internationalised domain (sklep@żółta-półka.pl) is kept in its ASCII form, as every
+    // message's envelope and header carry it.
+    Result<std::string> ascii = AsciiDomainAddress(address);
+    if (!ascii) {
+        return std::nullopt;
+    }
+    address = std::move(ascii).value();
     // The very check the mail library applies to every message's From (a dot-atom "@" domain,
     // within the length limits), so that no address passes here and fails every reminder later;
     // beyond it, a domain without a dot is not one a relay will route.

@@ -117,6 +117,7 @@ Result<RenderedMessage> AssembleMessage(const MessageParts& parts, const Message
         return Fail("unsubscribe mailto is not a plain mailto: URI");
     }
     RenderedMessage message;
+    message.recipient = parts.to_address;
     if (options.message_id.empty()) {
         const std::string token = random(kMessageIdTokenLength);
         if (!IsAlnumToken(token, kMessageIdTokenLength)) {

@@ -44,6 +44,7 @@ struct MessageOptions {
 struct RenderedMessage {
     std::string bytes;         // the whole message, CRLF line ends
     std::string message_id;    // "<...@sender-domain>"
+    std::string recipient;     // the To address: the envelope recipient
     std::string subject;       // decoded subject, as rendered
     std::string template_name; // e.g. "de/first_reminder"
     std::string locale;        // language actually used

@@ -1,5 +1,6 @@
 #include "reminder_rendering.hpp"
 
+#include "idna_address.hpp"
 #include "reminder_row.hpp"
 
 #include <openssl/sha.h>
@@ -67,7 +68,12 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     row.step = reminder.step;
     row.attempt = reminder.attempt;
     row.cart_id = reminder.cart_id;
-    row.email = reminder.email;
+    // The envelope and the To: field carry the domain's ASCII form (no SMTPUTF8 here).
+    Result<std::string> recipient = AsciiDomainAddress(reminder.email);
+    if (!recipient) {
+        return Fail("To address: " + recipient.error());
+    }
+    row.email = std::move(recipient).value();
     row.display_name = reminder.display_name;
     row.first_name = reminder.first_name;
     row.locale = reminder.locale;

@@ -1,5 +1,7 @@
 #include "smtp_sender.hpp"
 
+#include "idna_address.hpp"
+
 #include <curl/curl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -55,10 +57,6 @@ bool ContinuesReply(const std::string& line) {
 // connection, perhaps after a delay, and answers nothing more on it.
 bool ClosesSession(const SmtpReply& reply) {
     return reply.code == 421;
-}
-
-bool IsAscii(const std::string& text) {
-    return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
 }
 
 // A send refused before any byte goes out, worded as the server's refusal of that command.

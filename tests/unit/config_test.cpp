@@ -413,6 +413,11 @@ TEST(ConfigHelpers, ParsesMailboxes) {
     // What the mail library refuses as a From, refused here too (else every reminder fails).
     EXPECT_FALSE(ParseMailbox("Shop <shop@my_shop.example>"));
     EXPECT_FALSE(ParseMailbox("first..last@example.com"));
+    // An internationalised domain is kept in the ASCII form every message carries it in; a
+    // non-ASCII local part has none.
+    EXPECT_EQ(ParseMailbox("Sklep <sklep@żółw.pl>"),
+              std::make_pair(std::string("Sklep"), std::string("sklep@xn--w-uga1v8h.pl")));
+    EXPECT_FALSE(ParseMailbox("Sklep <żółw@example.pl>"));
     EXPECT_FALSE(ParseMailbox("shop.@example.com"));
     EXPECT_FALSE(ParseMailbox("shop@example.com."));
     EXPECT_FALSE(ParseMailbox("shop(x)@example.com"));

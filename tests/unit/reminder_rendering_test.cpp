@@ -36,5 +36,45 @@ TEST(SampleRendering, NamesASettingThatWouldFailEveryReminder) {
     ASSERT_TRUE(CheckSampleRendering(templates, config).has_value());
 }
 
+ClaimedReminder ReminderTo(const std::string& email) {
+    ClaimedReminder reminder;
+    reminder.reminder_id = 7;
+    reminder.step = "first";
+    reminder.attempt = 1;
+    reminder.cart_id = 3;
+    reminder.email = email;
+    reminder.locale = "de";
+    reminder.currency = "EUR";
+    reminder.items_json =
+        R"([{"name": "Tasse", "quantity": 1, "unit_price": 9.00, "line_total": 9.00}])";
+    reminder.total = "9.00";
+    reminder.recovery_token = "recovery-token";
+    reminder.unsubscribe_token = "unsubscribe-token";
+    reminder.message_key = "7.1";
+    return reminder;
+}
+
+TEST(ReminderRendering, AnInternationalDomainGoesInItsAsciiFormToEnvelopeAndHeader) {
+    const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    const Result<RenderedMessage> rendered =
+        RenderReminder(templates, ReminderTo("jan@müller.de"), SampleConfig(),
+                       std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
+    ASSERT_TRUE(rendered) << rendered.error();
+    EXPECT_EQ(rendered->recipient, "jan@xn--mller-kva.de");
+    EXPECT_NE(rendered->bytes.find("\r\nTo: jan@xn--mller-kva.de\r\n"), std::string::npos)
+        << rendered->bytes.substr(0, 600);
+    EXPECT_EQ(rendered->bytes.find("müller"), std::string::npos);
+}
+
+TEST(ReminderRendering, ANonAsciiLocalPartIsRefusedWithTheReason) {
+    const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    const Result<RenderedMessage> rendered =
+        RenderReminder(templates, ReminderTo("zoë@example.com"), SampleConfig(),
+                       std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
+    ASSERT_FALSE(rendered);
+    EXPECT_NE(rendered.error().find("To address: "), std::string::npos) << rendered.error();
+    EXPECT_NE(rendered.error().find("SMTPUTF8"), std::string::npos) << rendered.error();
+}
+
 } // namespace
 } // namespace cartwatch

@@ -1,0 +1,48 @@
+#include "idna_address.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartwatch {
+namespace {
+
+TEST(IdnaAddress, AnAsciiAddressIsUnchanged) {
+    const Result<std::string> address = AsciiDomainAddress("Anna.Nowak+shop@Example.COM");
+    ASSERT_TRUE(address) << address.error();
+    EXPECT_EQ(*address, "Anna.Nowak+shop@Example.COM");
+}
+
+TEST(IdnaAddress, AnInternationalDomainTakesItsAsciiForm) {
+    const Result<std::string> german = AsciiDomainAddress("jan@müller.de");
+    ASSERT_TRUE(german) << german.error();
+    EXPECT_EQ(*german, "jan@xn--mller-kva.de");
+    // Every label on its own, ASCII ones kept; upper case folded (UTS #46 mapping).
+    const Result<std::string> polish = AsciiDomainAddress("sklep@Poczta.ŻÓŁW.pl");
+    ASSERT_TRUE(polish) << polish.error();
+    EXPECT_EQ(*polish, "sklep@poczta.xn--w-uga1v8h.pl");
+    // The same letters composed or not (NFC): one domain.
+    EXPECT_EQ(AsciiDomainAddress("jan@mu\xcc\x88ller.de").value(), "jan@xn--mller-kva.de");
+}
+
+TEST(IdnaAddress, NonTransitionalProcessingKeepsTheSharpS) {
+    // "straße.de" is its own domain since IDNA2008 (not "strasse.de"), as browsers resolve it.
+    EXPECT_EQ(AsciiDomainAddress("info@straße.de").value(), "info@xn--strae-oqa.de");
+}
+
+TEST(IdnaAddress, ANonAsciiLocalPartIsRefusedWithTheReason) {
+    const Result<std::string> address = AsciiDomainAddress("zoë@example.com");
+    ASSERT_FALSE(address);
+    EXPECT_NE(address.error().find("local part"), std::string::npos) << address.error();
+    EXPECT_NE(address.error().find("SMTPUTF8"), std::string::npos) << address.error();
+}
+
+TEST(IdnaAddress, ADomainThatIsNoIdnIsRefused) {
+    // A symbol is not a letter IDNA2008 allows in a label.
+    const Result<std::string> symbol = AsciiDomainAddress("jan@☃.example");
+    ASSERT_FALSE(symbol);
+    EXPECT_NE(symbol.error().find("not a valid internationalised domain name"), std::string::npos)
+        << symbol.error();
+    EXPECT_FALSE(AsciiDomainAddress("jan-at-müller.de"));
+}
+
+} // namespace
+} // namespace cartwatch
