@@ -186,8 +186,22 @@ BEGIN
       INTO words
       FROM regexp_split_to_table(cartwatch.search_fold(term), '\s+') AS w
      WHERE w <> '';
-    SELECT string_agg(format('cartwatch.customer_search_text(c.first_name, c.last_name, c.email, '
-                             'c.company) LIKE %L', w), ' AND ')
+    -- A word with an e-mail address's "@" (client778@example.de) gives the index its local
+    -- part alone ("%client778@%"), and the whole word is checked on the rows that brings: a
+    -- domain's trigrams (example., gmail.com) are in a great many addresses, and the index read
+    -- every one of their entries to intersect them, for no fewer candidates. The rows found are
+    -- the same (every row with the word has its local part); "|| ''" keeps the whole-word test
+    -- out of the index condition.
+    SELECT string_agg(
+               CASE WHEN strpos(w, '@') > 4 AND strpos(w, '@') < length(w) - 1
+                    THEN format('cartwatch.customer_search_text(c.first_name, c.last_name, '
+                                'c.email, c.company) LIKE %L AND '
+                                '(cartwatch.customer_search_text(c.first_name, c.last_name, '
+                                'c.email, c.company) OPERATOR(pg_catalog.||) '''') LIKE %L',
+                                left(w, strpos(w, '@')) || '%', w)
+                    ELSE format('cartwatch.customer_search_text(c.first_name, c.last_name, '
+                                'c.email, c.company) LIKE %L', w)
+               END, ' AND ')
       INTO text_filter
       FROM unnest(words) AS w;
 

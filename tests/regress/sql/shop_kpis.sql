@@ -33,6 +33,19 @@ INSERT INTO cartwatch.customers (email, first_name, last_name)
 VALUES ('lukasz.zolw@example.pl', 'Łukasz', 'Żółw');
 SELECT first_name, last_name, matched_on FROM cartwatch.search_customers('łukasz ŻÓŁW');
 DELETE FROM cartwatch.customers WHERE email = 'lukasz.zolw@example.pl';
+-- A complete address finds the customer with it and every one whose text holds it (the index
+-- is asked for the local part alone, the whole address is checked after): not an address that
+-- only shares the local part or the domain, nor one where a wildcard of the query would match.
+INSERT INTO cartwatch.customers (email, first_name, last_name, company)
+VALUES ('marta_k@example.pl', 'Marta', 'Exact', NULL),
+       ('jmarta_k@example.pl', 'Marta', 'Longer', NULL),
+       ('marta_k@example.pl.eu', 'Marta', 'Domain', NULL),
+       ('marta_k@other.pl', 'Marta', 'Otherdomain', NULL),
+       ('martaxk@example.pl', 'Marta', 'Wildcard', NULL),
+       ('office@firma.pl', 'Marta', 'Company', 'Skrzynka marta_k@example.pl');
+SELECT last_name, email, matched_on FROM cartwatch.search_customers('MARTA_K@example.pl');
+SELECT last_name, matched_on FROM cartwatch.search_customers('marta marta_k@example.pl');
+DELETE FROM cartwatch.customers WHERE first_name = 'Marta';
 -- LIKE's wildcards in a query are plain characters.
 SELECT count(*) FROM cartwatch.search_customers('%');
 SELECT count(*) FROM cartwatch.search_customers('a_n');
