@@ -229,7 +229,12 @@ Apply DnsName(std::string DkimConfig::*field) {
         if (!text) {
             return "must be a string";
         }
-        const std::string lower = Lower(*text);
+        // A Unicode domain (żółw.pl) is named in its ASCII form, as DNS and d= know it.
+        const Result<std::string> ascii = AsciiDomain(*text);
+        if (!ascii) {
+            return "must be a DNS name such as shop.example: it " + ascii.error();
+        }
+        const std::string lower = Lower(ascii.value());
         std::size_t label_start = 0;
         for (std::size_t i = 0; i <= lower.size() && !lower.empty(); ++i) {
             const bool label_end = i == lower.size() || lower[i] == '.';

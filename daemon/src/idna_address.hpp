@@ -13,6 +13,10 @@ namespace cartwatch {
 /// True when every byte of `text` is ASCII.
 bool IsAscii(std::string_view text);
 
+/// A domain name in ASCII: each non-ASCII label as its A-label ("żółw.pl" -> "xn--w-uga1v8h.pl");
+/// an ASCII name comes back unchanged. Refused when it is not a valid IDN.
+Result<std::string> AsciiDomain(std::string_view domain);
+
 /// `address` with its domain in ASCII: each non-ASCII label as its A-label (IDNA2008 with the
 /// UTS #46 non-transitional mapping, as browsers and mail providers resolve them), so
 /// "jan@müller.de" comes back as "jan@xn--mller-kva.de". The local part must be ASCII:

@@ -352,6 +352,15 @@ TEST_F(ConfigTest, DkimNeedsADomainASelectorAndAReadableKey) {
     const std::string bad_name = with("domain = \"exa mple.com\"\nselector = \"cw2026\"\n");
     EXPECT_EQ(ErrorOf(Sources(bad_name)),
               bad_name + " line 14: dkim.domain must be a DNS name such as shop.example");
+    // A Unicode domain is kept in the ASCII form DNS and d= know it by.
+    EXPECT_EQ(LoadConfig(Sources(with("domain = \"Żółw.PL\"\nselector = \"cw\"\nkey_file = \"" +
+                                      key + "\"\n")))
+                  .dkim.domain,
+              "xn--w-uga1v8h.pl");
+    EXPECT_NE(ErrorOf(Sources(with("domain = \"☃.example\"\nselector = \"cw\"\n")))
+                  .find("dkim.domain must be a DNS name such as shop.example: it is not a valid "
+                        "internationalised domain name (IDNA2008)"),
+              std::string::npos);
     EXPECT_NE(ErrorOf(Sources(with("domain = \"example.com\"\nselector = \"-cw\"\n")))
                   .find("dkim.selector must be a DNS name"),
               std::string::npos);
