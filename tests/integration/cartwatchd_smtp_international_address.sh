@@ -35,4 +35,9 @@ connections=$(awk '{print $2}' "$CW_WORK/smtp/connections.log" | sort -u | wc -l
     cw_fail "the messages came over $connections connections: $(cat "$CW_WORK/smtp/connections.log")"
 grep -q "cannot be rendered: To address: the address's local part (before the @) is not ASCII" \
     "$CW_WORK/main.log" || cw_fail "the log does not say why zoë's reminder was given up"
+reason=$(cw_sql -c "SELECT last_error FROM cartwatch.reminders WHERE state = 'dead'")
+case "$reason" in
+    *"local part (before the @) is not ASCII"*) ;;
+    *) cw_fail "the outbox does not say why zoë's reminder was given up: $reason" ;;
+esac
 cw_log "a Unicode domain goes in its ASCII form on the shared connection; a Unicode local part is refused with its reason"
