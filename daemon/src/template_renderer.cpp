@@ -29,6 +29,7 @@
 #include "file_reading.hpp"
 #include "html_escape.hpp"
 #include "locale_format.hpp"
+#include "polish_vocative.hpp"
 #include "quoted_printable.hpp"
 #include "template_source.hpp"
 #include "url.hpp"
@@ -61,10 +62,25 @@ constexpr std::string_view kFlatLayoutWordsPrefix = "layout:";
 
 // Every name a template may use; see BuildView for where each comes from.
 const std::set<std::string, std::less<>> kViewNames{
-    "shop_name",       "shop_address", "customer_name", "items", "name",
-    "quantity",        "unit_price",   "line_total",    "total", "recovery_url",
-    "unsubscribe_url", "voucher",      "code",          "value", "expiry",
-    "subject",         "locale",       "first_name",
+    "shop_name",
+    "shop_address",
+    "customer_name",
+    "items",
+    "name",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "total",
+    "recovery_url",
+    "unsubscribe_url",
+    "voucher",
+    "code",
+    "value",
+    "expiry",
+    "subject",
+    "locale",
+    "first_name",
+    "first_name_vocative",
 };
 
 std::string ReadFile(const fs::path& path) {
@@ -559,6 +575,10 @@ Result<data> TemplateSet::Impl::BuildView(const ReminderMessage& message,
     // The greeting's name; false likewise, so each language words its nameless greeting.
     const std::string first_name = SanitizeSingleLine(message.first_name);
     view.set("first_name", first_name.empty() ? data(false) : data(first_name));
+    // Polish greets in the vocative ("Cześć Anno!"): the common Polish names declined, any
+    // other name as it is.
+    view.set("first_name_vocative",
+             first_name.empty() ? data(false) : data(PolishVocative(first_name)));
     view.set("recovery_url", message.recovery_url);
     view.set("unsubscribe_url", message.unsubscribe_url);
 

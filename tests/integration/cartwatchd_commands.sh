@@ -78,7 +78,7 @@ print(",".join(sorted(set(k.lower() for k in m.keys()))))
 print(m["To"].addresses[0].display_name)
 print(m.get_body(("plain",)).get_content().split("\n")[0])' "$CW_WORK/zofia.eml") ||
     cw_fail "the preview does not parse: $(cat "$CW_WORK/zofia.eml")"
-[ "$(sed -n 3p <<<"$summary")" = "Cześć Zofia!" ] || cw_fail "preview greeting: $summary"
+[ "$(sed -n 3p <<<"$summary")" = "Cześć Zofio!" ] || cw_fail "preview greeting: $summary"
 grep -q '^Content-Language: pl' "$CW_WORK/zofia.eml" || cw_fail "preview pl: $summary"
 case "$(sed -n 1p <<<"$summary")" in *bcc*) cw_fail "a CR/LF in the name made a header: $summary" ;; esac
 sed -n 2p <<<"$summary" | grep -q '^Zofia Nowak' || cw_fail "preview To name: $summary"
