@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-out=$root/demo-out
+out=${DEMO_OUT:-$root/demo-out}
 seed=${DEMO_SEED:-42}
 customers=${DEMO_CUSTOMERS:-300}
 
@@ -18,26 +18,35 @@ say "Installing what is missing"
 scripts/install-deps.sh demo
 
 say "Building the extension and cartwatchd"
-# Only what the demo runs, so that a fresh machine gets there in minutes: no LLVM bitcode for
-# PostgreSQL's JIT (with_llvm=no: it would compile every file a second time with clang); and
-# cartwatchd alone, in a tree of its own without the test suites, optimised as the tested build
-# (-O2) but without debug information, which costs a third of the daemon's compile time.
-pgxs=(with_llvm=no)
-make -s -j2 "${pgxs[@]}"
-cmake -S . -B build-demo -DCARTWATCH_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
-echo "compiling cartwatchd (a minute or two on 2 cores)"
-cmake --build build-demo --target cartwatchd -j2 >build-demo/cartwatchd-build.log 2>&1 ||
-    { grep -v '^\[' build-demo/cartwatchd-build.log >&2; echo "cartwatchd did not build" >&2; exit 1; }
-daemon=$root/build-demo/cartwatchd
-# One install of the extension at a time on this machine, held until the demo ends: another
-# checkout must not swap cartwatch.so under the demo's server.
-exec 9>/tmp/cartwatch-install.lock
-flock 9
-if [ -w "$(pg_config --pkglibdir)" ]; then
-    make -s install "${pgxs[@]}" >/dev/null
+# tests/integration/make_demo.sh runs the demo inside `make test`, which has built and installed
+# everything and holds the install lock: CARTWATCH_DEMO_DAEMON names its cartwatchd, and the
+# build and install steps are skipped.
+daemon=${CARTWATCH_DEMO_DAEMON:-}
+if [ -z "$daemon" ]; then
+    # Only what the demo runs, so that a fresh machine gets there in minutes: no LLVM bitcode
+    # for PostgreSQL's JIT (with_llvm=no: it would compile every file a second time with
+    # clang); and cartwatchd alone, in a tree of its own without the test suites, optimised as
+    # the tested build (-O2) but without debug information, which costs a third of the
+    # daemon's compile time.
+    pgxs=(with_llvm=no)
+    make -s -j2 "${pgxs[@]}"
+    cmake -S . -B build-demo -DCARTWATCH_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
+    echo "compiling cartwatchd (a minute or two on 2 cores)"
+    cmake --build build-demo --target cartwatchd -j2 >build-demo/cartwatchd-build.log 2>&1 ||
+        { grep -v '^\[' build-demo/cartwatchd-build.log >&2; echo "cartwatchd did not build" >&2; exit 1; }
+    daemon=$root/build-demo/cartwatchd
+    # One install of the extension at a time on this machine, held until the demo ends: another
+    # checkout must not swap cartwatch.so under the demo's server.
+    exec 9>/tmp/cartwatch-install.lock
+    flock 9
+    if [ -w "$(pg_config --pkglibdir)" ]; then
+        make -s install "${pgxs[@]}" >/dev/null
+    else
+        sudo -n make -s install "${pgxs[@]}" >/dev/null
+    fi
 else
-    sudo -n make -s install "${pgxs[@]}" >/dev/null
+    echo "using $daemon and the installed extension"
 fi
 
 run_dir=$(mktemp -d /tmp/cartwatch-demo.XXXXXX)
