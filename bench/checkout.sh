@@ -6,6 +6,7 @@
 #
 #   bench/checkout.sh                          (defaults below; about 4 minutes of measurements)
 #   ROUNDS=7 SECONDS_PER_RUN=8 bench/checkout.sh
+#   MIX=guests bench/checkout.sh               (every order a guest's)
 #   COMPARE_FROM=../other bench/checkout.sh    (also loads a second database from that checkout's
 #                                               install script and measures its inserts in the
 #                                               same rounds, against the same baseline)
@@ -18,8 +19,8 @@
 # four in five a registered customer's, the rest guests', whose 20,000 addresses recur) each
 # with a first reminder (four in five sent, spread over the last 90 days so that ~8 % fall in the
 # 7-day attribution window; the rest cancelled), HISTORY orders, and POOL open carts (default
-# 400,000) that the benchmark orders. One pool cart in three had a first reminder sent in the
-# last two days. Each pgbench transaction places one order for the next pool cart of its client
+# 400,000), last active within the last 14 days, that the benchmark orders; one pool cart in
+# seven had a first reminder sent. Each pgbench transaction places one order for the next pool cart of its client
 # (a per-client counter, so no two orders name one cart) as its owner would: four in five a
 # registered customer (with the customer's address), one in five a guest (the guest's address). After every run
 # the run's orders are deleted, the carts and reminders they marked are put back and the tables
@@ -86,7 +87,7 @@ SELECT n, CASE WHEN n % 5 <> 0 THEN 1 + n % $customers END,
        t, t, 1
   FROM generate_series(1, $history + $pool) AS n,
        LATERAL (SELECT CASE WHEN n <= $history THEN now() - random() * interval '90 days'
-                            ELSE now() - interval '2 hours' - random() * interval '2 days' END AS t) AS a;
+                            ELSE now() - interval '2 hours' - random() * interval '14 days' END AS t) AS a;
 INSERT INTO cartwatch.orders (customer_id, cart_id, email, status, total, placed_at)
 SELECT c.customer_id, c.cart_id, coalesce(u.email, c.guest_email), 'paid', 42.00,
        c.last_activity_at + interval '1 hour'
@@ -94,8 +95,8 @@ SELECT c.customer_id, c.cart_id, coalesce(u.email, c.guest_email), 'paid', 42.00
  WHERE c.cart_id <= $history;
 UPDATE cartwatch.carts AS c SET order_id = o.order_id
   FROM cartwatch.orders AS o WHERE o.cart_id = c.cart_id;
--- One first reminder per history cart (four in five sent), and one per third pool cart, sent
--- within the last two days.
+-- One first reminder per history cart (four in five sent), and one per seventh pool cart (all
+-- sent, an hour after the cart's last activity).
 INSERT INTO cartwatch.reminders (cart_id, step, state, cancel_reason, customer_id, email_key,
                                  email, activity_at, scheduled_at, due_at, sent_at, finished_at,
                                  attempt)
@@ -106,7 +107,7 @@ SELECT c.cart_id, 'first', CASE WHEN sent THEN 'sent' ELSE 'cancelled' END,
   FROM cartwatch.carts AS c LEFT JOIN cartwatch.customers AS u USING (customer_id),
        LATERAL (SELECT c.cart_id % 5 <> 1 OR c.cart_id > $history AS sent,
                        c.last_activity_at + interval '1 hour' AS t) AS s
- WHERE c.cart_id <= $history OR c.cart_id % 3 = 0;
+ WHERE c.cart_id <= $history OR c.cart_id % 7 = 3;
 RESET session_replication_role;
 VACUUM ANALYZE;
 SQL
@@ -129,9 +130,18 @@ SQL
 
 # One transaction, one order: :k counts a client's transactions, so client c orders pool cart
 # HISTORY + 1 + 2k + c, as its owner (a guest for one cart in five) would.
+# With MIX=guests every order is a guest's (pool carts HISTORY + 5, + 10, ...: a shop whose
+# checkout is mostly guest checkout).
+if [ "${MIX:-}" = guests ]; then
+    pool_orders=$((pool / 5))
+    next_cart="$history + 5 * (1 + (:k * 2 + :client_id) % $pool_orders)"
+else
+    pool_orders=$pool
+    next_cart="$history + 1 + (:k * 2 + :client_id) % $pool"
+fi
 cat >"$work/order.sql" <<SQL
 \\set k :k + 1
-\\set cart $history + 1 + (:k * 2 + :client_id) % $pool
+\\set cart $next_cart
 \\set customer 1 + :cart % $customers
 \\set guest :cart % 20000
 \\if :cart % 5 = 0
@@ -156,10 +166,12 @@ run() {
         { echo "$output" >&2; return 1; }
     sleep 0.5 # the backends exit, and are reaped, just after pgbench
     count=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$output")
-    if [ "$count" -ge "$pool" ]; then
-        echo "a run placed $count orders, more than the POOL of $pool carts" >&2
+    if [ "$count" -ge "$pool_orders" ]; then
+        echo "a run placed $count orders, more than the $pool_orders pool carts it can order" >&2
         return 1
     fi
+    psql_in "$1" -c "SELECT round(100.0 * count(*) / $count) FROM cartwatch.reminders
+                      WHERE recovered_order_id > $last" >"$work/recovered_percent"
     awk -v before="$before" -v after="$(reaped_cpu)" -v count="$count" -v hz="$(getconf CLK_TCK)" \
         -v tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$output")" \
         'BEGIN { printf "%.0f %.1f", tps, (after - before) * 1e6 / hz / count }'
@@ -214,6 +226,7 @@ for trigger in $insert_triggers; do cases+=("without:$trigger"); done
 declare -A tps_of cpu_of
 # One untimed run: the first after the load pays for reading pages into shared buffers.
 run "$db" >/dev/null
+echo "orders that recovered a reminder: $(cat "$work/recovered_percent") %"
 for round in $(seq 1 "$rounds"); do
     order=("${cases[@]}")
     # Odd rounds in one order, even rounds reversed: no case always follows the same one.
