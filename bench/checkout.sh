@@ -2,11 +2,13 @@
 # Checkout cost: order-insert throughput with all of cartwatch's order triggers against the same
 # inserts with them disabled (ALTER TABLE ... DISABLE TRIGGER USER: the foreign-key checks
 # stay), measured in the same run on the same data, and each trigger's own cost (the same
-# inserts with that one trigger disabled, the others on).
+# inserts with that one trigger disabled, the others on); then each trigger's server time per
+# order in one bulk INSERT ... SELECT (EXPLAIN ANALYZE).
 #
 #   bench/checkout.sh                          (defaults below; about 4 minutes of measurements)
 #   ROUNDS=7 SECONDS_PER_RUN=8 bench/checkout.sh
 #   MIX=guests bench/checkout.sh               (every order a guest checkout)
+#   BULK=50000 bench/checkout.sh               (the INSERT ... SELECT of the last part)
 #   COMPARE_FROM=../other bench/checkout.sh    (also loads a second database from that checkout's
 #                                               install script and measures its inserts in the
 #                                               same rounds, against the same baseline)
@@ -250,6 +252,30 @@ for round in $(seq 1 "$rounds"); do
         line+=" $case ${result% *} tps ${result#* } us;"
     done
     echo "$line"
+done
+# The server's own cost of each trigger per order, from EXPLAIN ANALYZE's trigger times: the
+# orders of one run's worth of checkouts (BULK, default 20,000; the same mix) inserted by one
+# INSERT ... SELECT in a transaction rolled back, the dead rows it leaves vacuumed away, three
+# times per database, alternating. One session and no round trips: the planning a session
+# repeats (or not) shows here as it does in a shop's long-lived connections.
+bulk=${BULK:-20000}
+guest_customer="CASE WHEN n % 5 <> 0 THEN 1 + n % $customers END"
+[ "${MIX:-}" != guests ] || guest_customer=NULL
+bulk_insert="INSERT INTO cartwatch.orders (customer_id, cart_id, email, status, total)
+SELECT $guest_customer, n,
+       CASE WHEN n % 5 <> 0 THEN 'customer' || 1 + n % $customers ELSE 'guest' || n % 20000 END
+           || '@example.com', 'paid', 42.00
+  FROM generate_series($history + 1, $history + $bulk) AS n"
+bulk_costs() { # database -> one line: microseconds per order, per trigger
+    psql_in "$1" -c "BEGIN" -c "EXPLAIN (ANALYZE, COSTS OFF) $bulk_insert" -c "ROLLBACK" |
+        sed -n 's/^ *Trigger \([a-z_]*\): time=\([0-9.]*\) calls=.*/\1 \2/p' |
+        awk -v n="$bulk" '{ printf "%s %.1f us; ", $1, $2 * 1000 / n }'
+    psql_in "$1" -c "VACUUM cartwatch.reminders, cartwatch.carts, cartwatch.orders"
+}
+for attempt in 1 2 3; do
+    echo "bulk of $bulk orders, attempt $attempt, trigger time per order: $(bulk_costs "$db")"
+    [ -z "${other_db:-}" ] ||
+        echo "bulk of $bulk orders, attempt $attempt, $COMPARE_FROM's install script: $(bulk_costs "$other_db")"
 done
 flock -u 9
 exec 9>&-
