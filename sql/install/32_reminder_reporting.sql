@@ -9,8 +9,8 @@
 -- plan_cache_mode: one generic plan, made once per session. PostgreSQL's own choice compares
 -- the generic plan with the first custom ones, and for an order without a customer (a guest's)
 -- a custom plan folds that probe away and looks cheaper, so a session whose first orders were
--- guests' planned the UPDATE again for every order: ~170 us of planning for ~25 us of work
--- (bench/checkout.sh, docs/BENCHMARKS.md). The generic plan probes each of the three indexes
+-- guests' planned the UPDATE again for every order: 140-180 us per unmatched order instead of
+-- 25-28 (bench/checkout.sh, docs/BENCHMARKS.md). The generic plan probes each of the three indexes
 -- (cart, customer, address); a NULL key finds nothing in its index.
 CREATE FUNCTION cartwatch.attribute_order() RETURNS trigger
 LANGUAGE plpgsql
