@@ -5,7 +5,7 @@
 # inserts with that one trigger disabled, the others on); then each trigger's server time per
 # order in one bulk INSERT ... SELECT (EXPLAIN ANALYZE).
 #
-#   bench/checkout.sh                          (defaults below; about 4 minutes of measurements)
+#   bench/checkout.sh                          (defaults below; about 10 minutes)
 #   ROUNDS=7 SECONDS_PER_RUN=8 bench/checkout.sh
 #   MIX=guests bench/checkout.sh               (every order a guest checkout)
 #   BULK=50000 bench/checkout.sh               (the INSERT ... SELECT of the last part)
@@ -22,11 +22,12 @@
 # with a first reminder (four in five sent, spread over the last 90 days so that ~8 % fall in the
 # 7-day attribution window; the rest cancelled), HISTORY orders, and POOL open carts (default
 # 400,000), last active within the last 14 days, that the benchmark orders; one pool cart in
-# seven had a first reminder sent. Each pgbench transaction places one order for the next pool cart of its client
-# (a per-client counter, so no two orders name one cart) as its owner would: four in five a
-# registered customer (with the customer's address), one in five a guest (the guest's address). After every run
-# the run's orders are deleted, the carts and reminders they marked are put back and the tables
-# vacuumed (triggers off), so every run starts from the same data.
+# seven had a first reminder sent. Each pgbench transaction places one order for the next pool
+# cart of its client (a per-client counter, so no two orders name one cart) as its owner would:
+# four in five a registered customer (with the customer's address), one in five a guest (the
+# guest's address). After every run the run's orders are deleted, the carts and reminders they
+# marked are put back and the tables vacuumed (triggers off), so every run starts from the same
+# data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
