@@ -5,10 +5,18 @@
 
 -- SECURITY DEFINER: the shop's role that writes orders needs no right on the outbox. EXECUTE is
 -- closed, so no other role can put it on a table of its own, and it refuses any other table.
+--
+-- plan_cache_mode: one generic plan, made once per session. PostgreSQL's own choice compares
+-- the generic plan with the first custom ones, and for an order without a customer (a guest's)
+-- a custom plan folds that probe away and looks cheaper, so a session whose first orders were
+-- guests' planned the UPDATE again for every order: 140-180 us per unmatched order instead of
+-- 25-28 (bench/checkout.sh, docs/BENCHMARKS.md). The generic plan probes each of the three indexes
+-- (cart, customer, address); a NULL key finds nothing in its index.
 CREATE FUNCTION cartwatch.attribute_order() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     window_length interval := cartwatch.setting('attribution_window')::interval;
