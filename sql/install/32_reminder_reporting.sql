@@ -20,23 +20,39 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     window_length interval := cartwatch.setting('attribution_window')::interval;
+    candidates integer;
+    recovered integer;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'cartwatch' OR TG_TABLE_NAME <> 'orders' THEN
         RAISE EXCEPTION 'cartwatch.attribute_order() fires on cartwatch.orders only'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    UPDATE cartwatch.reminders AS r
-       SET recovered_order_id = NEW.order_id, recovered_at = NEW.placed_at,
-           recovered_value = NEW.total
-     WHERE r.reminder_id = (
-           SELECT c.reminder_id FROM cartwatch.reminders AS c
-            WHERE c.state = 'sent' AND c.recovered_order_id IS NULL
-              AND c.sent_at <= NEW.placed_at AND c.sent_at >= NEW.placed_at - window_length
-              AND (c.cart_id = NEW.cart_id
-                   OR c.customer_id = NEW.customer_id
-                   OR c.email_key = cartwatch.email_key(NEW.email))
-            ORDER BY c.sent_at DESC, c.reminder_id DESC
-            LIMIT 1);
+    -- One statement in the usual case. An order placed at the same moment may have taken the
+    -- candidate: this UPDATE then waited for it, and finds it recovered when it re-reads the
+    -- row (READ COMMITTED), so it changes nothing; the next statement sees that order and
+    -- looks again, as if this order had come after it.
+    LOOP
+        WITH candidate AS (
+            SELECT c.reminder_id FROM cartwatch.reminders AS c
+             WHERE c.state = 'sent' AND c.recovered_order_id IS NULL
+               AND c.sent_at <= NEW.placed_at AND c.sent_at >= NEW.placed_at - window_length
+               AND (c.cart_id = NEW.cart_id
+                    OR c.customer_id = NEW.customer_id
+                    OR c.email_key = cartwatch.email_key(NEW.email))
+             ORDER BY c.sent_at DESC, c.reminder_id DESC
+             LIMIT 1
+        ), recovery AS (
+            UPDATE cartwatch.reminders AS r
+               SET recovered_order_id = NEW.order_id, recovered_at = NEW.placed_at,
+                   recovered_value = NEW.total
+              FROM candidate
+             WHERE r.reminder_id = candidate.reminder_id AND r.recovered_order_id IS NULL
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM candidate), (SELECT count(*) FROM recovery)
+          INTO candidates, recovered;
+        EXIT WHEN candidates = 0 OR recovered > 0;
+    END LOOP;
     RETURN NULL;
 END
 $$;
