@@ -51,6 +51,10 @@
 // for the newest and last activity. The oldest open cart's activity is a minimum: it stays
 // when another open cart holds it (this cart's old activity was later), and is this cart's new
 // activity when it is the customer's one open cart; otherwise the customer is recounted.
+// 4. A cart becoming an order (the cart link sets its order_id at checkout), its activity
+// unchanged: one open cart fewer. The oldest and newest open activity stay when this cart
+// held neither (its activity strictly between them), and are empty when it was the customer's
+// one open cart; otherwise the customer is recounted.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -388,6 +392,22 @@ spi::KeptPlan move_cart_activity(
     "   AND (t.open_carts = 1 OR t.open_carts_oldest_activity < $2)",
     {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
 
+// One open cart of a customer became an order ($1 customer, $2 the cart's activity, which did
+// not move) while it held neither the oldest nor the newest open activity, or was the
+// customer's one open cart; no row is updated otherwise, and the caller recounts.
+spi::KeptPlan
+    close_cart("UPDATE cartwatch.customer_totals AS t"
+               "   SET open_carts = t.open_carts - 1,"
+               "       open_carts_oldest_activity = CASE WHEN t.open_carts = 1 THEN NULL"
+               "                                         ELSE t.open_carts_oldest_activity END,"
+               "       open_carts_newest_activity = CASE WHEN t.open_carts = 1 THEN NULL"
+               "                                         ELSE t.open_carts_newest_activity END"
+               " WHERE t.customer_id = $1"
+               "   AND (t.open_carts = 1"
+               "        OR (t.open_carts > 1 AND t.open_carts_oldest_activity < $2"
+               "            AND $2 < t.open_carts_newest_activity))",
+               {INT8OID, TIMESTAMPTZOID});
+
 spi::KeptPlan& RecountPlan(Source source) {
     switch (source) {
     case Source::Orders:
@@ -510,13 +530,16 @@ SingleOrder ReadSingleOrder(Tuplestorestate* rows, TupleDesc descriptor) {
     return ReadSingleRow<4>(rows, descriptor, {"customer_id", "status", "total", "placed_at"});
 }
 
-// Step 2 of the UPDATE exception for carts: one open cart of a customer that stays open and
-// moves its last activity forward, as every add-to-cart does. Its customer's row takes the
-// difference (one UPDATE by primary key) when the figures allow it without reading the other
-// carts: the newest activity and the last activity are maxima that only grew, and the oldest
-// open cart's activity stays put unless this cart held it, which is known only when it is
-// the customer's one open cart. Returns false when a recount is needed instead.
-bool AddCartActivity(TriggerData* trigger_data) {
+// Steps 3 and 4 of the UPDATE exceptions for carts, for a one-cart UPDATE that keeps the cart
+// with its customer. Its customer's row takes the difference (one UPDATE by primary key) when
+// the figures allow it without reading the other carts:
+// - an open cart that stays open and moves its last activity forward, as every add-to-cart
+//   does: the newest activity and the last activity are maxima that only grew, and the oldest
+//   open cart's activity stays put unless this cart held it, which is known only when it is
+//   the customer's one open cart;
+// - an open cart that becomes an order with its activity unchanged, as at every checkout.
+// Returns false when a recount is needed instead.
+bool ApplyCartChange(TriggerData* trigger_data) {
     TupleDesc descriptor = RelationGetDescr(trigger_data->tg_relation);
     Tuplestorestate* old_rows = trigger_data->tg_oldtable;
     Tuplestorestate* new_rows = trigger_data->tg_newtable;
@@ -533,13 +556,24 @@ bool AddCartActivity(TriggerData* trigger_data) {
         return !row.nulls[0] && row.nulls[2] && !row.nulls[3] && DatumGetInt64(row.values[3]) > 0 &&
                !row.nulls[4];
     };
-    if (!after.single || !open(before) || !open(after) ||
+    if (!after.single || !open(before) || after.nulls[0] || after.nulls[4] ||
         DatumGetInt64(before.values[0]) != DatumGetInt64(after.values[0]) ||
         DatumGetInt64(before.values[1]) != DatumGetInt64(after.values[1])) {
         return false;
     }
     const TimestampTz old_activity = DatumGetTimestampTz(before.values[4]);
     const TimestampTz new_activity = DatumGetTimestampTz(after.values[4]);
+    if (!open(after)) {
+        if (after.nulls[2] || new_activity != old_activity) {
+            return false; // emptied, or ordered with a new activity: recounted
+        }
+        spi::Session session(spi::Lookup::kCatalogOnly);
+        const uint64_t updated = close_cart.Execute(
+            {{INT8OID, after.values[0], false}, {TIMESTAMPTZOID, after.values[4], false}}, false,
+            SPI_OK_UPDATE);
+        session.Finish();
+        return updated == 1;
+    }
     if (new_activity < old_activity) {
         return false;
     }
@@ -721,7 +755,7 @@ CW_FUNCTION(cartwatch_customer_summary_maintain) {
         return PointerGetDatum(nullptr);
     }
     if (columns.source == Source::Carts && TRIGGER_FIRED_BY_UPDATE(event) &&
-        AddCartActivity(trigger_data)) {
+        ApplyCartChange(trigger_data)) {
         return PointerGetDatum(nullptr);
     }
     spi::Session session(spi::Lookup::kCatalogOnly);

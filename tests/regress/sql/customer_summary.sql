@@ -152,6 +152,53 @@ UPDATE cartwatch.carts SET item_quantity = 2, last_activity_at = '2026-11-21 13:
 INSERT INTO cartwatch.orders (customer_id, cart_id, status, total) VALUES (:cid, 31, 'paid', 10.00);
 SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
 SELECT * FROM cartwatch.check_customer_summary();
+-- Checkout: a cart becoming an order takes one open cart off by a difference when it held
+-- neither the oldest nor the newest activity; it recounts when it held one of them (or a tie),
+-- and empties both when it was the one open cart. Each step equals a recount. Which way it
+-- went shows in carts_count, set wrong before each order: a difference leaves it (999), a
+-- recount puts it right (5).
+INSERT INTO cartwatch.customers (email) VALUES ('checkout@example.com') RETURNING customer_id AS kid \gset
+INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
+SELECT 40 + n, :kid, '2026-11-19 08:00+00', '2026-11-19 08:00+00' FROM generate_series(0, 4) AS n;
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+SELECT 40 + n, 1, 1, '2026-11-19 08:00+00' FROM generate_series(0, 4) AS n;
+-- Activities 09:00 (40), 10:00 (41), 11:00 (42), 12:00 (43) and 10:00 (44).
+UPDATE cartwatch.carts
+   SET last_activity_at = '2026-11-19 09:00+00'::timestamptz
+                          + CASE WHEN cart_id = 44 THEN 1 ELSE cart_id - 40 END * interval '1 hour'
+ WHERE customer_id = :kid;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :kid;
+CREATE FUNCTION pg_temp.checkout(customer bigint, cart bigint)
+RETURNS TABLE (carts_count bigint, open_carts bigint, open_carts_oldest_activity timestamptz,
+               open_carts_newest_activity timestamptz, last_cart_activity_at timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE cartwatch.customer_totals AS t SET carts_count = 999 WHERE t.customer_id = customer;
+    INSERT INTO cartwatch.orders (customer_id, cart_id, status, total) VALUES (customer, cart, 'paid', 10.00);
+    RETURN QUERY SELECT t.carts_count, t.open_carts, t.open_carts_oldest_activity,
+                        t.open_carts_newest_activity, t.last_cart_activity_at
+                   FROM cartwatch.customer_totals AS t WHERE t.customer_id = customer;
+    UPDATE cartwatch.customer_totals AS t SET carts_count = 5 WHERE t.customer_id = customer;
+END
+$$;
+-- 42 (11:00) is neither the oldest (09:00) nor the newest (12:00): a difference.
+SELECT * FROM pg_temp.checkout(:kid, 42);
+-- 41 (10:00) ties with 44 (10:00) and is neither end: a difference.
+SELECT * FROM pg_temp.checkout(:kid, 41);
+-- 40 holds the oldest activity: a recount.
+SELECT * FROM pg_temp.checkout(:kid, 40);
+SELECT * FROM cartwatch.check_customer_summary();
+-- 43 holds the newest: a recount; 44 is left, both oldest and newest.
+SELECT * FROM pg_temp.checkout(:kid, 43);
+SELECT * FROM cartwatch.check_customer_summary();
+-- The last open cart: a difference, no open carts, no oldest or newest activity.
+SELECT * FROM pg_temp.checkout(:kid, 44);
+SELECT * FROM cartwatch.check_customer_summary();
+-- An order moved off its cart gives the cart back to the open carts (a recount).
+UPDATE cartwatch.orders SET cart_id = NULL WHERE cart_id = 44;
+SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :kid;
+SELECT * FROM cartwatch.check_customer_summary();
+
 -- Without a summary row (history loaded with the triggers off), the move recounts and creates it.
 DELETE FROM cartwatch.customer_totals WHERE customer_id = :cid;
 UPDATE cartwatch.carts SET last_activity_at = '2026-11-21 14:00+00' WHERE cart_id = 30;
