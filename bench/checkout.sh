@@ -9,6 +9,8 @@
 #   ROUNDS=7 SECONDS_PER_RUN=8 bench/checkout.sh
 #   MIX=guests bench/checkout.sh               (every order a guest checkout)
 #   BULK=50000 bench/checkout.sh               (the INSERT ... SELECT of the last part)
+#   SO_FROM=../other bench/checkout.sh         (the bulk part also with that checkout's built
+#                                               cartwatch.so, attempt by attempt: C changes)
 #   COMPARE_FROM=../other bench/checkout.sh    (also loads a second database from that checkout's
 #                                               install script and measures its inserts in the
 #                                               same rounds, against the same baseline)
@@ -277,6 +279,12 @@ for attempt in 1 2 3; do
     echo "bulk of $bulk orders, attempt $attempt, trigger time per order: $(bulk_costs "$db")"
     [ -z "${other_db:-}" ] ||
         echo "bulk of $bulk orders, attempt $attempt, $COMPARE_FROM's install script: $(bulk_costs "$other_db")"
+    if [ -n "${SO_FROM:-}" ]; then
+        # Each psql is a new backend, which loads the cartwatch.so installed at that moment.
+        make -s -C "$SO_FROM" install >/dev/null
+        echo "bulk of $bulk orders, attempt $attempt, $SO_FROM's cartwatch.so: $(bulk_costs "$db")"
+        make -s install >/dev/null
+    fi
 done
 flock -u 9
 exec 9>&-
