@@ -4,7 +4,9 @@
 # scratch. Each kind of write takes its own path through the summary triggers: one-order
 # inserts add to the row, multi-order inserts add from the transition table, status and total
 # changes of orders that stay with their customer add differences (one customer or several in a
-# statement), updates that change no figure are skipped, every other write recounts.
+# statement), a cart's activity moving on and a cart becoming an order add differences when the
+# open carts' oldest and newest activity allow it, updates that change no figure are skipped,
+# every other write recounts.
 #
 # Bounded: a few hundred short transactions, deadlocks detected after 10 ms instead of the
 # default second (under a loaded machine the default made this test take minutes), and a hard
@@ -69,6 +71,15 @@ UPDATE cartwatch.visits SET customer_id = :b WHERE visit_id = (SELECT max(visit_
 UPDATE cartwatch.orders SET status = 'refunded' WHERE order_id = (SELECT min(order_id) FROM cartwatch.orders WHERE customer_id = :a AND status = 'paid');
 DELETE FROM cartwatch.orders WHERE order_id = (SELECT min(order_id) FROM cartwatch.orders WHERE customer_id = :b AND status = 'refunded');
 UPDATE cartwatch.carts SET customer_id = :a WHERE cart_id = (SELECT min(cart_id) FROM cartwatch.carts WHERE customer_id = :b AND order_id IS NULL);
+-- A checkout: an order names one of the customer's open carts, at random, so that it is now the
+-- oldest or newest open cart (a recount) and now one between (a difference).
+INSERT INTO cartwatch.orders (customer_id, cart_id, status, total)
+SELECT :b, k.cart_id, 'paid', 12 FROM cartwatch.carts AS k
+ WHERE k.customer_id = :b AND k.order_id IS NULL AND k.item_quantity > 0
+ ORDER BY random() LIMIT 1
+ON CONFLICT DO NOTHING;
+UPDATE cartwatch.carts SET last_activity_at = now()
+ WHERE cart_id = (SELECT max(cart_id) FROM cartwatch.carts WHERE customer_id = :a AND order_id IS NULL AND item_quantity > 0);
 SQL
 
 # Transactions that touch the same customers in opposite orders can deadlock (PostgreSQL aborts
@@ -106,6 +117,8 @@ mismatch=$(query "
 # The run must have exercised every path, and the check must be able to fail at all.
 read -r orders reminders < <(query "SELECT (SELECT sum(orders_count) FROM cartwatch.customer_totals), (SELECT count(*) FROM cartwatch.reminders)" | tr '|' ' ')
 [ "$orders" -gt 0 ] && [ "$reminders" -gt 0 ] || fail "the run wrote no orders or no reminders"
+[ "$(query "SELECT count(*) FROM cartwatch.carts WHERE order_id IS NOT NULL")" -gt 0 ] ||
+    fail "no cart became an order"
 caught=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 BEGIN;
 UPDATE cartwatch.customer_totals SET paid_value = paid_value + 0.01 WHERE customer_id = 3;
