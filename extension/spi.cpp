@@ -153,12 +153,14 @@ Cursor::Cursor(const char* sql) {
 
 uint64_t Cursor::Fetch(long rows) {
     Portal portal = portal_;
-    return PgCall([=] {
-        if (SPI_tuptable != nullptr) {
-            SPI_freetuptable(SPI_tuptable);
-            SPI_tuptable = nullptr;
+    SPITupleTable* previous = page_;
+    page_ = nullptr;
+    return PgCall([=, &page = page_] {
+        if (previous != nullptr) {
+            SPI_freetuptable(previous); // only the page this cursor fetched before
         }
         SPI_cursor_fetch(portal, true, rows);
+        page = SPI_tuptable;
         return SPI_processed;
     });
 }

@@ -67,6 +67,7 @@ public:
 
 private:
     Portal portal_ = nullptr;
+    SPITupleTable* page_ = nullptr; // the last page fetched, freed by the next Fetch()
 };
 
 // A plan prepared on first use and kept for the life of the backend, for hot paths (triggers).
