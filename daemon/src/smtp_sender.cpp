@@ -383,10 +383,10 @@ struct SmtpTransport::Impl {
             std::chrono::steady_clock::now() - session_used > settings.idle_timeout) {
             return false;
         }
-        pollfd fd{SessionSocket(), POLLIN, 0};
-        if (::poll(&fd, 1, 0) == 0) {
-            return true;
-        }
+        // Asked of libcurl, not of the socket: under TLS a notice the server sent meanwhile (a
+        // 421 for the idle time) may already sit in libcurl's buffer with nothing left on the
+        // socket. Nothing to read is the one good answer; bytes or an end mean the server
+        // spoke or hung up.
         char buffer[512];
         std::size_t received = 0;
         return curl_easy_recv(session, buffer, sizeof buffer, &received) == CURLE_AGAIN;
