@@ -285,9 +285,11 @@ std::optional<std::string> VocativeOfWord(std::string_view word) {
     if (!lower) {
         return std::nullopt;
     }
-    const auto found = std::find_if(kVocatives.begin(), kVocatives.end(),
-                                    [&](const auto& pair) { return pair.first == *lower; });
-    if (found == kVocatives.end()) {
+    const std::string_view key = *lower;
+    const auto found =
+        std::lower_bound(kVocatives.begin(), kVocatives.end(), key,
+                         [](const auto& pair, std::string_view name) { return pair.first < name; });
+    if (found == kVocatives.end() || found->first != key) {
         return std::nullopt;
     }
     const std::string_view vocative = found->second;

@@ -551,7 +551,8 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     impl.error_buffer[0] = '\0';
 
     // Pipelined unless the server does not offer it, or an address is not ASCII (libcurl
-    // then converts the domain or asks for SMTPUTF8).
+    // then converts the domain or asks for SMTPUTF8). A rendered reminder's addresses are
+    // always ASCII (idna_address.hpp), so only a caller of its own reaches that second case.
     if ((!impl.pipelining_known || impl.pipelining) && IsAscii(message.envelope_from) &&
         IsAscii(message.recipient)) {
         const bool kept = impl.SessionUsable();

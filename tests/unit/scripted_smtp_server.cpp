@@ -46,6 +46,10 @@ std::optional<std::string> ScriptedSmtpConnection::ReadLine() {
     }
 }
 
+bool ScriptedSmtpConnection::ReadEnvelope() {
+    return ReadLine() && ReadLine() && ReadLine();
+}
+
 bool ScriptedSmtpConnection::ReadMessage() {
     std::string message;
     const std::size_t first_line = record_.lines.size();

@@ -35,6 +35,8 @@ public:
 
     // The client's next line without its CRLF; nullopt once it closed (or said nothing in 10 s).
     std::optional<std::string> ReadLine();
+    // The three lines of a pipelined envelope (MAIL, RCPT, DATA); false if the client left.
+    bool ReadEnvelope();
     // The lines after DATA up to the lone "." (kept as messages); false if the client left.
     bool ReadMessage();
     // False once the client is gone.

@@ -104,9 +104,7 @@ bool Received(const testing::ScriptedSmtpRecord& record, const std::string& line
 
 // Serves one message the ordinary way: MAIL, RCPT and DATA, the message, 250.
 void ServeOneMessage(ScriptedSmtpConnection& c) {
-    c.ReadLine();
-    c.ReadLine();
-    c.ReadLine();
+    c.ReadEnvelope();
     c.Write("250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
     c.ReadMessage();
     c.Write("250 2.0.0 queued\r\n");
@@ -117,9 +115,7 @@ void ServeOneMessage(ScriptedSmtpConnection& c) {
 TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
     ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
-        c.ReadLine();
-        c.ReadLine();
-        c.ReadLine();
+        c.ReadEnvelope();
         c.Write("250-2.1.0 sender ok\r\n250 2.1");
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         c.Write(".0 ok\r\n250-2.1.5 first\r\n250-2.1.5 second\r\n250 2.1.5 ok\r\n3");
@@ -148,9 +144,7 @@ TEST(SmtpPipelining, RepliesSplitJoinedAndMultiLineAreReadInOrder) {
 TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
     ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
-        c.ReadLine();
-        c.ReadLine();
-        c.ReadLine();
+        c.ReadEnvelope();
         c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n354 go ahead\r\n");
         c.ReadMessage();
         c.Write("554 5.5.1 no valid recipients\r\n");
@@ -178,17 +172,13 @@ TEST(SmtpPipelining, DataTakenAfterARefusedRecipientGetsNoMessage) {
 TEST(SmtpPipelining, ARefusalDecidesWhenTheServerHangsUpBeforeTheNextReply) {
     ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
                                    c.Greet();
-                                   c.ReadLine();
-                                   c.ReadLine();
-                                   c.ReadLine();
+                                   c.ReadEnvelope();
                                    c.Write("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
                                    c.Close();
                                },
                                [](ScriptedSmtpConnection& c) {
                                    c.Greet();
-                                   c.ReadLine();
-                                   c.ReadLine();
-                                   c.ReadLine();
+                                   c.ReadEnvelope();
                                    c.Write("451 4.7.1 sender rate limited\r\n");
                                    c.Close();
                                }});
@@ -263,9 +253,7 @@ TEST(SmtpPipelining, AKeptConnectionDroppedAtMailIsOpenedAgain) {
 TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
     ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
-        c.ReadLine();
-        c.ReadLine();
-        c.ReadLine();
+        c.ReadEnvelope();
         c.Write("250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
         // Returning closes the socket: what the client writes next is refused (RST).
     }});
@@ -289,9 +277,7 @@ TEST(SmtpPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
 TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
     ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
         c.Greet();
-        c.ReadLine();
-        c.ReadLine();
-        c.ReadLine();
+        c.ReadEnvelope();
         const std::string reply = "250 2.1.0 ok, in a great many small pieces\r\n";
         for (const char byte : reply) {
             if (!c.Write(std::string(1, byte))) {
