@@ -162,6 +162,9 @@ DECLARE
     term text := btrim(query);
     words text[];
     text_filter text;
+    -- What every word is matched in: the trigram index's expression.
+    haystack constant text :=
+        'cartwatch.customer_search_text(c.first_name, c.last_name, c.email, c.company)';
     network inet := cartwatch.search_network(btrim(query));
     wanted_id bigint;
 BEGIN
@@ -194,13 +197,9 @@ BEGIN
     -- out of the index condition.
     SELECT string_agg(
                CASE WHEN strpos(w, '@') > 4 AND strpos(w, '@') < length(w) - 1
-                    THEN format('cartwatch.customer_search_text(c.first_name, c.last_name, '
-                                'c.email, c.company) LIKE %L AND '
-                                '(cartwatch.customer_search_text(c.first_name, c.last_name, '
-                                'c.email, c.company) OPERATOR(pg_catalog.||) '''') LIKE %L',
-                                left(w, strpos(w, '@')) || '%', w)
-                    ELSE format('cartwatch.customer_search_text(c.first_name, c.last_name, '
-                                'c.email, c.company) LIKE %L', w)
+                    THEN format('%1$s LIKE %2$L AND (%1$s OPERATOR(pg_catalog.||) '''') LIKE %3$L',
+                                haystack, left(w, strpos(w, '@')) || '%', w)
+                    ELSE format('%s LIKE %L', haystack, w)
                END, ' AND ')
       INTO text_filter
       FROM unnest(words) AS w;
