@@ -202,7 +202,7 @@ COMMENT ON VIEW cartwatch.abandoned_cart_items IS
 CREATE VIEW cartwatch.product_cart_stats AS
 WITH lines AS (
     SELECT i.product_id,
-           coalesce('c' || c.customer_id, 'e' || lower(btrim(c.guest_email)), 'k' || c.cart_id)
+           coalesce('c' || c.customer_id, 'e' || cartwatch.email_key(c.guest_email), 'k' || c.cart_id)
                AS who,
            cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at,
                                    cartwatch.abandoned_before(now())) AS status,

@@ -36,14 +36,6 @@ VALUES ('reminders_enabled', 'boolean', 'true', NULL, NULL, NULL,
 
 -- section: helpers
 
--- Inlined into queries (hence no pinned search_path; it runs no SQL of its own): the same
--- expression as the e-mail indexes on customers, carts and orders, so those indexes serve it.
-CREATE FUNCTION cartwatch.email_key(email text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pg_catalog.lower(pg_catalog.btrim(email));
-COMMENT ON FUNCTION cartwatch.email_key(text) IS
-    'An e-mail address as cartwatch compares addresses: lower case, surrounding blanks removed.';
-
 -- Suppressions are keyed by this hash, not by the address, so that erasing a customer can drop
 -- the address and keep the opt-out. A plain hash, not a keyed one: a suppression must outlive
 -- a restore and a token-key rotation. Inlined like email_key (no pinned search_path).

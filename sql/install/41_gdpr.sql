@@ -95,7 +95,7 @@ RETURN coalesce(
     (SELECT string_agg(condition, ' OR ')
        FROM (SELECT format('t.%I = ANY ($1)', c) FROM unnest(customer_columns) AS c
              UNION ALL SELECT format('t.%I = ANY ($2)', c) FROM unnest(cart_columns) AS c
-             UNION ALL SELECT format('lower(btrim(t.%I::text)) = ANY ($3)', c)
+             UNION ALL SELECT format('cartwatch.email_key(t.%I::text) = ANY ($3)', c)
                          FROM unnest(email_columns) AS c) AS parts(condition)),
     'false');
 COMMENT ON FUNCTION cartwatch.personal_data_condition(text[], text[], text[]) IS
@@ -111,12 +111,12 @@ AS $$
 BEGIN
     emails := ARRAY(
         SELECT DISTINCT e FROM (
-            SELECT lower(btrim(g)) FROM unnest(given_emails) AS g
-            UNION ALL SELECT lower(btrim(c.email)) FROM cartwatch.customers AS c
+            SELECT cartwatch.email_key(g) FROM unnest(given_emails) AS g
+            UNION ALL SELECT cartwatch.email_key(c.email) FROM cartwatch.customers AS c
                        WHERE c.customer_id = ANY (given_customers)
-            UNION ALL SELECT lower(btrim(k.guest_email)) FROM cartwatch.carts AS k
+            UNION ALL SELECT cartwatch.email_key(k.guest_email) FROM cartwatch.carts AS k
                        WHERE k.customer_id = ANY (given_customers)
-            UNION ALL SELECT lower(btrim(o.email)) FROM cartwatch.orders AS o
+            UNION ALL SELECT cartwatch.email_key(o.email) FROM cartwatch.orders AS o
                        WHERE o.customer_id = ANY (given_customers)) AS addresses(e)
          WHERE e IS NOT NULL AND e <> ''
          ORDER BY e);
@@ -124,13 +124,13 @@ BEGIN
         SELECT DISTINCT id FROM (
             SELECT unnest(given_customers)
             UNION ALL SELECT c.customer_id FROM cartwatch.customers AS c
-                       WHERE lower(btrim(c.email)) = ANY (emails)) AS accounts(id)
+                       WHERE cartwatch.email_key(c.email) = ANY (emails)) AS accounts(id)
          WHERE id IS NOT NULL
          ORDER BY id);
     cart_ids := ARRAY(
         SELECT k.cart_id FROM cartwatch.carts AS k WHERE k.customer_id = ANY (customer_ids)
         UNION
-        SELECT k.cart_id FROM cartwatch.carts AS k WHERE lower(btrim(k.guest_email)) = ANY (emails)
+        SELECT k.cart_id FROM cartwatch.carts AS k WHERE cartwatch.email_key(k.guest_email) = ANY (emails)
         ORDER BY 1);
 END
 $$;
@@ -280,7 +280,7 @@ BEGIN
         RAISE EXCEPTION 'e-mail address must not be NULL or empty'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    RETURN lower(btrim(email));
+    RETURN cartwatch.email_key(email);
 END
 $$;
 COMMENT ON FUNCTION cartwatch.check_subject_email(text) IS

@@ -213,7 +213,7 @@ BEGIN
           FROM cartwatch.customers AS c WHERE c.customer_id = $1
         UNION ALL
         SELECT c.customer_id, 2, 'email', c.last_name, c.first_name
-          FROM cartwatch.customers AS c WHERE lower(btrim(c.email)) = lower($2)
+          FROM cartwatch.customers AS c WHERE cartwatch.email_key(c.email) = cartwatch.email_key($2)
         UNION ALL
         SELECT c.customer_id, 3, 'ip', c.last_name, c.first_name
           FROM (SELECT v.customer_id FROM cartwatch.visits AS v

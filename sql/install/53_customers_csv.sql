@@ -66,11 +66,11 @@ BEGIN
         SELECT p.customer_id, p.email,
                coalesce(p.customer_id,
                         (SELECT c.customer_id FROM cartwatch.customers AS c
-                          WHERE lower(btrim(c.email)) = lower(p.email)
+                          WHERE cartwatch.email_key(c.email) = cartwatch.email_key(p.email)
                           ORDER BY c.customer_id LIMIT 1)) AS target
           FROM cartwatch.parse_customers_csv(data) AS p
          WHERE p.error IS NULL)
-    SELECT count(DISTINCT lower(p.email)) = count(p.email)
+    SELECT count(DISTINCT cartwatch.email_key(p.email)) = count(p.email)
                AND count(DISTINCT p.target) = count(p.target),
            max(p.customer_id) FILTER (
                WHERE NOT EXISTS (SELECT FROM cartwatch.customers AS c
@@ -105,7 +105,7 @@ BEGIN
                                   AS kept_registered_at
                          FROM (SELECT CASE WHEN p.error IS NULL THEN coalesce(p.customer_id,
                                           (SELECT c.customer_id FROM cartwatch.customers AS c
-                                            WHERE lower(btrim(c.email)) = lower(p.email)
+                                            WHERE cartwatch.email_key(c.email) = cartwatch.email_key(p.email)
                                             ORDER BY c.customer_id LIMIT 1)) END AS target) AS t
                          LEFT JOIN cartwatch.customers AS s ON s.customer_id = t.target
                        ) AS e),
@@ -169,7 +169,7 @@ BEGIN
                 target := r.customer_id;
                 IF target IS NULL THEN
                     SELECT c.customer_id INTO target FROM cartwatch.customers AS c
-                     WHERE lower(btrim(c.email)) = lower(r.email)
+                     WHERE cartwatch.email_key(c.email) = cartwatch.email_key(r.email)
                      ORDER BY c.customer_id LIMIT 1;
                 END IF;
                 outcome := NULL;
