@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Customer summary benchmark, against baselines measured in the same run on the same data:
-#   1. one customer's figures: cartwatch.customer_summary vs a plain GROUP BY view over orders,
-#      carts and visits, as the server's own cost of a lookup, per customer, for a uniform
-#      random sample of customers and for customers at given percentiles of orders per
-#      customer up to the heaviest ones; and as pgbench transactions per second (which adds a
+#   1. one customer's figures, all of them: cartwatch.customer_summary vs a plain GROUP BY view
+#      over customers, orders, carts, visits and reminders, as the server's own cost of a
+#      lookup, per customer, for a uniform random sample of customers and for customers at
+#      given percentiles of orders per customer up to the heaviest ones; and as pgbench transactions per second (which adds a
 #      round trip and a commit to each side)
 #   2. the top 100 customers by sales: summary vs the GROUP BY view (one timed query each)
 #   3. writes with the summary trigger vs without it (pgbench TPS): order inserts, order status
@@ -23,6 +23,7 @@
 #                                                              one's, round by round)
 #   EXPORT_ONLY=1 BENCH_DIR=... bench/customers.sh            (only the customer CSV export,
 #                                                              against a COPY of its columns)
+#   LOOKUPS_ONLY=1 BENCH_DIR=... bench/customers.sh           (only 1. and 2.: the reads)
 #
 # Run it WITHOUT holding /tmp/cartwatch-install.lock: like scripts/test.sh it takes the lock
 # itself, only while cartwatch.so can be in use (CREATE EXTENSION, then the measurements). The
@@ -159,14 +160,32 @@ SQL
     echo "$install_script_sum" >"$work/install-script"
 fi
 
+# Every figure the customer summary promises (issue: registered or guest, account state, orders
+# valid and invalid, values, visits, carts, abandoned carts, last cart activity, reminders sent,
+# loyalty points, consents): both sides of each lookup read all of them.
+figures="customer_type, activated, enabled, orders_count, valid_orders, invalid_orders, orders_value,
+paid_value, cancelled_value, first_visit_at, last_visit_at, carts_count, abandoned_carts,
+last_cart_activity_at, reminders_sent, loyalty_points, newsletter, partner_offers"
+
 # The baseline and the measuring functions (plain SQL and PL/pgSQL: no lock needed).
-psql <<'SQL'
+psql -v figures="$figures" <<'SQL'
 SET client_min_messages = warning;
--- The same figures as a shop would compute them without cartwatch: grouped subqueries over
--- orders, carts and visits, with the indexes the schema has on customer_id.
+-- The same figures as a shop would compute them without cartwatch: the customer's row and
+-- grouped subqueries over orders, carts, visits and reminders, with the indexes the schema has
+-- on customer_id. A cart is abandoned as cartwatch counts it: open (items, no order) and idle
+-- since cartwatch.abandonment_cutoff's moment, read once per query as the summary reads it.
 CREATE OR REPLACE VIEW public.customer_figures_group_by AS
-SELECT c.customer_id, o.orders_count, o.valid_orders, o.orders_value, o.paid_value,
-       o.cancelled_value, k.carts_count, v.first_visit_at, v.last_visit_at
+SELECT c.customer_id,
+       CASE WHEN c.registered_at IS NOT NULL THEN 'registered' ELSE 'guest' END AS customer_type,
+       c.activated, c.enabled,
+       coalesce(o.orders_count, 0) AS orders_count, coalesce(o.valid_orders, 0) AS valid_orders,
+       coalesce(o.orders_count - o.valid_orders, 0) AS invalid_orders,
+       coalesce(o.orders_value, 0) AS orders_value, coalesce(o.paid_value, 0) AS paid_value,
+       coalesce(o.cancelled_value, 0) AS cancelled_value,
+       v.first_visit_at, v.last_visit_at,
+       coalesce(k.carts_count, 0) AS carts_count, coalesce(k.abandoned_carts, 0) AS abandoned_carts,
+       k.last_cart_activity_at, coalesce(r.reminders_sent, 0) AS reminders_sent,
+       c.loyalty_points, c.newsletter, c.partner_offers
   FROM cartwatch.customers AS c
   LEFT JOIN (SELECT customer_id, count(*) AS orders_count,
                     count(*) FILTER (WHERE status IN ('paid','shipped','delivered')) AS valid_orders,
@@ -174,10 +193,17 @@ SELECT c.customer_id, o.orders_count, o.valid_orders, o.orders_value, o.paid_val
                     sum(total) FILTER (WHERE status IN ('paid','shipped','delivered')) AS paid_value,
                     sum(total) FILTER (WHERE status IN ('cancelled','returned','refunded')) AS cancelled_value
                FROM cartwatch.orders GROUP BY customer_id) AS o ON o.customer_id = c.customer_id
-  LEFT JOIN (SELECT customer_id, count(*) AS carts_count FROM cartwatch.carts GROUP BY customer_id) AS k
-         ON k.customer_id = c.customer_id
+  LEFT JOIN (SELECT customer_id, count(*) AS carts_count,
+                    count(*) FILTER (WHERE order_id IS NULL AND item_quantity > 0
+                                       AND last_activity_at <= (SELECT a.abandoned_before
+                                                               FROM cartwatch.abandonment_cutoff AS a))
+                        AS abandoned_carts,
+                    max(last_activity_at) AS last_cart_activity_at
+               FROM cartwatch.carts GROUP BY customer_id) AS k ON k.customer_id = c.customer_id
   LEFT JOIN (SELECT customer_id, min(started_at) AS first_visit_at, max(started_at) AS last_visit_at
-               FROM cartwatch.visits GROUP BY customer_id) AS v ON v.customer_id = c.customer_id;
+               FROM cartwatch.visits GROUP BY customer_id) AS v ON v.customer_id = c.customer_id
+  LEFT JOIN (SELECT customer_id, count(*) FILTER (WHERE sent_at IS NOT NULL) AS reminders_sent
+               FROM cartwatch.reminders GROUP BY customer_id) AS r ON r.customer_id = c.customer_id;
 
 -- The server's own cost of looking up one customer, in microseconds, timed lookup by lookup:
 -- each round looks up every customer of `ids` once from each source (plans cached, as pgbench
@@ -185,6 +211,7 @@ SELECT c.customer_id, o.orders_count, o.valid_orders, o.orders_value, o.paid_val
 -- apart, as a shop's page views are. "floor" is a SELECT that reads no table: what any
 -- statement costs in this loop (clock readings included), whatever it reads.
 DROP FUNCTION IF EXISTS public.lookup_costs;
+SELECT format($create$
 CREATE FUNCTION public.lookup_costs(ids bigint[], rounds integer)
 RETURNS TABLE (customer_id bigint, summary_us numeric, group_by_us numeric, floor_us numeric)
 LANGUAGE plpgsql AS $$
@@ -195,15 +222,11 @@ BEGIN
     FOR round IN 1..rounds LOOP
         FOREACH customer_id IN ARRAY ids LOOP
             started := clock_timestamp();
-            SELECT s.orders_count, s.valid_orders, s.orders_value, s.paid_value,
-                   s.cancelled_value, s.carts_count, s.first_visit_at, s.last_visit_at
-              INTO figures FROM cartwatch.customer_summary AS s
+            SELECT %1$s INTO figures FROM cartwatch.customer_summary AS s
              WHERE s.customer_id = lookup_costs.customer_id;
             summary_us := extract(epoch FROM clock_timestamp() - started) * 1e6;
             started := clock_timestamp();
-            SELECT g.orders_count, g.valid_orders, g.orders_value, g.paid_value,
-                   g.cancelled_value, g.carts_count, g.first_visit_at, g.last_visit_at
-              INTO figures FROM public.customer_figures_group_by AS g
+            SELECT %1$s INTO figures FROM public.customer_figures_group_by AS g
              WHERE g.customer_id = lookup_costs.customer_id;
             group_by_us := extract(epoch FROM clock_timestamp() - started) * 1e6;
             started := clock_timestamp();
@@ -214,6 +237,7 @@ BEGIN
     END LOOP;
 END
 $$;
+$create$, :'figures') \gexec
 
 -- Who is looked up: a uniform random sample of customers (what a shop's customer list opens),
 -- the 20 customers nearest to given percentiles of orders per customer, and the heaviest 10.
@@ -238,6 +262,26 @@ SELECT 'p' || (100 * q.fraction)::numeric(5,1)::float8 || ' customers', q.sort_o
 INSERT INTO public.lookup_sample
 SELECT 'heaviest 10', 5, customer_id, orders_count, 3
   FROM cartwatch.customer_totals ORDER BY orders_count DESC, customer_id LIMIT 10;
+
+-- The baseline must compute the same figures, or the ratio means nothing: every sampled
+-- customer's figures agree between the two sources.
+SELECT format($check$
+DO $$
+DECLARE
+    differing bigint;
+BEGIN
+    SELECT count(*) INTO differing FROM public.lookup_sample AS l
+     WHERE (SELECT row(%1$s) FROM cartwatch.customer_summary AS s
+             WHERE s.customer_id = l.customer_id)
+           IS DISTINCT FROM
+           (SELECT row(%1$s) FROM public.customer_figures_group_by AS g
+             WHERE g.customer_id = l.customer_id);
+    IF differing > 0 THEN
+        RAISE EXCEPTION '%% sampled customers have other figures in the GROUP BY view', differing;
+    END IF;
+END
+$$
+$check$, :'figures') \gexec
 SQL
 
 measure() {
@@ -301,12 +345,10 @@ timed() { # query -> execution time in ms (best of 3; no per-node timing, which 
     done | sort -n | head -1
 }
 
-# A pgbench script reading the same figures from either source (the summary's other columns, the
-# customer's account and the abandoned-cart count, have no counterpart in the baseline).
+# A pgbench script reading the same figures (all of them) from either source.
 lookup_script() { # customer-id-expression source
     echo "\\set id $1"
-    echo "SELECT orders_count, valid_orders, orders_value, paid_value, cancelled_value, carts_count,"
-    echo "       first_visit_at, last_visit_at FROM $2 WHERE customer_id = :id;"
+    echo "SELECT ${figures//$'\n'/ } FROM $2 WHERE customer_id = :id;"
 }
 
 # Rounds of a pgbench script with and without one summary trigger, alternating, so that a burst
@@ -423,6 +465,15 @@ measure_all() {
     top_summary=$(timed "SELECT customer_id, paid_value FROM cartwatch.customer_summary ORDER BY paid_value DESC, customer_id LIMIT 100")
     top_group_by=$(timed "SELECT customer_id, paid_value FROM public.customer_figures_group_by ORDER BY paid_value DESC NULLS LAST, customer_id LIMIT 100")
     echo "top 100 by sales: summary $top_summary ms, GROUP BY view $top_group_by ms, ratio $(ratio "$top_group_by" "$top_summary")x"
+    # The cart list's status column over every cart: the view reads the abandonment cut-off once
+    # per query; the baseline calls abandoned_before(now()) in each row, as the views did.
+    carts_view=$(timed "SELECT count(*) FILTER (WHERE status = 'abandoned') FROM cartwatch.cart_overview")
+    carts_per_row=$(timed "SELECT count(*) FILTER (WHERE cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at, cartwatch.abandoned_before(now())) = 'abandoned') FROM cartwatch.carts AS c")
+    echo "abandoned carts over every cart: cart_overview $carts_view ms, cut-off per row $carts_per_row ms, ratio $(ratio "$carts_per_row" "$carts_view")x"
+    if [ "${LOOKUPS_ONLY:-}" = 1 ]; then
+        uptime
+        return
+    fi
     export_rounds
 
     insert_pairs
