@@ -179,3 +179,28 @@ COMMENT ON FUNCTION cartwatch.reset_setting(text) IS
 
 REVOKE ALL ON FUNCTION cartwatch.set_setting(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION cartwatch.reset_setting(text) FROM PUBLIC;
+
+-- The abandon_after setting, kept by each backend until a setting changes
+-- (extension/abandon_after.cpp): the cart views and the customer summary compare every open
+-- cart with now minus it, and a call of setting() per query, let alone per row, costs more than
+-- a summary lookup.
+CREATE FUNCTION cartwatch.abandon_after() RETURNS interval
+AS 'MODULE_PATHNAME', 'cartwatch_abandon_after'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.abandon_after() IS
+    'The abandon_after setting (how long an idle cart takes to count as abandoned), as last committed or as this transaction set it.';
+
+-- Announces a change of the settings to every backend at commit, so that the values they keep
+-- are read again.
+CREATE FUNCTION cartwatch.settings_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'cartwatch_settings_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION cartwatch.settings_changed() IS
+    'Trigger on the settings tables: at commit, every backend forgets the settings it keeps (abandon_after()).';
+REVOKE ALL ON FUNCTION cartwatch.settings_changed() FROM PUBLIC;
+CREATE TRIGGER setting_values_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cartwatch.setting_values
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.settings_changed();
+CREATE TRIGGER setting_definitions_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cartwatch.setting_definitions
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.settings_changed();

@@ -96,23 +96,11 @@ BEGIN
         RAISE EXCEPTION 'as_of must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass a timestamp such as now().';
     END IF;
-    RETURN as_of - cartwatch.setting('abandon_after')::interval;
+    RETURN as_of - cartwatch.abandon_after();
 END
 $$;
 COMMENT ON FUNCTION cartwatch.abandoned_before(timestamptz) IS
     'as_of minus the abandon_after setting: carts idle since then are abandoned.';
-
--- The same cut-off for now, for views. abandoned_before() is PL/pgSQL behind a pinned
--- search_path and setting(): about 10 us a call, and a view row that calls it pays that per
--- row (a cart list of 100,000 carts, a second). Read as a scalar subquery, this is planned
--- into the query that reads the view, costs two key lookups, and runs once per query, only
--- when a row needs it.
-CREATE VIEW cartwatch.abandonment_cutoff AS
-SELECT pg_catalog.now() OPERATOR(pg_catalog.-) s.value::interval AS abandoned_before
-  FROM cartwatch.settings AS s
- WHERE s.name OPERATOR(pg_catalog.=) 'abandon_after';
-COMMENT ON VIEW cartwatch.abandonment_cutoff IS
-    'One row: now minus the abandon_after setting; carts idle since then are abandoned now.';
 
 CREATE FUNCTION cartwatch.cart_status(cart_id bigint, as_of timestamptz DEFAULT now())
 RETURNS text
@@ -182,7 +170,7 @@ SELECT c.cart_id,
        c.last_activity_at,
        now() - c.last_activity_at AS idle_for,
        cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at,
-                               (SELECT a.abandoned_before FROM cartwatch.abandonment_cutoff AS a)) AS status,
+                               pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after()) AS status,
        c.order_id
   FROM cartwatch.carts AS c
   LEFT JOIN cartwatch.customers AS cu ON cu.customer_id = c.customer_id
@@ -217,7 +205,7 @@ WITH lines AS (
            coalesce('c' || c.customer_id, 'e' || cartwatch.email_key(c.guest_email), 'k' || c.cart_id)
                AS who,
            cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at,
-                                   (SELECT a.abandoned_before FROM cartwatch.abandonment_cutoff AS a)) AS status,
+                                   pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after()) AS status,
            i.quantity
       FROM cartwatch.cart_items AS i
       JOIN cartwatch.carts AS c ON c.cart_id = i.cart_id

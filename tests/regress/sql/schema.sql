@@ -17,8 +17,9 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
  ORDER BY 1;
 
 -- Functions without a pinned search_path (expected: the per-row helpers that run no SQL, the
--- summary trigger, whose C++ SPI session looks names up in pg_catalog alone, and setting(),
--- whose one query names every object and operator with its schema).
+-- summary trigger and abandon_after(), whose C++ SPI sessions look names up in pg_catalog
+-- alone, settings_changed(), which runs no SQL, and setting(), whose one query names every
+-- object and operator with its schema).
 SELECT p.oid::regprocedure AS unpinned
   FROM pg_proc AS p
  WHERE p.pronamespace = 'cartwatch'::regnamespace

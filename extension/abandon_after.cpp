@@ -1,0 +1,142 @@
+// cartwatch.abandon_after(): the abandon_after setting, kept by each backend between queries.
+//
+// Every view that says whether a cart is abandoned compares its last activity with now minus
+// this setting, and the customer summary does it for one customer per page view. Read through
+// cartwatch.setting() (PL/pgSQL, a query) it cost about 10 us a call; read as a scalar
+// subquery it still put two more relations and three plan nodes into every summary lookup,
+// which doubled the lookup's cost. Here the value is read once and kept until the settings
+// tables change: a statement trigger on cartwatch.setting_values (and setting_definitions)
+// queues a relcache invalidation of the table (cartwatch_settings_changed below), which PostgreSQL
+// delivers with the transaction's commit to every backend, this one included at its next command,
+// and drops at a rollback after undoing its local effect. Each backend's callback then forgets the
+// value, and the next call reads it again.
+//
+// A restore that loads setting_values with triggers disabled sends nothing: backends that were
+// connected during it keep the value they had until they reconnect (or any setting is set).
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/datetime.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+#include <cstdint>
+
+#include "errors.hpp"
+#include "pg_boundary.hpp"
+#include "spi.hpp"
+
+namespace cartwatch {
+namespace {
+
+struct CachedSetting {
+    bool valid = false;
+    Interval value{};
+    // The relations whose invalidation makes the value stale: cartwatch.setting_values and
+    // setting_definitions (a new default comes with an extension update) as they were when
+    // the value was read. A dropped and re-created extension has new ones; the drop itself
+    // invalidates the old ones.
+    Oid values_relation = InvalidOid;
+    Oid definitions_relation = InvalidOid;
+    // Counts the invalidations seen, so that one arriving while the value is being read (the
+    // read takes locks, which delivers them) leaves the value unkept.
+    uint64_t invalidations = 0;
+};
+
+CachedSetting abandon_after;
+bool callback_registered = false;
+
+void ForgetOnRelcacheInvalidation(Datum /*arg*/, Oid relation) {
+    // InvalidOid: the whole relcache was reset (a lost invalidation message among them).
+    if (!OidIsValid(relation) || relation == abandon_after.values_relation ||
+        relation == abandon_after.definitions_relation) {
+        abandon_after.valid = false;
+        ++abandon_after.invalidations;
+    }
+}
+
+// Read with the latest snapshot, not the statement's: the value is kept beyond this statement,
+// so it must be the value as last committed (or as this transaction set it). A statement whose
+// snapshot predates a setting's commit would otherwise keep the old value after the
+// invalidation that announced the new one. setting() is STABLE and reads with this snapshot.
+// In parallel mode (a parallel plan's leader or worker) no new snapshot may be taken: the value
+// is read with the statement's and not kept.
+Interval ReadAbandonAfter(bool keep) {
+    spi::Session session(spi::Lookup::kCatalogOnly);
+    const Interval value = PgCall([keep] {
+        SPIPlanPtr plan = SPI_prepare(
+            "SELECT cartwatch.setting('abandon_after')::pg_catalog.interval", 0, nullptr);
+        if (plan == nullptr) {
+            elog(ERROR, "could not prepare the abandon_after read: %s",
+                 SPI_result_code_string(SPI_result));
+        }
+        Snapshot snapshot = keep ? GetLatestSnapshot() : GetActiveSnapshot();
+        const int status =
+            SPI_execute_snapshot(plan, nullptr, nullptr, snapshot, InvalidSnapshot, true, false, 1);
+        if (status != SPI_OK_SELECT || SPI_processed != 1) {
+            elog(ERROR, "the abandon_after read returned %s", SPI_result_code_string(status));
+        }
+        bool is_null = false;
+        Datum datum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null);
+        if (is_null) {
+            elog(ERROR, "the abandon_after setting is NULL");
+        }
+        const Interval read = *DatumGetIntervalP(datum);
+        SPI_freeplan(plan);
+        return read;
+    });
+    session.Finish();
+    return value;
+}
+
+} // namespace
+} // namespace cartwatch
+
+// abandon_after() RETURNS interval, STABLE: the abandon_after setting as last committed, or as
+// this transaction has set it.
+CW_FUNCTION(cartwatch_abandon_after) {
+    using namespace cartwatch;
+    Interval value = abandon_after.value;
+    if (!abandon_after.valid) {
+        if (!callback_registered) {
+            PgCall([] { CacheRegisterRelcacheCallback(ForgetOnRelcacheInvalidation, 0); });
+            callback_registered = true;
+        }
+        PgCall([] {
+            const Oid schema = get_namespace_oid("cartwatch", false);
+            abandon_after.values_relation = get_relname_relid("setting_values", schema);
+            abandon_after.definitions_relation = get_relname_relid("setting_definitions", schema);
+        });
+        const uint64_t invalidations_before = abandon_after.invalidations;
+        const bool keep = !IsInParallelMode();
+        value = ReadAbandonAfter(keep);
+        if (keep && abandon_after.invalidations == invalidations_before) {
+            abandon_after.value = value;
+            abandon_after.valid = true;
+        }
+    }
+    auto* result = static_cast<Interval*>(PgCall([] { return palloc(sizeof(Interval)); }));
+    *result = value;
+    PG_RETURN_INTERVAL_P(result);
+}
+
+// Statement trigger on cartwatch.setting_values and setting_definitions: tells every backend (at
+// commit) that the settings changed, so that kept values are read again.
+CW_FUNCTION(cartwatch_settings_changed) {
+    using namespace cartwatch;
+    if (!CALLED_AS_TRIGGER(fcinfo)) {
+        throw UserError(ErrorKind::InvalidParameter,
+                        "cartwatch_settings_changed() must be called as a trigger");
+    }
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    PgCall([trigger] { CacheInvalidateRelcache(trigger->tg_relation); });
+    return PointerGetDatum(nullptr);
+}
