@@ -186,7 +186,9 @@ cw_wait_listening() {
 cw_start_smtp() {
     CW_SMTP_PORT=${1:-${CW_SMTP_PORT:-$(cw_free_port)}}
     mkdir -p "$CW_WORK/smtp"
+    # CW_SMTP_UTF8 set: the server offers SMTPUTF8 (aiosmtpd's --smtputf8).
     PYTHONPATH="$CW_SOURCE/tests/smtp" /usr/bin/aiosmtpd -n -l "127.0.0.1:$CW_SMTP_PORT" \
+        ${CW_SMTP_UTF8:+--smtputf8} \
         -c cartwatch_test_smtp.Handler "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
     CW_SMTP_PID=$!
     cw_wait_listening "$CW_SMTP_PID" "$CW_SMTP_PORT" "the test SMTP server"
