@@ -234,6 +234,15 @@ struct SmtpTransport::Impl {
             static_cast<long>(std::max<long long>(1, settings.response_timeout.count() / 1000)));
         curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN,
                          static_cast<long>(settings.idle_timeout.count() / 1000));
+        // While libcurl writes the message it waits for no reply, so the response timeout does
+        // not bound that: a server that takes DATA and stops reading would hold the sender for
+        // good. A transfer that stands still (under a byte a second) for as long ends with
+        // CURLE_OPERATION_TIMEDOUT, as the pipelined session's writes do; libcurl judges the
+        // speed over its last five seconds or so, which come on top.
+        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(
+            curl, CURLOPT_LOW_SPEED_TIME,
+            static_cast<long>(std::max<long long>(1, settings.response_timeout.count() / 1000)));
         if (url.rfind("smtp://", 0) == 0 && settings.require_starttls) {
             curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
         }
@@ -656,6 +665,16 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, nullptr);
     curl_slist_free_all(recipients);
     impl.transcript = nullptr;
+    if (code != CURLE_OK && transcript.data_accepted) {
+        // libcurl writes the end of the data (CRLF "." CRLF) only after the whole body went
+        // out, and never after a failed write (smtp.c's smtp_done): with part of the body
+        // still unsent the server cannot have taken the message, so the reminder is not
+        // written off as "unknown". Counted on the wire, dots doubled, so "all of it" may
+        // still mean an unfinished end: then it stays unknown.
+        curl_off_t uploaded = 0;
+        curl_easy_getinfo(impl.curl, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+        transcript.data_accepted = uploaded >= static_cast<curl_off_t>(message.bytes.size());
+    }
     if (impl.refused_smtputf8) {
         // Stopped before MAIL: what libcurl saw of the greeting is not about this message.
         start_over();

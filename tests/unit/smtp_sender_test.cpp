@@ -422,5 +422,73 @@ TEST(SmtpUtf8, AnAddressThatIsNotValidUtf8IsRefusedBeforeSending) {
     EXPECT_EQ(injected.detail, "553 5.1.3 address refused by cartwatchd: not a plain address");
 }
 
+// ---- libcurl's own conversation (a server without PIPELINING) ------------------------------
+
+// The transport's first look at a server without PIPELINING: its EHLO, then QUIT. The sends
+// that follow go over libcurl's own connections.
+void ServeFirstLook(ScriptedSmtpConnection& c) {
+    c.Greet({});
+    c.ServeRest();
+}
+
+// Greets, then answers MAIL, RCPT and DATA the way libcurl sends them, a command at a time, up
+// to the 354 that asks for the message.
+void ServeInTurnUpToData(ScriptedSmtpConnection& c) {
+    c.Greet({});
+    c.ReadLine();
+    c.Write("250 2.1.0 ok\r\n");
+    c.ReadLine();
+    c.Write("250 2.1.5 ok\r\n");
+    c.ReadLine();
+    c.Write("354 go ahead\r\n");
+}
+
+// The server goes away while libcurl writes the message: the end of the data never left
+// (libcurl sends it only after the whole body), so nothing was delivered and the reminder
+// waits for the server instead of being written off as "unknown".
+TEST(SmtpWithoutPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   ServeInTurnUpToData(c);
+                                   // Returning closes the socket: what follows is refused.
+                               }});
+    {
+        SmtpTransport transport(ScriptedServerSettings(server));
+        OutgoingMessage message = MessageTo("anna@example.com");
+        message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_NE(transcript.curl_code, 0);
+        EXPECT_EQ(Outcome(transcript), "server_unavailable")
+            << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
+// A server that takes DATA and then stops reading the message: libcurl's upload has no reply
+// to wait for, so only a bound on a transfer that stands still ends it: smtp.response_timeout,
+// after the five seconds or so over which libcurl averages the speed (7 s here for 1 s). The
+// message did not go whole, so nothing was delivered.
+TEST(SmtpWithoutPipelining, AServerThatStopsReadingTheMessageIsGivenUpOnInTime) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   ServeInTurnUpToData(c);
+                                   std::this_thread::sleep_for(std::chrono::seconds(12));
+                               }});
+    {
+        SmtpSettings settings = ScriptedServerSettings(server);
+        settings.response_timeout = std::chrono::seconds(1);
+        SmtpTransport transport(settings);
+        OutgoingMessage message = MessageTo("anna@example.com");
+        message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
+        const auto started = std::chrono::steady_clock::now();
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+        EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error; // CURLE_OPERATION_TIMEDOUT
+        EXPECT_EQ(Outcome(transcript), "server_unavailable")
+            << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
 } // namespace
 } // namespace cartwatch
