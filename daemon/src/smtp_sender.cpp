@@ -292,6 +292,60 @@ struct SmtpTransport::Impl {
         return code;
     }
 
+    // Readies the per-send state for one attempt of `message`, reported into `t`.
+    void BeginAttempt(const OutgoingMessage& message, SmtpTranscript& t) {
+        payload = &message.bytes;
+        offset = 0;
+        transcript = &t;
+        pending_line.clear();
+        quitting = false;
+        in_sasl_exchange = false;
+        error_buffer[0] = '\0';
+        needs_smtputf8 = NeedsSmtpUtf8(message.envelope_from) || NeedsSmtpUtf8(message.recipient);
+        refused_smtputf8 = false;
+    }
+
+    // One message in libcurl's own conversation (a server without PIPELINING).
+    CURLcode SendWithLibcurl(const OutgoingMessage& message, SmtpTranscript& t) {
+        const std::string from = "<" + message.envelope_from + ">";
+        curl_slist* recipients =
+            curl_slist_append(nullptr, ("<" + message.recipient + ">").c_str());
+        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                         static_cast<curl_off_t>(message.bytes.size()));
+        // Only around this transfer: the handles duplicated from this one (the pipelining
+        // session, the probe) connect and stop, and libcurl asks them too.
+        curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, &Impl::Prerequest);
+        curl_easy_setopt(curl, CURLOPT_PREREQDATA, this);
+        const CURLcode code = Perform();
+        curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, nullptr);
+        // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, nullptr);
+        curl_slist_free_all(recipients);
+        if (code != CURLE_OK && t.data_accepted) {
+            // libcurl writes the end of the data (CRLF "." CRLF) only after the whole body
+            // went out, and never after a failed write (smtp.c's smtp_done): with part of the
+            // body still unsent the server cannot have taken the message, so the reminder is
+            // not written off as "unknown". Counted on the wire, dots doubled, so "all of it"
+            // may still mean an unfinished end: then it stays unknown.
+            curl_off_t uploaded = 0;
+            curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+            t.data_accepted = uploaded >= static_cast<curl_off_t>(message.bytes.size());
+        }
+        return code;
+    }
+
+    // Whether libcurl's transfer met the end of the connection it kept from the last message,
+    // before anything of this one was judged: no reply to MAIL (the server dropped it while
+    // idle), or a 421 to it (an idle or a per-connection limit). The message may go again.
+    bool EndedKeptConnectionAtMail(CURLcode code, const SmtpTranscript& t) const {
+        long connects = 0;
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+        return code != CURLE_OK && connects == 0 && t.last_command == "MAIL" &&
+               (t.replies.empty() || ClosesSession(t.replies.back()));
+    }
+
     // ---- The pipelining session -------------------------------------------------------
     // libcurl talks SMTP one command at a time: MAIL, RCPT, DATA and the body are four round
     // trips a message, each a sleep and a wake-up on both sides. When the server offers
@@ -605,15 +659,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
         return transcript;
     }
     Impl& impl = *impl_;
-    impl.payload = &message.bytes;
-    impl.offset = 0;
-    impl.transcript = &transcript;
-    impl.pending_line.clear();
-    impl.quitting = false;
-    impl.in_sasl_exchange = false;
-    impl.error_buffer[0] = '\0';
-    impl.needs_smtputf8 = NeedsSmtpUtf8(message.envelope_from) || NeedsSmtpUtf8(message.recipient);
-    impl.refused_smtputf8 = false;
+    impl.BeginAttempt(message, transcript);
 
     // Pipelined unless the server does not offer it. Either way an envelope beyond ASCII goes
     // only where the server offered SMTPUTF8, and asks for it on MAIL; the addresses come with
@@ -648,33 +694,14 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
         start_over();
     }
 
-    const std::string from = "<" + message.envelope_from + ">";
-    curl_slist* recipients = curl_slist_append(nullptr, ("<" + message.recipient + ">").c_str());
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_FROM, from.c_str());
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, recipients);
-    curl_easy_setopt(impl.curl, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(message.bytes.size()));
-
-    // Only around this transfer: the handles duplicated from this one (the pipelining session,
-    // the probe) connect and stop, and libcurl asks them too.
-    curl_easy_setopt(impl.curl, CURLOPT_PREREQFUNCTION, &Impl::Prerequest);
-    curl_easy_setopt(impl.curl, CURLOPT_PREREQDATA, &impl);
-    const CURLcode code = impl.Perform();
-    curl_easy_setopt(impl.curl, CURLOPT_PREREQFUNCTION, nullptr);
-    // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, nullptr);
-    curl_slist_free_all(recipients);
-    impl.transcript = nullptr;
-    if (code != CURLE_OK && transcript.data_accepted) {
-        // libcurl writes the end of the data (CRLF "." CRLF) only after the whole body went
-        // out, and never after a failed write (smtp.c's smtp_done): with part of the body
-        // still unsent the server cannot have taken the message, so the reminder is not
-        // written off as "unknown". Counted on the wire, dots doubled, so "all of it" may
-        // still mean an unfinished end: then it stays unknown.
-        curl_off_t uploaded = 0;
-        curl_easy_getinfo(impl.curl, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-        transcript.data_accepted = uploaded >= static_cast<curl_off_t>(message.bytes.size());
+    CURLcode code = impl.SendWithLibcurl(message, transcript);
+    if (impl.EndedKeptConnectionAtMail(code, transcript)) {
+        // libcurl closes a connection after a failed transfer: once more, on a fresh one.
+        start_over();
+        impl.BeginAttempt(message, transcript);
+        code = impl.SendWithLibcurl(message, transcript);
     }
+    impl.transcript = nullptr;
     if (impl.refused_smtputf8) {
         // Stopped before MAIL: what libcurl saw of the greeting is not about this message.
         start_over();

@@ -9,16 +9,6 @@
 # SMTPUTF8. The relay changes under the running daemon, as a configuration change would.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
-# The relay again on the same port, with these settings (CW_SMTP_UTF8=1, NO_PIPELINING=1).
-restart_smtp() {
-    cw_stop_smtp
-    unset CW_SMTP_UTF8 NO_PIPELINING
-    local setting
-    for setting in "$@"; do
-        export "${setting?}"
-    done
-    cw_start_smtp "$CW_SMTP_PORT"
-}
 # The MAIL parameters the relay saw for ADDRESS ("-" for none).
 mail_parameters() { awk -v a="$1" '$1 == a { $1 = ""; $2 = ""; print substr($0, 3) }' \
     "$CW_WORK/smtp/envelopes.log"; }
@@ -64,7 +54,7 @@ done
 
 # 2. The relay now offers SMTPUTF8 (pipelining still): the UTF-8 address goes, raw in the
 # envelope and in To:, with SMTPUTF8 on MAIL; the ASCII message beside it without.
-restart_smtp CW_SMTP_UTF8=1
+cw_restart_smtp CW_SMTP_UTF8=1
 cw_add_carts 'żaneta@example.com:pl' piotr@example.com:pl
 cw_wait_for 20 "dead=1 sent=5" "$CW_STATES_SQL"
 grep -q '^żaneta@example\.com ' "$CW_WORK/smtp/accepted.log" ||
@@ -83,7 +73,7 @@ grep -q '^To: żaneta@example\.com' "$CW_WORK"/smtp/*-żaneta@example.com.eml ||
 
 # 3. and 4. Without PIPELINING libcurl sends: with SMTPUTF8 offered the address goes with it
 # (libcurl asks for it itself), without it the reminder is given up before MAIL.
-restart_smtp CW_SMTP_UTF8=1 NO_PIPELINING=1
+cw_restart_smtp CW_SMTP_UTF8=1 NO_PIPELINING=1
 cw_add_carts 'françois@example.fr:fr'
 cw_wait_for 20 "dead=1 sent=6" "$CW_STATES_SQL"
 case "$(mail_parameters 'françois@example.fr')" in
@@ -92,7 +82,7 @@ case "$(mail_parameters 'françois@example.fr')" in
 esac
 grep -q '^To: françois@example\.fr' "$CW_WORK"/smtp/*-françois@example.fr.eml ||
     cw_fail "To: over libcurl: $(grep -m1 '^To:' "$CW_WORK"/smtp/*-françois@example.fr.eml)"
-restart_smtp NO_PIPELINING=1
+cw_restart_smtp NO_PIPELINING=1
 cw_add_carts 'łucja@example.com:pl' ewa@example.com:pl
 cw_wait_for 20 "dead=2 sent=7" "$CW_STATES_SQL"
 case "$(reason_for 'łucja@example.com')" in

@@ -443,6 +443,35 @@ void ServeInTurnUpToData(ScriptedSmtpConnection& c) {
     c.Write("354 go ahead\r\n");
 }
 
+// The kept connection ends between messages: the server hangs up at the next MAIL without a
+// word, or answers it 421 (a per-connection limit). Nothing of the message was taken: it goes
+// again, once, on a new connection, as on the pipelined way, instead of pausing all sending.
+TEST(SmtpWithoutPipelining, AKeptConnectionEndedAtMailSendsOnceOnANewOne) {
+    for (const char* ending : {"", "421 4.7.0 too many messages on this connection\r\n"}) {
+        ScriptedSmtpServer server({ServeFirstLook,
+                                   [ending](ScriptedSmtpConnection& c) {
+                                       ServeInTurnUpToData(c);
+                                       c.ReadMessage();
+                                       c.Write("250 2.0.0 queued\r\n");
+                                       c.ReadLine();
+                                       c.Write(ending);
+                                   },
+                                   [](ScriptedSmtpConnection& c) {
+                                       c.Greet({});
+                                       c.ServeRest();
+                                   }});
+        {
+            SmtpTransport transport(ScriptedServerSettings(server));
+            EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
+            const SmtpTranscript second = transport.Send(MessageTo("jonas@example.com"));
+            EXPECT_EQ(Outcome(second), "sent") << ending << ClassifyTranscript(second).detail;
+        }
+        server.Finish();
+        EXPECT_EQ(server.Connections(), 3u) << ending;
+        EXPECT_EQ(server.MessageCount(), 2u) << ending;
+    }
+}
+
 // The server goes away while libcurl writes the message: the end of the data never left
 // (libcurl sends it only after the whole body), so nothing was delivered and the reminder
 // waits for the server instead of being written off as "unknown".
@@ -485,6 +514,35 @@ TEST(SmtpWithoutPipelining, AServerThatStopsReadingTheMessageIsGivenUpOnInTime) 
         EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error; // CURLE_OPERATION_TIMEDOUT
         EXPECT_EQ(Outcome(transcript), "server_unavailable")
             << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
+// The reply deadline holds on libcurl's way too: a reply dribbled a byte at a time cannot hold
+// a sender past smtp.response_timeout.
+TEST(SmtpWithoutPipelining, TheResponseTimeoutBoundsAWholeReply) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   c.Greet({});
+                                   c.ReadLine();
+                                   for (const char byte :
+                                        std::string("250 2.1.0 ok, in pieces\r\n")) {
+                                       if (!c.Write(std::string(1, byte))) {
+                                           return;
+                                       }
+                                       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                                   }
+                                   c.ServeRest();
+                               }});
+    {
+        SmtpSettings settings = ScriptedServerSettings(server);
+        settings.response_timeout = std::chrono::seconds(1);
+        SmtpTransport transport(settings);
+        const auto started = std::chrono::steady_clock::now();
+        const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+        EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error;
+        EXPECT_EQ(Outcome(transcript), "server_unavailable");
     }
     server.Finish();
     EXPECT_EQ(server.MessageCount(), 0u);

@@ -194,6 +194,19 @@ cw_start_smtp() {
     cw_wait_listening "$CW_SMTP_PID" "$CW_SMTP_PORT" "the test SMTP server"
 }
 
+# The test SMTP server again on the same port (CW_SMTP_PORT), with these settings of
+# cartwatch_test_smtp.py and cw_start_smtp only: cw_restart_smtp CW_SMTP_UTF8=1 NO_PIPELINING=1.
+# A relay whose configuration changed under the running daemon.
+cw_restart_smtp() {
+    cw_stop_smtp
+    unset CW_SMTP_UTF8 NO_PIPELINING MULTILINE DROP_KEPT MAX_MESSAGE_SIZE
+    local setting
+    for setting in "$@"; do
+        export "${setting?}"
+    done
+    cw_start_smtp "$CW_SMTP_PORT"
+}
+
 # A throwaway certificate authority and, signed by it, a server certificate for 127.0.0.1 and
 # localhost, in $CW_WORK/tls: ca.pem, server.pem, server.key. cw_make_certs NAME [SAN] makes
 # another server certificate (NAME.pem, NAME.key) from the same CA with other names.
