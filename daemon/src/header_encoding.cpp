@@ -285,7 +285,10 @@ std::vector<std::string> EncodeWords(std::string_view valid_utf8, std::size_t fi
     return words;
 }
 
-bool IsValidAddress(std::string_view address) {
+namespace {
+
+// `utf8_local_part`: the local part may hold UTF-8 beyond ASCII, as RFC 6532 allows.
+bool IsValidAddressOf(std::string_view address, bool utf8_local_part) {
     if (address.size() > 254) {
         return false;
     }
@@ -303,8 +306,25 @@ bool IsValidAddress(std::string_view address) {
         return std::all_of(part.begin(), part.end(),
                            [&](unsigned char c) { return c == '.' || allowed(c); });
     };
-    return valid_dot_string(local, [](unsigned char c) { return IsAtext(c); }) &&
+    const bool utf8 = utf8_local_part && !IsPrintableAscii(local);
+    // SanitizeSingleLine changes a local part with a C1 control or U+2028/U+2029 in it (C0
+    // controls and spaces are no atext anyway).
+    if (utf8 && (!IsValidUtf8(local) || SanitizeSingleLine(local) != local)) {
+        return false;
+    }
+    return valid_dot_string(
+               local, [utf8](unsigned char c) { return IsAtext(c) || (utf8 && c >= 0x80); }) &&
            valid_dot_string(domain, [](unsigned char c) { return IsAsciiAlnum(c) || c == '-'; });
+}
+
+} // namespace
+
+bool IsValidAddress(std::string_view address) {
+    return IsValidAddressOf(address, false);
+}
+
+bool IsValidInternationalAddress(std::string_view address) {
+    return IsValidAddressOf(address, true);
 }
 
 Result<std::string> FormatUnstructuredField(std::string_view name, std::string_view value) {
@@ -330,10 +350,15 @@ Result<std::string> FormatMailboxField(std::string_view name, std::string_view d
     if (!IsValidFieldName(name)) {
         return Fail("invalid header field name");
     }
-    if (!IsValidAddress(address)) {
+    if (!IsValidInternationalAddress(address)) {
         // Never echo the raw value: it may hold the very CR/LF being refused.
         return Fail(std::string(name) + " address is not a valid plain e-mail address");
     }
+    // An address beyond ASCII goes raw (RFC 6532: it has no other form), but the display name
+    // is encoded as in any message, although RFC 6532 would let it go raw as well: encoded-
+    // words stay valid under SMTPUTF8, the field then differs from an ASCII recipient's in the
+    // address alone (one encoder, the same golden output), and a reader that downgrades the
+    // message (RFC 6857) has only the address left to deal with.
     const std::string clean = SanitizeSingleLine(display_name);
     std::vector<std::string> tokens;
     if (!clean.empty()) {

@@ -34,13 +34,21 @@ std::vector<std::string> EncodeWords(std::string_view valid_utf8, std::size_t fi
 /// because relays and libcurl handle them inconsistently.
 bool IsValidAddress(std::string_view address);
 
+/// IsValidAddress, or the same with a local part beyond ASCII: RFC 6532 section 3.2 counts
+/// every non-ASCII character as atext. The local part must be valid UTF-8 without controls or
+/// line separators; the domain stays ASCII (its A-labels). Such an address is sent only under
+/// SMTPUTF8; cartwatch allows it in To: alone.
+bool IsValidInternationalAddress(std::string_view address);
+
 /// `Name: value` + CRLF for free text such as Subject. The value is
 /// sanitised (controls removed, invalid UTF-8 replaced), encoded when it
 /// holds anything but plain printable ASCII words, and folded.
 Result<std::string> FormatUnstructuredField(std::string_view name, std::string_view value);
 
 /// `Name: display name <address>` + CRLF. An empty display name gives the
-/// bare address. Refuses invalid addresses instead of repairing them.
+/// bare address. Refuses invalid addresses instead of repairing them. An
+/// address beyond ASCII (IsValidInternationalAddress) is written as it is,
+/// in UTF-8 (RFC 6532); the display name is encoded as always.
 Result<std::string> FormatMailboxField(std::string_view name, std::string_view display_name,
                                        std::string_view address);
 

@@ -1,5 +1,7 @@
 #include "idna_address.hpp"
 
+#include "utf8.hpp"
+
 #include <idn2.h>
 
 #include <algorithm>
@@ -12,23 +14,56 @@ bool IsAscii(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
 }
 
-Result<std::string> AsciiDomainAddress(std::string_view address) {
+namespace {
+
+constexpr char kNoAsciiForm[] =
+    "the address's local part (before the @) is not ASCII; such an address can only be sent "
+    "with SMTPUTF8 (RFC 6531)";
+
+// `address` with its domain in ASCII and its local part kept; `ascii_local_part` refuses a
+// local part beyond ASCII, which has no ASCII form.
+Result<std::string> WithAsciiDomain(std::string_view address, bool ascii_local_part) {
     if (IsAscii(address)) {
         return std::string(address);
+    }
+    if (!IsValidUtf8(address)) {
+        return Error{"the address is not valid UTF-8"};
     }
     const std::size_t at = address.rfind('@');
     if (at == std::string_view::npos) {
         return Error{"the address has no @"};
     }
-    if (!IsAscii(address.substr(0, at))) {
-        return Error{"the address's local part (before the @) is not ASCII; such an address can "
-                     "only be sent with SMTPUTF8, which cartwatchd does not use"};
+    const std::string_view local = address.substr(0, at);
+    if (!IsAscii(local)) {
+        if (ascii_local_part) {
+            return Error{kNoAsciiForm};
+        }
+        // SanitizeSingleLine drops C0 and C1 controls and turns CR, LF and U+2028/U+2029
+        // into spaces: a local part it would change holds one of them.
+        if (SanitizeSingleLine(local) != local) {
+            return Error{"the address's local part holds a control character or a line "
+                         "separator"};
+        }
     }
     Result<std::string> domain = AsciiDomain(address.substr(at + 1));
     if (!domain) {
         return Error{"the address's domain " + domain.error()};
     }
-    return std::string(address.substr(0, at + 1)) + domain.value();
+    return std::string(local) + "@" + domain.value();
+}
+
+} // namespace
+
+Result<std::string> AsciiDomainAddress(std::string_view address) {
+    return WithAsciiDomain(address, true);
+}
+
+Result<std::string> RecipientAddress(std::string_view address) {
+    return WithAsciiDomain(address, false);
+}
+
+bool NeedsSmtpUtf8(std::string_view address) {
+    return !IsAscii(address);
 }
 
 Result<std::string> AsciiDomain(std::string_view domain) {

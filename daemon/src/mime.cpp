@@ -1,7 +1,10 @@
 // Design note: the message is built top-down as one string. Every header goes
 // through header_encoding (which sanitises, encodes and folds), and both
 // bodies through the quoted-printable encoder, so the output is 7-bit, uses
-// CRLF only and respects the 78/998/76 line limits by construction. The
+// CRLF only and respects the 78/998/76 line limits by construction. The one
+// exception is a To: address whose local part is beyond ASCII: it has no
+// 7-bit form and is written in UTF-8 (RFC 6532), and such a message is only
+// sent under SMTPUTF8; the bodies stay 7-bit, so it needs no 8BITMIME. The
 // boundary starts with "=_", a sequence quoted-printable output can never
 // contain, so it cannot collide with either part.
 //

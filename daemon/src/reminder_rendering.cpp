@@ -68,8 +68,9 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     row.step = reminder.step;
     row.attempt = reminder.attempt;
     row.cart_id = reminder.cart_id;
-    // The envelope and the To: field carry the domain's ASCII form (no SMTPUTF8 here).
-    Result<std::string> recipient = AsciiDomainAddress(reminder.email);
+    // The envelope and the To: field carry the domain's ASCII form, and the local part as it
+    // is: one beyond ASCII is sent under SMTPUTF8, or not at all (smtp_sender.cpp).
+    Result<std::string> recipient = RecipientAddress(reminder.email);
     if (!recipient) {
         return Fail("To address: " + recipient.error());
     }

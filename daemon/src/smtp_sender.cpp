@@ -1,6 +1,7 @@
 #include "smtp_sender.hpp"
 
 #include "idna_address.hpp"
+#include "utf8.hpp"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -66,6 +67,28 @@ void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply re
     transcript.replies.push_back(std::move(reply));
 }
 
+// An envelope beyond ASCII for a server whose EHLO did not offer SMTPUTF8: RFC 6531 lets such
+// a message go only under the extension, and a local part beyond ASCII has no ASCII form to
+// fall back on, so it is refused here, as an SMTPUTF8-aware relay refuses it for a next hop
+// without the extension (X.6.7, "non-ASCII addresses not permitted", RFC 5248). Refused at
+// RCPT it is a permanent failure of this message alone: the reminder is given up with this
+// reason and the address is not suppressed (nothing is wrong with it), while every other
+// reminder goes on. Retrying would not help: a relay gains SMTPUTF8 by a configuration change,
+// not in minutes, and the reason says which. A sender beyond ASCII is refused at MAIL: every
+// message would meet it, so it is a configuration fault.
+void RefuseWithoutSmtpUtf8(const OutgoingMessage& message, SmtpTranscript& transcript) {
+    if (NeedsSmtpUtf8(message.envelope_from)) {
+        RefuseLocally(transcript, "MAIL",
+                      {553, "5.6.7 not sent by cartwatchd: the sender address is not ASCII and "
+                            "the SMTP server does not offer SMTPUTF8 (RFC 6531)"});
+    } else {
+        RefuseLocally(transcript, "RCPT",
+                      {553, "5.6.7 not sent by cartwatchd: the address is not ASCII and the SMTP "
+                            "server does not offer SMTPUTF8 (RFC 6531); the relay must offer it "
+                            "(Postfix: smtputf8_enable = yes)"});
+    }
+}
+
 } // namespace
 
 // The message as DATA carries it (RFC 5321 section 4.5.2): a line that starts with "." gets
@@ -114,6 +137,22 @@ struct SmtpTransport::Impl {
     std::string pending_line;      // a reply line split across debug callbacks
     bool quitting = false;         // QUIT was sent: what follows is not about the message
     bool in_sasl_exchange = false; // a 334 came: the next line out is an AUTH response
+    bool needs_smtputf8 = false;   // the envelope is beyond ASCII (NeedsSmtpUtf8)
+    bool refused_smtputf8 = false; // libcurl's transfer stopped: the server lacks SMTPUTF8
+
+    // The server does not offer SMTPUTF8 on the connection libcurl is about to send a message
+    // beyond ASCII over. libcurl would send it all the same (its smtp.c adds SMTPUTF8 to MAIL
+    // only when the server offers it, and writes the UTF-8 RCPT in any case), so the transfer
+    // stops here. libcurl calls this after it connected, or took a kept connection, and
+    // greeted (EHLO, STARTTLS, AUTH), before MAIL: `ehlo` is that connection's.
+    static int Prerequest(void* user, char*, char*, int, int) {
+        auto* self = static_cast<Impl*>(user);
+        if (self->needs_smtputf8 && self->ehlo.count("SMTPUTF8") == 0) {
+            self->refused_smtputf8 = true;
+            return CURL_PREREQFUNC_ABORT;
+        }
+        return CURL_PREREQFUNC_OK;
+    }
 
     static std::size_t Read(char* buffer, std::size_t size, std::size_t count, void* user) {
         auto* self = static_cast<Impl*>(user);
@@ -195,6 +234,15 @@ struct SmtpTransport::Impl {
             static_cast<long>(std::max<long long>(1, settings.response_timeout.count() / 1000)));
         curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN,
                          static_cast<long>(settings.idle_timeout.count() / 1000));
+        // While libcurl writes the message it waits for no reply, so the response timeout does
+        // not bound that: a server that takes DATA and stops reading would hold the sender for
+        // good. A transfer that stands still (under a byte a second) for as long ends with
+        // CURLE_OPERATION_TIMEDOUT, as the pipelined session's writes do; libcurl judges the
+        // speed over its last five seconds or so, which come on top.
+        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(
+            curl, CURLOPT_LOW_SPEED_TIME,
+            static_cast<long>(std::max<long long>(1, settings.response_timeout.count() / 1000)));
         if (url.rfind("smtp://", 0) == 0 && settings.require_starttls) {
             curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
         }
@@ -242,6 +290,60 @@ struct SmtpTransport::Impl {
         }
         curl_multi_remove_handle(multi, curl);
         return code;
+    }
+
+    // Readies the per-send state for one attempt of `message`, reported into `t`.
+    void BeginAttempt(const OutgoingMessage& message, SmtpTranscript& t) {
+        payload = &message.bytes;
+        offset = 0;
+        transcript = &t;
+        pending_line.clear();
+        quitting = false;
+        in_sasl_exchange = false;
+        error_buffer[0] = '\0';
+        needs_smtputf8 = NeedsSmtpUtf8(message.envelope_from) || NeedsSmtpUtf8(message.recipient);
+        refused_smtputf8 = false;
+    }
+
+    // One message in libcurl's own conversation (a server without PIPELINING).
+    CURLcode SendWithLibcurl(const OutgoingMessage& message, SmtpTranscript& t) {
+        const std::string from = "<" + message.envelope_from + ">";
+        curl_slist* recipients =
+            curl_slist_append(nullptr, ("<" + message.recipient + ">").c_str());
+        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                         static_cast<curl_off_t>(message.bytes.size()));
+        // Only around this transfer: the handles duplicated from this one (the pipelining
+        // session, the probe) connect and stop, and libcurl asks them too.
+        curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, &Impl::Prerequest);
+        curl_easy_setopt(curl, CURLOPT_PREREQDATA, this);
+        const CURLcode code = Perform();
+        curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, nullptr);
+        // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, nullptr);
+        curl_slist_free_all(recipients);
+        if (code != CURLE_OK && t.data_accepted) {
+            // libcurl writes the end of the data (CRLF "." CRLF) only after the whole body
+            // went out, and never after a failed write (smtp.c's smtp_done): with part of the
+            // body still unsent the server cannot have taken the message, so the reminder is
+            // not written off as "unknown". Counted on the wire, dots doubled, so "all of it"
+            // may still mean an unfinished end: then it stays unknown.
+            curl_off_t uploaded = 0;
+            curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+            t.data_accepted = uploaded >= static_cast<curl_off_t>(message.bytes.size());
+        }
+        return code;
+    }
+
+    // Whether libcurl's transfer met the end of the connection it kept from the last message,
+    // before anything of this one was judged: no reply to MAIL (the server dropped it while
+    // idle), or a 421 to it (an idle or a per-connection limit). The message may go again.
+    bool EndedKeptConnectionAtMail(CURLcode code, const SmtpTranscript& t) const {
+        long connects = 0;
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+        return code != CURLE_OK && connects == 0 && t.last_command == "MAIL" &&
+               (t.replies.empty() || ClosesSession(t.replies.back()));
     }
 
     // ---- The pipelining session -------------------------------------------------------
@@ -413,9 +515,22 @@ struct SmtpTransport::Impl {
     // it (an idle or a per-connection limit); nothing was taken, the message may go again.
     CURLcode SendPipelined(const OutgoingMessage& message, SmtpTranscript& t, bool& stale) {
         stale = false;
+        const bool smtputf8 =
+            NeedsSmtpUtf8(message.envelope_from) || NeedsSmtpUtf8(message.recipient);
+        if (smtputf8 && ehlo.count("SMTPUTF8") == 0) {
+            RefuseWithoutSmtpUtf8(message, t); // nothing sent: the session stays as it was
+            return CURLE_SEND_ERROR;
+        }
         std::string envelope = "MAIL FROM:<" + message.envelope_from + ">";
         if (ehlo.count("SIZE") > 0) {
             envelope += " SIZE=" + std::to_string(message.bytes.size());
+        }
+        // RFC 6531 section 3.4: the parameter only when the envelope or the message needs it,
+        // so an ASCII message goes as it always did. After SIZE, where libcurl puts it. No
+        // BODY=8BITMIME: it declares an 8-bit body (RFC 6152), and the bodies are
+        // quoted-printable; the UTF-8 in To: is what SMTPUTF8 itself announces.
+        if (smtputf8) {
+            envelope += " SMTPUTF8";
         }
         envelope += "\r\nRCPT TO:<" + message.recipient + ">\r\nDATA\r\n";
         t.last_command = "MAIL";
@@ -538,23 +653,18 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
     }
     if (!IsPlainAddress(message.recipient)) {
         RefuseLocally(transcript, "RCPT",
-                      {553, "5.1.3 address refused by cartwatchd: not a plain address"});
+                      {553, IsValidUtf8(message.recipient)
+                                ? "5.1.3 address refused by cartwatchd: not a plain address"
+                                : "5.1.3 address refused by cartwatchd: not valid UTF-8"});
         return transcript;
     }
     Impl& impl = *impl_;
-    impl.payload = &message.bytes;
-    impl.offset = 0;
-    impl.transcript = &transcript;
-    impl.pending_line.clear();
-    impl.quitting = false;
-    impl.in_sasl_exchange = false;
-    impl.error_buffer[0] = '\0';
+    impl.BeginAttempt(message, transcript);
 
-    // Pipelined unless the server does not offer it, or an address is not ASCII (libcurl
-    // then converts the domain or asks for SMTPUTF8). A rendered reminder's addresses are
-    // always ASCII (idna_address.hpp), so only a caller of its own reaches that second case.
-    if ((!impl.pipelining_known || impl.pipelining) && IsAscii(message.envelope_from) &&
-        IsAscii(message.recipient)) {
+    // Pipelined unless the server does not offer it. Either way an envelope beyond ASCII goes
+    // only where the server offered SMTPUTF8, and asks for it on MAIL; the addresses come with
+    // their domains in ASCII (RecipientAddress), so what is beyond ASCII is a local part.
+    if (!impl.pipelining_known || impl.pipelining) {
         const bool kept = impl.SessionUsable();
         CURLcode code = kept ? CURLE_OK : impl.OpenSession();
         bool stale = false;
@@ -584,18 +694,20 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
         start_over();
     }
 
-    const std::string from = "<" + message.envelope_from + ">";
-    curl_slist* recipients = curl_slist_append(nullptr, ("<" + message.recipient + ">").c_str());
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_FROM, from.c_str());
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, recipients);
-    curl_easy_setopt(impl.curl, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(message.bytes.size()));
-
-    const CURLcode code = impl.Perform();
-    // The list must outlive the transfer (CURLOPT_MAIL_RCPT is not copied).
-    curl_easy_setopt(impl.curl, CURLOPT_MAIL_RCPT, nullptr);
-    curl_slist_free_all(recipients);
+    CURLcode code = impl.SendWithLibcurl(message, transcript);
+    if (impl.EndedKeptConnectionAtMail(code, transcript)) {
+        // libcurl closes a connection after a failed transfer: once more, on a fresh one.
+        start_over();
+        impl.BeginAttempt(message, transcript);
+        code = impl.SendWithLibcurl(message, transcript);
+    }
     impl.transcript = nullptr;
+    if (impl.refused_smtputf8) {
+        // Stopped before MAIL: what libcurl saw of the greeting is not about this message.
+        start_over();
+        RefuseWithoutSmtpUtf8(message, transcript);
+        return transcript;
+    }
 
     transcript.curl_code = static_cast<int>(code);
     if (code != CURLE_OK) {
@@ -667,7 +779,7 @@ std::string SmtpUrlWithHelo(const std::string& url, const std::string& helo_name
 bool IsPlainAddress(const std::string& address) {
     const auto at = address.find('@');
     return !address.empty() && address.size() <= 254 && at != std::string::npos && at > 0 &&
-           at + 1 < address.size() &&
+           at + 1 < address.size() && IsValidUtf8(address) &&
            std::none_of(address.begin(), address.end(), [](unsigned char c) {
                return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\';
            });

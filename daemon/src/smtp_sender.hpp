@@ -41,9 +41,11 @@ struct SmtpSettings {
 // One SMTP connection, kept between sends. libcurl connects, verifies the certificate,
 // upgrades to TLS and logs in; when the server offers PIPELINING (RFC 2920) the transport then
 // writes MAIL, RCPT and DATA in one go over libcurl's connection and reads their replies
-// together, two round trips a message instead of libcurl's four. Without PIPELINING, or for an
-// address that is not ASCII, libcurl sends the message itself. A connection the server dropped
-// while idle is opened again, and the message sent on it, before anything is reported.
+// together, two round trips a message instead of libcurl's four. Without PIPELINING libcurl
+// sends the message itself. A connection the server dropped while idle is opened again, and
+// the message sent on it, before anything is reported. An envelope beyond ASCII (a local part
+// in UTF-8) goes with SMTPUTF8 on MAIL, on both ways, and only to a server that offers it;
+// to one that does not it is refused before MAIL, as a permanent failure of that message.
 class SmtpTransport final : public MessageTransport {
 public:
     explicit SmtpTransport(SmtpSettings settings);
@@ -76,6 +78,7 @@ private:
 std::string SmtpUrlWithHelo(const std::string& url, const std::string& helo_name);
 
 // Whether an address is safe on an SMTP command line: libcurl 7.88 passes CR and LF through.
+// Bytes beyond ASCII must be valid UTF-8 (RFC 6531 addresses).
 bool IsPlainAddress(const std::string& address);
 
 // A message (CRLF line ends) as DATA carries it: every line that starts with "." gets another

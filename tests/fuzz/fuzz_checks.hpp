@@ -17,9 +17,21 @@ inline void Require(bool condition, const char* what) {
     }
 }
 
+/// Whether every byte of `text` is ASCII.
+inline bool AllAscii(std::string_view text) {
+    for (const unsigned char c : text) {
+        if (c >= 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /// 7-bit, CRLF only, no line over 998; header lines over 78 only when they
-/// hold a single unbreakable token; body lines at most 76.
-inline void RequireLineDiscipline(std::string_view bytes, bool has_body) {
+/// hold a single unbreakable token; body lines at most 76. `utf8_address`:
+/// a header may hold bytes beyond ASCII (a To: address in UTF-8, RFC 6532).
+inline void RequireLineDiscipline(std::string_view bytes, bool has_body,
+                                  bool utf8_address = false) {
     bool in_headers = true;
     std::size_t start = 0;
     while (start < bytes.size()) {
@@ -30,7 +42,8 @@ inline void RequireLineDiscipline(std::string_view bytes, bool has_body) {
         Require(line.size() <= 998, "no line over 998");
         for (const unsigned char c : line) {
             // Quoted-printable may keep a tab literally inside a body line.
-            Require((c >= 0x20 && c < 0x7F) || (c == '\t' && !in_headers),
+            Require((c >= 0x20 && c < 0x7F) || (c == '\t' && !in_headers) ||
+                        (c >= 0x80 && in_headers && utf8_address),
                     "printable 7-bit output");
         }
         if (in_headers && line.empty() && has_body) {

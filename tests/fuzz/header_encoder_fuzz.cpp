@@ -106,9 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 2: {
         const auto field = cartwatch::FormatMailboxField("To", "Anna", input);
-        Require(field.ok() == cartwatch::IsValidAddress(input), "address check is consistent");
+        Require(field.ok() == cartwatch::IsValidInternationalAddress(input),
+                "address check is consistent");
         if (field.ok()) {
-            cartwatch::fuzz::RequireLineDiscipline(*field, false);
+            cartwatch::fuzz::RequireLineDiscipline(*field, false,
+                                                   !cartwatch::fuzz::AllAscii(input));
         }
         break;
     }

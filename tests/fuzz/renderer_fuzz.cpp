@@ -98,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Require(!built.error().empty(), "failures explain themselves");
         return 0;
     }
-    cartwatch::fuzz::RequireLineDiscipline(built->bytes, true);
+    cartwatch::fuzz::RequireLineDiscipline(built->bytes, true,
+                                           !cartwatch::fuzz::AllAscii(built->recipient));
     Require(CountHeaderFields(built->bytes) == 10, "exactly the ten headers cartwatch writes");
     Require(built->subject.find_first_of("\r\n") == std::string::npos, "subject is one line");
     return 0;

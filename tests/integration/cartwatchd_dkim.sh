@@ -2,14 +2,15 @@
 # DKIM signing in cartwatchd ([dkim] domain, selector, key_file), for a relay that does not
 # sign: check-config proves the key; every message goes out with one DKIM-Signature for
 # d=shop.example, s=cw2026 that covers From, Subject and both List-Unsubscribe fields (RFC 8058
-# honours one-click unsubscribe only under such a signature); a key file that holds no key
+# honours one-click unsubscribe only under such a signature), a UTF-8 To: (SMTPUTF8) included;
+# a key file that holds no key
 # stops the daemon before it claims anything, with one error naming dkim.key_file. SIGHUP
 # takes a new selector and key; a reload naming a broken key is refused, signing goes on.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 cw_create_database
-cw_add_carts dkim.anna@example.com:pl dkim.jonas@example.com:de
-cw_start_smtp
+cw_add_carts dkim.anna@example.com:pl dkim.jonas@example.com:de 'dkim.zoë@example.com:fr'
+CW_SMTP_UTF8=1 cw_start_smtp
 openssl genrsa -out "$CW_WORK/dkim.pem" 2048 2>/dev/null || cw_fail "openssl genrsa failed"
 with_dkim() { # with_dkim KEY_FILE: the test config with signing on
     cw_write_config
@@ -34,12 +35,12 @@ out=$(cw_daemon_command check-config 2>&1) || cw_fail "check-config failed: $out
 grep -q "^ok    dkim: signing as d=shop.example, s=cw2026 with $CW_WORK/dkim.pem" <<<"$out" ||
     cw_fail "check-config does not report the signer: $out"
 cw_daemon_command once >"$CW_WORK/once.log" 2>&1 || cw_fail "once failed: $(cat "$CW_WORK/once.log")"
-[ "$(cw_accepted_count)" = 2 ] || cw_fail "accepted $(cw_accepted_count) messages, not 2"
+[ "$(cw_accepted_count)" = 3 ] || cw_fail "accepted $(cw_accepted_count) messages, not 3"
 
 /usr/bin/python3 - "$CW_WORK/smtp" <<'PY' || cw_fail "the messages are not signed as configured"
 import email, email.policy, glob, re, sys
 files = sorted(glob.glob(sys.argv[1] + "/*-dkim.*.eml"))
-assert len(files) == 2, files
+assert len(files) == 3, files
 for path in files:
     with open(path, "rb") as f:
         message = email.message_from_binary_file(f, policy=email.policy.compat32)
@@ -50,7 +51,7 @@ for path in files:
     assert tags["d"] == "shop.example" and tags["s"] == "cw2026", tags
     assert tags["a"] == "rsa-sha256" and tags["bh"] and tags["b"], tags
     signed = tags["h"].lower().split(":")
-    for field in ("from", "subject", "list-unsubscribe", "list-unsubscribe-post"):
+    for field in ("from", "to", "subject", "list-unsubscribe", "list-unsubscribe-post"):
         assert field in signed, (field, signed)
     # The signature is the first field: it signs what follows as the relay passes it on.
     with open(path, "rb") as f:

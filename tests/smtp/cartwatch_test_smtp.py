@@ -30,6 +30,12 @@ message saying how its session was protected: "<recipient> tls=TLSv1.3 auth=<use
 auth=none without); cartwatch_secure_smtp.py runs this handler behind TLS and AUTH.
 OUTDIR/connections.log gets "<recipient> <n>" per accepted message: n numbers the connections
 in the order they sent their first MAIL FROM, so tests can tell which messages shared one.
+OUTDIR/envelopes.log gets "<recipient> MAIL <parameters>" per accepted message: the parameters
+of its MAIL FROM as sent ("-" for none), in order, e.g. "SIZE=2817 SMTPUTF8".
+
+SMTPUTF8 (RFC 6531) is aiosmtpd's own switch, its --smtputf8 option (cw_start_smtp passes it
+when CW_SMTP_UTF8 is set): EHLO then offers SMTPUTF8, and UTF-8 addresses are taken; without
+it a non-ASCII command is answered "500 Error: strict ASCII mode".
 
 Run with Debian's aiosmtpd entry point (the system Python has the module):
   PYTHONPATH=tests/smtp aiosmtpd -n -l 127.0.0.1:2525 -c cartwatch_test_smtp.Handler OUTDIR
@@ -131,7 +137,7 @@ class Handler:
         with open(os.path.join(self.outdir, name), "wb") as f:
             f.write(content)
         message_id = email.message_from_bytes(content).get("Message-ID", "-")
-        with open(os.path.join(self.outdir, "accepted.log"), "a") as log:
+        with open(os.path.join(self.outdir, "accepted.log"), "a", encoding="utf-8") as log:
             log.write(f"{rcpt} {message_id} <{envelope.mail_from or ''}>\n")
         # The transport in use now: after STARTTLS, or from the start with implicit TLS, it is
         # an SSL transport; the plain one has no ssl_object.
@@ -143,6 +149,8 @@ class Handler:
         with open(os.path.join(self.outdir, "sessions.log"), "a") as log:
             log.write(f"{rcpt} tls={tls.version() if tls else 'none'} auth={user}\n")
         session.cw_messages += 1
+        with open(os.path.join(self.outdir, "envelopes.log"), "a", encoding="utf-8") as log:
+            log.write(f"{rcpt} MAIL {' '.join(envelope.mail_options) or '-'}\n")
         with open(os.path.join(self.outdir, "connections.log"), "a") as log:
             log.write(f"{rcpt} {session.cw_connection}\n")
         return name

@@ -111,12 +111,16 @@ protected:
         return status;
     }
 
-    static std::string SignedReminder(const DkimSigner& signer) {
+    // `email`: the recipient, when not the sample's own.
+    static std::string SignedReminder(const DkimSigner& signer, const std::string& email = "") {
         static const TemplateSet templates(samples::TemplateRoot());
         MessageOptions options = samples::FixedOptions("dkim");
         options.dkim = &signer;
-        const auto built =
-            BuildReminder(templates, samples::Typical("pl", ReminderStep::kSecond), options);
+        ReminderMessage reminder = samples::Typical("pl", ReminderStep::kSecond);
+        if (!email.empty()) {
+            reminder.email = email;
+        }
+        const auto built = BuildReminder(templates, reminder, options);
         EXPECT_TRUE(built.ok()) << built.error();
         return built.ok() ? built->bytes : "";
     }
@@ -144,6 +148,19 @@ TEST_F(DkimSignerTest, SignatureVerifiesAndCoversTheRequiredHeaders) {
     for (std::size_t pos = 0; (pos = signature.find('\n', pos)) != std::string::npos; ++pos) {
         EXPECT_EQ('\r', signature[pos - 1]);
     }
+}
+
+// A To: in UTF-8 (RFC 6532, sent under SMTPUTF8) is signed as the bytes it is: the signature
+// verifies, covers To, and breaks when the address changes by one letter.
+TEST_F(DkimSignerTest, ASignatureOverAUtf8AddressVerifies) {
+    const DkimSigner signer(Settings());
+    std::string message = SignedReminder(signer, "zoë@example.de");
+    ASSERT_NE(message.find("<zoë@example.de>\r\n"), std::string::npos) << message.substr(0, 800);
+    std::string signed_headers;
+    EXPECT_EQ(DKIM_STAT_OK, Verify(message, &signed_headers)) << message.substr(0, 800);
+    EXPECT_THAT(":" + signed_headers + ":", HasSubstr(":To:")) << signed_headers;
+    message.replace(message.find("zoë@"), std::string("zoë").size(), "zoé");
+    EXPECT_NE(DKIM_STAT_OK, Verify(message));
 }
 
 TEST_F(DkimSignerTest, TamperedMessageFailsVerification) {

@@ -191,15 +191,58 @@ TEST(MailboxFieldTest, LongEncodedNameFoldsBeforeAddress) {
 }
 
 TEST(MailboxFieldTest, RefusesHostileAddresses) {
-    for (const char* address :
-         {"anna@example.pl\r\nBcc: x@example.net", "anna@example.pl>", "<anna@example.pl", "anna",
-          "@example.pl", "anna@", "an na@example.pl", "anna@exa_mple.pl", "\"anna\"@example.pl",
-          "anna..b@example.pl", ".anna@example.pl", "żaba@example.pl", "anna@[127.0.0.1]",
-          "a@b@example.pl"}) {
+    for (const char* address : {"anna@example.pl\r\nBcc: x@example.net",
+                                "anna@example.pl>",
+                                "<anna@example.pl",
+                                "anna",
+                                "@example.pl",
+                                "anna@",
+                                "an na@example.pl",
+                                "anna@exa_mple.pl",
+                                "\"anna\"@example.pl",
+                                "anna..b@example.pl",
+                                ".anna@example.pl",
+                                "anna@żaba.pl",
+                                "anna@[127.0.0.1]",
+                                "a@b@example.pl",
+                                "żaba@example.pl\r\nBcc: x@example.net",
+                                "ż\r\naba@example.pl",
+                                "\xC5@example.pl",
+                                "\xC0\xAF"
+                                "aba@example.pl",
+                                "\xED\xA0\x80@example.pl",
+                                "a\xC2\x85"
+                                "b@example.pl",
+                                "a\xE2\x80\xA8"
+                                "b@example.pl",
+                                "ża ba@example.pl",
+                                "żaba.@example.pl"}) {
         EXPECT_FALSE(FormatMailboxField("To", "Anna", address).ok()) << address;
+        EXPECT_FALSE(IsValidInternationalAddress(address)) << address;
     }
     EXPECT_TRUE(IsValidAddress("first.last+tag@sub.example.co.uk"));
     EXPECT_FALSE(IsValidAddress(std::string(65, 'a') + "@example.com"));
+    // 64 octets, not characters: 32 two-byte letters fill the local part.
+    std::string long_local;
+    for (int i = 0; i < 33; ++i) {
+        long_local += "ż";
+    }
+    EXPECT_FALSE(IsValidInternationalAddress(long_local + "@example.pl"));
+    EXPECT_TRUE(IsValidInternationalAddress(long_local.substr(2) + "@example.pl"));
+}
+
+// RFC 6532: a local part beyond ASCII is written as it is, in UTF-8; the display name is
+// encoded as for any recipient, so the field differs from an ASCII one in the address alone.
+// The sender, Message-IDs and mailto links stay ASCII (IsValidAddress).
+TEST(MailboxFieldTest, AnAddressBeyondAsciiIsWrittenInUtf8) {
+    EXPECT_EQ("To: =?UTF-8?Q?Zo=C3=AB_=C5=81ukasiewicz?= <zoë@example.de>\r\n",
+              *FormatMailboxField("To", "Zoë Łukasiewicz", "zoë@example.de"));
+    EXPECT_EQ("To: =?UTF-8?Q?Zo=C3=AB_=C5=81ukasiewicz?= <zoe@example.de>\r\n",
+              *FormatMailboxField("To", "Zoë Łukasiewicz", "zoe@example.de"));
+    EXPECT_EQ("To: δοκιμή.用户@example.de\r\n",
+              *FormatMailboxField("To", "", "δοκιμή.用户@example.de"));
+    EXPECT_TRUE(IsValidInternationalAddress("zoë@example.de"));
+    EXPECT_FALSE(IsValidAddress("zoë@example.de"));
 }
 
 TEST(StructuredFieldTest, RefusesControlsAndNonAscii) {

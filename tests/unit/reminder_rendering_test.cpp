@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace cartwatch {
 namespace {
 
@@ -66,14 +68,47 @@ TEST(ReminderRendering, AnInternationalDomainGoesInItsAsciiFormToEnvelopeAndHead
     EXPECT_EQ(rendered->bytes.find("müller"), std::string::npos);
 }
 
-TEST(ReminderRendering, ANonAsciiLocalPartIsRefusedWithTheReason) {
+// A local part beyond ASCII has no ASCII form: it goes in UTF-8, in the envelope recipient and
+// in To: (RFC 6532), the domain still in its ASCII form and the display name still encoded.
+TEST(ReminderRendering, ANonAsciiLocalPartGoesInUtf8ToEnvelopeAndHeader) {
     const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    ClaimedReminder reminder = ReminderTo("zoë@müller.de");
+    reminder.display_name = "Zoë Müller";
     const Result<RenderedMessage> rendered =
-        RenderReminder(templates, ReminderTo("zoë@example.com"), SampleConfig(),
-                       std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
-    ASSERT_FALSE(rendered);
-    EXPECT_NE(rendered.error().find("To address: "), std::string::npos) << rendered.error();
-    EXPECT_NE(rendered.error().find("SMTPUTF8"), std::string::npos) << rendered.error();
+        RenderReminder(templates, reminder, SampleConfig(), std::chrono::system_clock::now(),
+                       FastBoundaryTokens(), nullptr);
+    ASSERT_TRUE(rendered) << rendered.error();
+    EXPECT_EQ(rendered->recipient, "zoë@xn--mller-kva.de");
+    EXPECT_NE(
+        rendered->bytes.find("\r\nTo: =?UTF-8?Q?Zo=C3=AB_M=C3=BCller?= <zoë@xn--mller-kva.de>\r\n"),
+        std::string::npos)
+        << rendered->bytes.substr(0, 600);
+    // Beyond the address, the message is 7-bit as ever.
+    std::string rest = rendered->bytes;
+    rest.erase(rest.find("zoë@"), std::string("zoë").size());
+    EXPECT_TRUE(std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return c < 0x80; }));
+}
+
+// What the header check refuses must be refused with a reason that says what is wrong.
+TEST(ReminderRendering, AnAddressThatIsNotValidUtf8OrHoldsAControlIsRefusedWithTheReason) {
+    const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    const auto render = [&templates](const std::string& email) {
+        return RenderReminder(templates, ReminderTo(email), SampleConfig(),
+                              std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
+    };
+    const Result<RenderedMessage> latin1 = render("zo\xEB@example.com");
+    ASSERT_FALSE(latin1);
+    EXPECT_NE(latin1.error().find("To address: the address is not valid UTF-8"), std::string::npos)
+        << latin1.error();
+    // U+0085 (NEL, a C1 control) and U+2028 (line separator) break lines in some readers.
+    for (const char* email :
+         {"zo\xC2\x85@example.com", "zo\xE2\x80\xA8@example.com", "zoë\r\n@x.de"}) {
+        const Result<RenderedMessage> control = render(email);
+        ASSERT_FALSE(control) << email;
+        EXPECT_NE(control.error().find("To address: "), std::string::npos) << control.error();
+    }
+    const Result<RenderedMessage> injected = render("zoë@example.com\r\nBcc: all@example.com");
+    ASSERT_FALSE(injected);
 }
 
 } // namespace

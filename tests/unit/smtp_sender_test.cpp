@@ -302,5 +302,251 @@ TEST(SmtpPipelining, TheResponseTimeoutBoundsAWholeReply) {
     EXPECT_EQ(server.MessageCount(), 0u);
 }
 
+// ---- SMTPUTF8 (RFC 6531): a local part beyond ASCII, on both ways of sending ----------------
+
+// Whether a line the client sent starts with `prefix`.
+bool ReceivedStartingWith(const testing::ScriptedSmtpRecord& record, const std::string& prefix) {
+    return std::any_of(record.lines.begin(), record.lines.end(),
+                       [&prefix](const std::string& line) { return line.rfind(prefix, 0) == 0; });
+}
+
+// zoë's message, then anna's, over one transport: the two transcripts, in that order.
+std::pair<SmtpTranscript, SmtpTranscript> SendUtf8ThenAscii(const ScriptedSmtpServer& server) {
+    SmtpTransport transport(ScriptedServerSettings(server));
+    SmtpTranscript utf8 = transport.Send(MessageTo("zoë@example.com"));
+    return {std::move(utf8), transport.Send(MessageTo("anna@example.com"))};
+}
+
+// The refusal of a message beyond ASCII by a server without SMTPUTF8: permanent for that
+// message (the address is not at fault, so it is not suppressed), naming the extension.
+void ExpectRefusedForLackOfSmtpUtf8(const SmtpTranscript& transcript) {
+    const SmtpVerdict verdict = ClassifyTranscript(transcript);
+    EXPECT_EQ(OutcomeName(verdict.outcome), "permanent") << verdict.detail;
+    EXPECT_NE(verdict.detail.find("does not offer SMTPUTF8"), std::string::npos) << verdict.detail;
+    EXPECT_EQ(transcript.last_command, "RCPT");
+}
+
+// A server that offers SMTPUTF8 gets the UTF-8 address, with SMTPUTF8 on MAIL, in the pipelined
+// envelope; an ASCII message on the same connection goes exactly as it always did.
+TEST(SmtpUtf8, PipelinedOfferedTheAddressGoesInUtf8WithSmtpUtf8OnMail) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+        c.Greet({"PIPELINING", "SIZE 1000000", "SMTPUTF8"});
+        c.ServeRest();
+    }});
+    const auto [utf8, ascii] = SendUtf8ThenAscii(server);
+    EXPECT_EQ(Outcome(utf8), "sent") << ClassifyTranscript(utf8).detail;
+    EXPECT_EQ(Outcome(ascii), "sent") << ClassifyTranscript(ascii).detail;
+    server.Finish();
+    ASSERT_EQ(server.Connections(), 1u);
+    const testing::ScriptedSmtpRecord& record = server.Record(0);
+    EXPECT_TRUE(Received(record, "MAIL FROM:<shop@example.com> SIZE=20 SMTPUTF8"));
+    EXPECT_TRUE(Received(record, "RCPT TO:<zoë@example.com>"));
+    EXPECT_TRUE(Received(record, "MAIL FROM:<shop@example.com> SIZE=20"));
+    EXPECT_TRUE(Received(record, "RCPT TO:<anna@example.com>"));
+    EXPECT_EQ(server.MessageCount(), 2u);
+}
+
+// A server that does not offer SMTPUTF8 never sees the address: the message is refused before
+// MAIL, as a permanent failure that names the missing extension (the address is not at fault,
+// so it is not suppressed), and the connection carries the next message.
+TEST(SmtpUtf8, PipelinedNotOfferedTheMessageIsNotSentAndSaysWhy) {
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+        c.Greet({"PIPELINING"});
+        c.ServeRest();
+    }});
+    const auto [refused, ascii] = SendUtf8ThenAscii(server);
+    ExpectRefusedForLackOfSmtpUtf8(refused);
+    EXPECT_EQ(Outcome(ascii), "sent") << ClassifyTranscript(ascii).detail;
+    server.Finish();
+    ASSERT_EQ(server.Connections(), 1u);
+    EXPECT_FALSE(ReceivedStartingWith(server.Record(0), "RCPT TO:<zo"));
+    EXPECT_TRUE(Received(server.Record(0), "MAIL FROM:<shop@example.com>"));
+    EXPECT_EQ(server.MessageCount(), 1u);
+}
+
+// Without PIPELINING libcurl sends, and its smtp.c adds SMTPUTF8 to MAIL itself when the server
+// offers it and an address is beyond ASCII: the first connection is the transport's look at
+// the server's EHLO, the second libcurl's own.
+TEST(SmtpUtf8, LibcurlOfferedTheAddressGoesInUtf8WithSmtpUtf8OnMail) {
+    const auto serve = [](ScriptedSmtpConnection& c) {
+        c.Greet({"SMTPUTF8"});
+        c.ServeRest();
+    };
+    ScriptedSmtpServer server({serve, serve});
+    const auto [utf8, ascii] = SendUtf8ThenAscii(server);
+    EXPECT_EQ(Outcome(utf8), "sent") << ClassifyTranscript(utf8).detail;
+    EXPECT_EQ(Outcome(ascii), "sent") << ClassifyTranscript(ascii).detail;
+    server.Finish();
+    ASSERT_EQ(server.Connections(), 2u);
+    const testing::ScriptedSmtpRecord& record = server.Record(1);
+    EXPECT_TRUE(Received(record, "MAIL FROM:<shop@example.com> SMTPUTF8"));
+    EXPECT_TRUE(Received(record, "RCPT TO:<zoë@example.com>"));
+    EXPECT_TRUE(Received(record, "MAIL FROM:<shop@example.com>"));
+    EXPECT_EQ(server.MessageCount(), 2u);
+}
+
+// libcurl would write the UTF-8 RCPT to a server without SMTPUTF8 all the same: the transport
+// stops its transfer before MAIL, deciding on the EHLO of the connection libcurl sends on (here
+// it lacks SMTPUTF8 although the transport's first look saw it), and the next message goes.
+TEST(SmtpUtf8, LibcurlNotOfferedTheMessageIsNotSentAndSaysWhy) {
+    const auto plain = [](ScriptedSmtpConnection& c) {
+        c.Greet({});
+        c.ServeRest();
+    };
+    ScriptedSmtpServer server({[](ScriptedSmtpConnection& c) {
+                                   c.Greet({"SMTPUTF8"});
+                                   c.ServeRest();
+                               },
+                               plain, plain});
+    const auto [refused, ascii] = SendUtf8ThenAscii(server);
+    ExpectRefusedForLackOfSmtpUtf8(refused);
+    EXPECT_EQ(Outcome(ascii), "sent") << ClassifyTranscript(ascii).detail;
+    server.Finish();
+    for (std::size_t i = 0; i < server.Connections(); ++i) {
+        EXPECT_FALSE(ReceivedStartingWith(server.Record(i), "RCPT TO:<zo")) << i;
+        EXPECT_FALSE(ReceivedStartingWith(server.Record(i), "MAIL FROM:<shop@example.com> SMTP"))
+            << i;
+    }
+    EXPECT_EQ(server.MessageCount(), 1u);
+}
+
+// The envelope's own checks hold for UTF-8: bytes that are not UTF-8, and CR/LF, are refused
+// before any byte goes out, each with its reason.
+TEST(SmtpUtf8, AnAddressThatIsNotValidUtf8IsRefusedBeforeSending) {
+    const SmtpVerdict latin1 =
+        ClassifyTranscript(SendLocally("shop@example.com", "zo\xEB@example.com"));
+    EXPECT_EQ(OutcomeName(latin1.outcome), "bad_address");
+    EXPECT_EQ(latin1.detail, "553 5.1.3 address refused by cartwatchd: not valid UTF-8");
+    const SmtpVerdict injected =
+        ClassifyTranscript(SendLocally("shop@example.com", "zoë@example.com\r\nRSET"));
+    EXPECT_EQ(injected.detail, "553 5.1.3 address refused by cartwatchd: not a plain address");
+}
+
+// ---- libcurl's own conversation (a server without PIPELINING) ------------------------------
+
+// The transport's first look at a server without PIPELINING: its EHLO, then QUIT. The sends
+// that follow go over libcurl's own connections.
+void ServeFirstLook(ScriptedSmtpConnection& c) {
+    c.Greet({});
+    c.ServeRest();
+}
+
+// Greets, then answers MAIL, RCPT and DATA the way libcurl sends them, a command at a time, up
+// to the 354 that asks for the message.
+void ServeInTurnUpToData(ScriptedSmtpConnection& c) {
+    c.Greet({});
+    c.ReadLine();
+    c.Write("250 2.1.0 ok\r\n");
+    c.ReadLine();
+    c.Write("250 2.1.5 ok\r\n");
+    c.ReadLine();
+    c.Write("354 go ahead\r\n");
+}
+
+// The kept connection ends between messages: the server hangs up at the next MAIL without a
+// word, or answers it 421 (a per-connection limit). Nothing of the message was taken: it goes
+// again, once, on a new connection, as on the pipelined way, instead of pausing all sending.
+TEST(SmtpWithoutPipelining, AKeptConnectionEndedAtMailSendsOnceOnANewOne) {
+    for (const char* ending : {"", "421 4.7.0 too many messages on this connection\r\n"}) {
+        ScriptedSmtpServer server({ServeFirstLook,
+                                   [ending](ScriptedSmtpConnection& c) {
+                                       ServeInTurnUpToData(c);
+                                       c.ReadMessage();
+                                       c.Write("250 2.0.0 queued\r\n");
+                                       c.ReadLine();
+                                       c.Write(ending);
+                                   },
+                                   [](ScriptedSmtpConnection& c) {
+                                       c.Greet({});
+                                       c.ServeRest();
+                                   }});
+        {
+            SmtpTransport transport(ScriptedServerSettings(server));
+            EXPECT_EQ(Outcome(transport.Send(MessageTo("anna@example.com"))), "sent");
+            const SmtpTranscript second = transport.Send(MessageTo("jonas@example.com"));
+            EXPECT_EQ(Outcome(second), "sent") << ending << ClassifyTranscript(second).detail;
+        }
+        server.Finish();
+        EXPECT_EQ(server.Connections(), 3u) << ending;
+        EXPECT_EQ(server.MessageCount(), 2u) << ending;
+    }
+}
+
+// The server goes away while libcurl writes the message: the end of the data never left
+// (libcurl sends it only after the whole body), so nothing was delivered and the reminder
+// waits for the server instead of being written off as "unknown".
+TEST(SmtpWithoutPipelining, AConnectionLostWhileTheMessageIsWrittenDeliveredNothing) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   ServeInTurnUpToData(c);
+                                   // Returning closes the socket: what follows is refused.
+                               }});
+    {
+        SmtpTransport transport(ScriptedServerSettings(server));
+        OutgoingMessage message = MessageTo("anna@example.com");
+        message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_NE(transcript.curl_code, 0);
+        EXPECT_EQ(Outcome(transcript), "server_unavailable")
+            << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
+// A server that takes DATA and then stops reading the message: libcurl's upload has no reply
+// to wait for, so only a bound on a transfer that stands still ends it: smtp.response_timeout,
+// after the five seconds or so over which libcurl averages the speed (7 s here for 1 s). The
+// message did not go whole, so nothing was delivered.
+TEST(SmtpWithoutPipelining, AServerThatStopsReadingTheMessageIsGivenUpOnInTime) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   ServeInTurnUpToData(c);
+                                   std::this_thread::sleep_for(std::chrono::seconds(12));
+                               }});
+    {
+        SmtpSettings settings = ScriptedServerSettings(server);
+        settings.response_timeout = std::chrono::seconds(1);
+        SmtpTransport transport(settings);
+        OutgoingMessage message = MessageTo("anna@example.com");
+        message.bytes += std::string(64 * 1024 * 1024, 'x') + "\r\n";
+        const auto started = std::chrono::steady_clock::now();
+        const SmtpTranscript transcript = transport.Send(message);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+        EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error; // CURLE_OPERATION_TIMEDOUT
+        EXPECT_EQ(Outcome(transcript), "server_unavailable")
+            << ClassifyTranscript(transcript).detail;
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
+// The reply deadline holds on libcurl's way too: a reply dribbled a byte at a time cannot hold
+// a sender past smtp.response_timeout.
+TEST(SmtpWithoutPipelining, TheResponseTimeoutBoundsAWholeReply) {
+    ScriptedSmtpServer server({ServeFirstLook, [](ScriptedSmtpConnection& c) {
+                                   c.Greet({});
+                                   c.ReadLine();
+                                   for (const char byte :
+                                        std::string("250 2.1.0 ok, in pieces\r\n")) {
+                                       if (!c.Write(std::string(1, byte))) {
+                                           return;
+                                       }
+                                       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                                   }
+                                   c.ServeRest();
+                               }});
+    {
+        SmtpSettings settings = ScriptedServerSettings(server);
+        settings.response_timeout = std::chrono::seconds(1);
+        SmtpTransport transport(settings);
+        const auto started = std::chrono::steady_clock::now();
+        const SmtpTranscript transcript = transport.Send(MessageTo("anna@example.com"));
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+        EXPECT_EQ(transcript.curl_code, 28) << transcript.curl_error;
+        EXPECT_EQ(Outcome(transcript), "server_unavailable");
+    }
+    server.Finish();
+    EXPECT_EQ(server.MessageCount(), 0u);
+}
+
 } // namespace
 } // namespace cartwatch

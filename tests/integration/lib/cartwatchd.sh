@@ -186,10 +186,25 @@ cw_wait_listening() {
 cw_start_smtp() {
     CW_SMTP_PORT=${1:-${CW_SMTP_PORT:-$(cw_free_port)}}
     mkdir -p "$CW_WORK/smtp"
+    # CW_SMTP_UTF8 set: the server offers SMTPUTF8 (aiosmtpd's --smtputf8).
     PYTHONPATH="$CW_SOURCE/tests/smtp" /usr/bin/aiosmtpd -n -l "127.0.0.1:$CW_SMTP_PORT" \
+        ${CW_SMTP_UTF8:+--smtputf8} \
         -c cartwatch_test_smtp.Handler "$CW_WORK/smtp" >>"$CW_WORK/smtp.log" 2>&1 &
     CW_SMTP_PID=$!
     cw_wait_listening "$CW_SMTP_PID" "$CW_SMTP_PORT" "the test SMTP server"
+}
+
+# The test SMTP server again on the same port (CW_SMTP_PORT), with these settings of
+# cartwatch_test_smtp.py and cw_start_smtp only: cw_restart_smtp CW_SMTP_UTF8=1 NO_PIPELINING=1.
+# A relay whose configuration changed under the running daemon.
+cw_restart_smtp() {
+    cw_stop_smtp
+    unset CW_SMTP_UTF8 NO_PIPELINING MULTILINE DROP_KEPT MAX_MESSAGE_SIZE
+    local setting
+    for setting in "$@"; do
+        export "${setting?}"
+    done
+    cw_start_smtp "$CW_SMTP_PORT"
 }
 
 # A throwaway certificate authority and, signed by it, a server certificate for 127.0.0.1 and
