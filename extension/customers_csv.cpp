@@ -29,8 +29,8 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -555,9 +555,10 @@ void ExportCustomerRecords(const std::function<void(const std::string& record)>&
     spi::Cursor customers(kExportSelect);
     // A row's values (SPI's text copies, encoding conversions, what `take` makes of the record)
     // are freed before the next row: the SPI connection's own memory lasts until the export
-    // ends, where a million customers would leave about a hundred megabytes. A child of that
-    // memory, so it goes with it, also after an error. Made current row by row, since every SPI
-    // fetch returns to the connection's memory.
+    // ends, and the lines form's backend would grow with the shop as the text form's does
+    // (119 instead of 27 MiB at 200,000 customers, docs/BENCHMARKS.md). A child of that memory,
+    // so it goes with it, also after an error. Made current row by row, since every SPI fetch
+    // returns to the connection's memory.
     MemoryContext row_memory = PgCall([] {
         return AllocSetContextCreate(CurrentMemoryContext, "cartwatch export row",
                                      ALLOCSET_DEFAULT_SIZES);
@@ -663,8 +664,8 @@ CW_FUNCTION(cartwatch_export_customers_csv) {
 // export_customers_csv_lines() RETURNS TABLE (line text): the same records, a row each.
 //
 // Materialized into the executor's tuplestore rather than returned value by value: the
-// tuplestore keeps work_mem in memory and writes the rest to a temporary file, so the backend
-// holds about work_mem whatever the shop's size, and the rows leave as the client fetches them.
+// tuplestore keeps work_mem in memory and writes the rest to a temporary file, so the backend's
+// memory does not grow with the shop, and the rows leave as the client fetches them.
 // A function in FROM is materialized by the executor anyway. Value by value would keep the SPI
 // cursor and this C++ state across calls, in memory whose destructors never run when the caller
 // stops early (a LIMIT, a cancel), and connect to SPI again for every row.
