@@ -489,9 +489,20 @@ SELECT line_number, customer_id, first_name, email, sales, registered_at, error
       '11;Pani;Ewa;Bąk;not an address;;0;1;0;0;;;\r\n');
 
 -- example: cartwatch.export_customers_csv
--- As PrestaShop's Polish back office writes it, in the session's time zone:
+-- As PrestaShop's Polish back office writes it, in the session's time zone: one text value,
+-- CRLF after every line, for an application to write as it is. (Not through COPY or \copy:
+-- their text format escapes the line ends and backslashes. For a file, see
+-- export_customers_csv_lines.)
 SET timezone = 'Europe/Warsaw';
-\copy (SELECT cartwatch.export_customers_csv()) TO 'customers.csv'
+SELECT length(cartwatch.export_customers_csv()) AS bytes;
+
+-- example: cartwatch.export_customers_csv_lines
+-- The same file a line at a time, whatever the shop's size. From a shell, byte for byte the
+-- text form (psql ends each row with LF, chr(13) makes it CRLF; FETCH_COUNT keeps psql's
+-- memory to 10,000 rows):
+--   PGCLIENTENCODING=UTF8 PGTZ=Europe/Warsaw psql -X -At -v ON_ERROR_STOP=1 -v FETCH_COUNT=10000 \
+--       -c 'SELECT line || chr(13) FROM cartwatch.export_customers_csv_lines()' > customers.csv
+SELECT line FROM cartwatch.export_customers_csv_lines() LIMIT 3;
 
 -- example: cartwatch.import_customers_csv
 -- Each line applied on its own; a bad line is reported, the others go in.

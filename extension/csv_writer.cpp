@@ -24,16 +24,26 @@ bool StartsLikeFormula(std::string_view value) {
 }
 
 void CsvWriter::AddRow(const std::vector<CsvField>& fields) {
-    for (size_t i = 0; i < fields.size(); ++i) {
-        if (i > 0) {
-            text_.push_back(delimiter_);
-        }
-        AddField(fields[i]);
-    }
-    text_.append("\r\n");
+    AppendRecord(fields, &text_);
+    text_.append(kRecordEnd);
 }
 
-void CsvWriter::AddField(CsvField field) {
+std::string CsvWriter::Record(const std::vector<CsvField>& fields) const {
+    std::string record;
+    AppendRecord(fields, &record);
+    return record;
+}
+
+void CsvWriter::AppendRecord(const std::vector<CsvField>& fields, std::string* out) const {
+    for (size_t i = 0; i < fields.size(); ++i) {
+        if (i > 0) {
+            out->push_back(delimiter_);
+        }
+        AppendField(fields[i], out);
+    }
+}
+
+void CsvWriter::AppendField(CsvField field, std::string* out) const {
     if (!field) {
         return;
     }
@@ -44,20 +54,20 @@ void CsvWriter::AddField(CsvField field) {
         value.find_first_of(std::string{delimiter_, '"', '\r', '\n'}) != std::string_view::npos ||
         value.front() == ' ' || value.back() == ' ';
     if (!needs_quotes) {
-        text_.append(value);
+        out->append(value);
         return;
     }
-    text_.push_back('"');
+    out->push_back('"');
     if (formula) {
-        text_.push_back('\'');
+        out->push_back('\'');
     }
     for (char c : value) {
         if (c == '"') {
-            text_.push_back('"');
+            out->push_back('"');
         }
-        text_.push_back(c);
+        out->push_back(c);
     }
-    text_.push_back('"');
+    out->push_back('"');
 }
 
 } // namespace cartwatch

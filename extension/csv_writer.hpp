@@ -23,18 +23,27 @@ bool StartsLikeFormula(std::string_view value);
 
 class CsvWriter {
 public:
+    // What ends every record, the last one too (RFC 4180's CRLF). A document is its records,
+    // each followed by this; an export streamed record by record leaves it to the writer.
+    static constexpr std::string_view kRecordEnd = "\r\n";
+
     // RFC 4180 uses ',' and CRLF; PrestaShop's export uses ';'.
     explicit CsvWriter(char delimiter = ',') : delimiter_(delimiter) {}
 
-    // Appends one record. A NULL field is written empty; an empty string is written as "" so
-    // that a reader can tell the two apart.
+    // Appends one record and kRecordEnd. A NULL field is written empty; an empty string is
+    // written as "" so that a reader can tell the two apart.
     void AddRow(const std::vector<CsvField>& fields);
+
+    // One record as AddRow() writes it, without kRecordEnd, for an export returned a record a
+    // row. (A quoted field may still hold a line break.)
+    std::string Record(const std::vector<CsvField>& fields) const;
 
     const std::string& Text() const noexcept { return text_; }
     std::string TakeText() noexcept { return std::move(text_); }
 
 private:
-    void AddField(CsvField field);
+    void AppendRecord(const std::vector<CsvField>& fields, std::string* out) const;
+    void AppendField(CsvField field, std::string* out) const;
 
     char delimiter_;
     std::string text_;

@@ -5,6 +5,11 @@
 // Sprzedaż is labelled with the currency of the customer's paid orders: "191,20 zł" for PLN,
 // "178,00 EUR" for another, "0,00" without paid orders, "10,00 EUR + 20,00 CHF" for several.
 //
+// The export comes in two forms from one loop (ExportCustomerRecords): export_customers_csv()
+// is one text, every record followed by CRLF, and so at most 1 GB (about 8 million customers)
+// held whole in the backend; export_customers_csv_lines() returns the same records a row each,
+// without the CRLF, through a tuplestore that spills to disk past work_mem.
+//
 // parse_customers_csv(data) only parses and validates, one output row per record (with the
 // reason when the record is bad); import_customers_csv() in SQL decides what to insert or
 // update, so every database rule (the e-mail domain, constraints) applies as usual.
@@ -25,12 +30,14 @@ extern "C" {
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -519,20 +526,48 @@ std::string SalesCell(int64_t paid, const std::optional<std::string>& by_currenc
     return cell;
 }
 
-std::string ExportCustomers() {
+// Makes `context` current while alive. Restoring the outer one is a pointer assignment, so it is
+// safe while an exception unwinds.
+class CurrentMemory {
+public:
+    explicit CurrentMemory(MemoryContext context) : outer_(MemoryContextSwitchTo(context)) {}
+    ~CurrentMemory() { MemoryContextSwitchTo(outer_); }
+    CurrentMemory(const CurrentMemory&) = delete;
+    CurrentMemory& operator=(const CurrentMemory&) = delete;
+
+private:
+    MemoryContext outer_;
+};
+
+// The export in file order, the header first, then every customer by id, one record at a time
+// to `take`, without its line end (CsvWriter::kRecordEnd). Both SQL forms are this loop: the
+// text form joins the records, the lines form returns them as rows.
+void ExportCustomerRecords(const std::function<void(const std::string& record)>& take) {
     CsvWriter csv(kDelimiter);
     std::vector<CsvField> header;
     for (const ColumnNames& names : kColumnNames) {
         header.emplace_back(names.polish);
     }
     header.emplace_back(std::nullopt); // PrestaShop ends every line with ';'
-    csv.AddRow(header);
+    take(csv.Record(header));
 
     spi::Session session;
     spi::Cursor customers(kExportSelect);
+    // A row's values (SPI's text copies, encoding conversions, what `take` makes of the record)
+    // are freed before the next row: the SPI connection's own memory lasts until the export
+    // ends, and the lines form's backend would grow with the shop as the text form's does
+    // (119 instead of 27 MiB at 200,000 customers, docs/BENCHMARKS.md). A child of that memory,
+    // so it goes with it, also after an error. Made current row by row, since every SPI fetch
+    // returns to the connection's memory.
+    MemoryContext row_memory = PgCall([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "cartwatch export row",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
     for (;;) {
         const uint64_t count = customers.Fetch(kExportPage);
         for (uint64_t row = 0; row < count; ++row) {
+            PgCall([row_memory] { MemoryContextReset(row_memory); });
+            CurrentMemory in_row(row_memory);
             std::array<std::optional<std::string>, kColumnCount> cells;
             for (Column column : {kId, kTitle, kFirstName, kLastName, kEmail, kCompany}) {
                 cells[column] = Utf8Value(row, column + 1);
@@ -562,7 +597,7 @@ std::string ExportCustomers() {
             }
             std::vector<CsvField> fields(cells.begin(), cells.end());
             fields.emplace_back(std::nullopt);
-            csv.AddRow(fields);
+            take(csv.Record(fields));
         }
         if (count < static_cast<uint64_t>(kExportPage)) {
             break;
@@ -570,7 +605,28 @@ std::string ExportCustomers() {
     }
     customers.Close();
     session.Finish();
-    return csv.TakeText();
+}
+
+// The whole CSV in one string: every record followed by its line end. A text value holds at
+// most 1 GB (MaxAllocSize), about 8 million customers; past that the error says so and names
+// the lines form, rather than fail later in palloc with "invalid memory alloc request size".
+std::string ExportCustomersText() {
+    constexpr size_t kTextLimit = MaxAllocSize - VARHDRSZ;
+    std::string document;
+    ExportCustomerRecords([&document](const std::string& record) {
+        if (document.size() + record.size() + CsvWriter::kRecordEnd.size() > kTextLimit) {
+            throw UserError(ErrorKind::ProgramLimit,
+                            "the customer CSV is too large for one text value",
+                            "A text value holds at most 1 GB, and the customers before this one "
+                            "already take " +
+                                std::to_string(document.size()) + " bytes.",
+                            "Export it with cartwatch.export_customers_csv_lines(), which "
+                            "returns the file a line at a time.");
+        }
+        document += record;
+        document += CsvWriter::kRecordEnd;
+    });
+    return document;
 }
 
 } // namespace
@@ -601,6 +657,31 @@ CW_FUNCTION(cartwatch_parse_customers_csv) {
 // export_customers_csv() RETURNS text
 CW_FUNCTION(cartwatch_export_customers_csv) {
     using namespace cartwatch;
-    const std::string document = ExportCustomers();
+    const std::string document = ExportCustomersText();
     PG_RETURN_DATUM(PgCall([&] { return ServerText(document); }));
+}
+
+// export_customers_csv_lines() RETURNS TABLE (line text): the same records, a row each.
+//
+// Materialized into the executor's tuplestore rather than returned value by value: the
+// tuplestore keeps work_mem in memory and writes the rest to a temporary file, so the backend's
+// memory does not grow with the shop, and the rows leave as the client fetches them.
+// A function in FROM is materialized by the executor anyway. Value by value would keep the SPI
+// cursor and this C++ state across calls, in memory whose destructors never run when the caller
+// stops early (a LIMIT, a cancel), and connect to SPI again for every row.
+CW_FUNCTION(cartwatch_export_customers_csv_lines) {
+    using namespace cartwatch;
+    auto* result_info = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    // The expected descriptor: a single-column RETURNS TABLE is a scalar result, not a row type.
+    PgCall([fcinfo] { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+    Tuplestorestate* store = result_info->setResult;
+    TupleDesc descriptor = result_info->setDesc;
+    ExportCustomerRecords([store, descriptor](const std::string& record) {
+        PgCall([&] {
+            Datum line = ServerText(record);
+            bool is_null = false;
+            tuplestore_putvalues(store, descriptor, &line, &is_null);
+        });
+    });
+    return PointerGetDatum(nullptr);
 }

@@ -22,7 +22,17 @@ AS 'MODULE_PATHNAME', 'cartwatch_export_customers_csv'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION cartwatch.export_customers_csv() IS
-    'Every customer as a PrestaShop customer CSV (";", "191,20 zł", "01.11.2021 13:00" in the session''s time zone); sales in the currency of the customer''s paid orders ("178,00 EUR"), each currency''s amount when they are in several ("10,00 EUR + 20,00 CHF").';
+    'Every customer as a PrestaShop customer CSV (";", CRLF line ends, "191,20 zł", "01.11.2021 13:00" in the session''s time zone); sales in the currency of the customer''s paid orders ("178,00 EUR"), each currency''s amount when they are in several ("10,00 EUR + 20,00 CHF"). One text value: up to about 8 million customers (1 GB), held whole in memory; export_customers_csv_lines() has no limit.';
+
+-- One row per record, without the CRLF that ends each record of the text form: that text is
+-- string_agg(line || E'\r\n', '') of these rows in their order, which is the file's. The rows go
+-- through a tuplestore (work_mem, then a temporary file), so any number of customers exports.
+CREATE FUNCTION cartwatch.export_customers_csv_lines() RETURNS TABLE (line text)
+AS 'MODULE_PATHNAME', 'cartwatch_export_customers_csv_lines'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION cartwatch.export_customers_csv_lines() IS
+    'The customer CSV of export_customers_csv() a line at a time, for shops of any size: the header, then one row per customer in id order, each without its CRLF line end (a quoted name may hold a line break). Written to a file with psql -At, each line followed by chr(13), it is the same bytes.';
 
 -- A row names its customer by ID; without one, by e-mail (the oldest customer with it); else it
 -- is a new customer. A row with an ID may leave the e-mail address empty (the customer has

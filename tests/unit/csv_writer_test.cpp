@@ -56,5 +56,22 @@ TEST(CsvWriter, SignedNumbersAndInnerFormulaCharactersAreNoFormula) {
     EXPECT_EQ(csv.Text(), "-12;+3,5;-9223372036854775808;a=b;'quoted';\"'-\"\r\n");
 }
 
+// The streamed customer export returns Record()s and its text form is each followed by
+// kRecordEnd: the two must be the same bytes, line breaks inside quotes included.
+TEST(CsvWriter, ARecordFollowedByTheRecordEndIsWhatAddRowWrites) {
+    const std::vector<std::vector<CsvField>> rows = {
+        {"ID", "Firma", std::nullopt}, {"1", "Kowalska; \"Sklep\"\r\nS.A.", "", std::nullopt}};
+    CsvWriter whole(';');
+    std::string joined;
+    for (const std::vector<CsvField>& row : rows) {
+        whole.AddRow(row);
+        joined += whole.Record(row);
+        joined += CsvWriter::kRecordEnd;
+    }
+    EXPECT_EQ(joined, whole.Text());
+    EXPECT_EQ(whole.Record(rows[1]), "1;\"Kowalska; \"\"Sklep\"\"\r\nS.A.\";\"\";");
+    EXPECT_EQ(CsvWriter::kRecordEnd, "\r\n");
+}
+
 } // namespace
 } // namespace cartwatch

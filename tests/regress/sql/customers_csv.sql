@@ -11,6 +11,23 @@ UPDATE cartwatch.customers
 UPDATE cartwatch.customers SET company = '' WHERE customer_id = 3;
 SELECT cartwatch.export_customers_csv();
 
+-- The lines form is the same file a record a row: each followed by CRLF, in the order the rows
+-- come, they are the text form's bytes. No row carries a line end of its own, the header comes
+-- first, then every customer once, by rising id. (Either order or CRLF wrong fails same_bytes.)
+CREATE TEMP VIEW lines_against_text AS
+SELECT count(*) AS lines, (SELECT count(*) + 1 FROM cartwatch.customers) AS customers_and_header,
+       string_agg(l.line || E'\r\n', '' ORDER BY l.n) = cartwatch.export_customers_csv() AS same_bytes,
+       count(*) FILTER (WHERE l.line ~ E'[\r\n]$') AS ending_in_a_line_break,
+       bool_and(l.n > 1 OR l.line LIKE 'ID;Nazwa kontaktu;%') AS header_first,
+       bool_and(l.previous_id IS NULL OR l.id > l.previous_id) AS ids_rising
+  FROM (SELECT n, line, id, lag(id) OVER (ORDER BY n) AS previous_id
+          FROM cartwatch.export_customers_csv_lines() WITH ORDINALITY AS f (line, n)
+         CROSS JOIN LATERAL (SELECT CASE WHEN n > 1 THEN split_part(line, ';', 1)::bigint END AS id) AS i
+       ) AS l;
+SELECT * FROM lines_against_text;
+-- Called in the select list too; the quoted line break stays inside its row.
+SELECT cartwatch.export_customers_csv_lines() LIMIT 2;
+
 -- The round trip changes nothing: every row is unchanged, and a second export is identical.
 CREATE TEMP TABLE first_export AS SELECT cartwatch.export_customers_csv() AS csv;
 SELECT outcome, count(*) FROM cartwatch.import_customers_csv((SELECT csv FROM first_export))
@@ -24,6 +41,9 @@ DELETE FROM cartwatch.orders;
 DELETE FROM cartwatch.carts;
 DELETE FROM cartwatch.visits;
 DELETE FROM cartwatch.customers;
+-- An empty shop: the header alone, in both forms.
+SELECT * FROM cartwatch.export_customers_csv_lines();
+SELECT * FROM lines_against_text;
 SELECT outcome, count(*) FROM cartwatch.import_customers_csv((SELECT csv FROM first_export))
  GROUP BY outcome;
 SELECT * FROM before
@@ -192,6 +212,7 @@ SELECT registered_at AT TIME ZONE 'UTC' AS registered_utc FROM cartwatch.custome
 -- last visit (derived data, not imported) is written empty.
 UPDATE cartwatch.customers SET registered_at = 'infinity' WHERE customer_id = 200201;
 SELECT cartwatch.export_customers_csv();
+SELECT count(*) FROM cartwatch.export_customers_csv_lines();
 UPDATE cartwatch.customers SET registered_at = '-infinity' WHERE customer_id = 200201;
 SELECT cartwatch.export_customers_csv();
 UPDATE cartwatch.customers SET registered_at = '0044-03-15 12:00+00 BC' WHERE customer_id = 200201;
@@ -232,6 +253,9 @@ SELECT line FROM regexp_split_to_table(cartwatch.export_customers_csv(), E'\r\n'
 SELECT line_number, sales, error, warning
   FROM cartwatch.parse_customers_csv(cartwatch.export_customers_csv())
  WHERE customer_id BETWEEN 200401 AND 200404 ORDER BY customer_id;
+-- Every case above (guests, a customer without an e-mail address, formulas, several
+-- currencies) in both forms.
+SELECT * FROM lines_against_text;
 SELECT * FROM cartwatch.check_customer_summary();
 
 -- A LATIN2 database reads PrestaShop's own file and writes the same one: the text is converted
@@ -254,6 +278,8 @@ SELECT * FROM cartwatch.import_customers_csv(
     '1;Pan;Łukasz;Żółć;lukasz@example.pl;"Sklep; ""Wąs"" S.A.";"1 191,20 zł";1;1;0;01.11.2021 13:00;;\r\n');
 SELECT first_name, last_name, company FROM cartwatch.customers;
 SELECT cartwatch.export_customers_csv();
+SELECT string_agg(line || E'\r\n', '') = cartwatch.export_customers_csv() AS same_bytes
+  FROM cartwatch.export_customers_csv_lines();
 SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_customers_csv())
  GROUP BY outcome;
 -- Errors name the columns in the database's encoding too.
