@@ -167,7 +167,7 @@ figures="customer_type, activated, enabled, orders_count, valid_orders, invalid_
 paid_value, cancelled_value, first_visit_at, last_visit_at, carts_count, abandoned_carts,
 last_cart_activity_at, reminders_sent, loyalty_points, newsletter, partner_offers"
 
-# The baseline and the measuring functions (plain SQL and PL/pgSQL: no lock needed).
+# The baseline and the measuring functions (created without the lock: nothing here calls them).
 psql -v figures="$figures" <<'SQL'
 SET client_min_messages = warning;
 -- The same figures as a shop would compute them without cartwatch: the customer's row and
@@ -195,7 +195,7 @@ SELECT c.customer_id,
                FROM cartwatch.orders GROUP BY customer_id) AS o ON o.customer_id = c.customer_id
   LEFT JOIN (SELECT customer_id, count(*) AS carts_count,
                     count(*) FILTER (WHERE order_id IS NULL AND item_quantity > 0
-                                       AND last_activity_at <= now() - cartwatch.abandon_after())
+                                       AND last_activity_at <= now() - (SELECT cartwatch.abandon_after()))
                         AS abandoned_carts,
                     max(last_activity_at) AS last_cart_activity_at
                FROM cartwatch.carts GROUP BY customer_id) AS k ON k.customer_id = c.customer_id
@@ -263,9 +263,10 @@ SELECT 'heaviest 10', 5, customer_id, orders_count, 3
   FROM cartwatch.customer_totals ORDER BY orders_count DESC, customer_id LIMIT 10;
 
 -- The baseline must compute the same figures, or the ratio means nothing: every sampled
--- customer's figures agree between the two sources.
+-- customer's figures agree between the two sources (run under the install lock, in measure():
+-- both sides call cartwatch's C code).
 SELECT format($check$
-DO $$
+CREATE OR REPLACE FUNCTION public.check_lookup_figures() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     differing bigint;
 BEGIN
@@ -284,6 +285,7 @@ $check$, :'figures') \gexec
 SQL
 
 measure() {
+    psql -c "SELECT public.check_lookup_figures()" >/dev/null
     psql -c "SELECT 'orders per customer: mean ' || round(avg(orders_count), 1)
                     || ', percentiles 10/50/90/99/99.9: '
                     || array_to_string(percentile_disc(ARRAY[0.1, 0.5, 0.9, 0.99, 0.999])

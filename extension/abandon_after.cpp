@@ -16,6 +16,7 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -68,17 +69,17 @@ void ForgetOnRelcacheInvalidation(Datum /*arg*/, Oid relation) {
 // snapshot predates a setting's commit would otherwise keep the old value after the
 // invalidation that announced the new one. setting() is STABLE and reads with this snapshot.
 // In parallel mode (a parallel plan's leader or worker) no new snapshot may be taken: the value
-// is read with the statement's and not kept.
-Interval ReadAbandonAfter(bool keep) {
+// is read with the statement's.
+Interval ReadAbandonAfter(bool latest_snapshot) {
     spi::Session session(spi::Lookup::kCatalogOnly);
-    const Interval value = PgCall([keep] {
+    const Interval value = PgCall([latest_snapshot] {
         SPIPlanPtr plan = SPI_prepare(
             "SELECT cartwatch.setting('abandon_after')::pg_catalog.interval", 0, nullptr);
         if (plan == nullptr) {
             elog(ERROR, "could not prepare the abandon_after read: %s",
                  SPI_result_code_string(SPI_result));
         }
-        Snapshot snapshot = keep ? GetLatestSnapshot() : GetActiveSnapshot();
+        Snapshot snapshot = latest_snapshot ? GetLatestSnapshot() : GetActiveSnapshot();
         const int status =
             SPI_execute_snapshot(plan, nullptr, nullptr, snapshot, InvalidSnapshot, true, false, 1);
         if (status != SPI_OK_SELECT || SPI_processed != 1) {
@@ -116,8 +117,11 @@ CW_FUNCTION(cartwatch_abandon_after) {
             abandon_after.definitions_relation = get_relname_relid("setting_definitions", schema);
         });
         const uint64_t invalidations_before = abandon_after.invalidations;
-        const bool keep = !IsInParallelMode();
-        value = ReadAbandonAfter(keep);
+        // A parallel worker lives for one query under one snapshot: it keeps what it read. A
+        // parallel query's leader reads with the statement's snapshot and keeps nothing.
+        const bool in_parallel_mode = IsInParallelMode();
+        const bool keep = !in_parallel_mode || IsParallelWorker();
+        value = ReadAbandonAfter(!in_parallel_mode);
         if (keep && abandon_after.invalidations == invalidations_before) {
             abandon_after.value = value;
             abandon_after.valid = true;

@@ -183,7 +183,9 @@ REVOKE ALL ON FUNCTION cartwatch.reset_setting(text) FROM PUBLIC;
 -- The abandon_after setting, kept by each backend until a setting changes
 -- (extension/abandon_after.cpp): the cart views and the customer summary compare every open
 -- cart with now minus it, and a call of setting() per query, let alone per row, costs more than
--- a summary lookup.
+-- a summary lookup. The views call it as a scalar subquery, (SELECT cartwatch.abandon_after()):
+-- evaluated once per query, by a parallel query's leader before its workers start, instead of
+-- in every row (in every worker).
 CREATE FUNCTION cartwatch.abandon_after() RETURNS interval
 AS 'MODULE_PATHNAME', 'cartwatch_abandon_after'
 LANGUAGE C STABLE PARALLEL SAFE;

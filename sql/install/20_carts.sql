@@ -170,7 +170,7 @@ SELECT c.cart_id,
        c.last_activity_at,
        now() - c.last_activity_at AS idle_for,
        cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at,
-                               pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after()) AS status,
+                               pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after())) AS status,
        c.order_id
   FROM cartwatch.carts AS c
   LEFT JOIN cartwatch.customers AS cu ON cu.customer_id = c.customer_id
@@ -205,7 +205,7 @@ WITH lines AS (
            coalesce('c' || c.customer_id, 'e' || cartwatch.email_key(c.guest_email), 'k' || c.cart_id)
                AS who,
            cartwatch.classify_cart(c.item_quantity, c.order_id IS NOT NULL, c.last_activity_at,
-                                   pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after()) AS status,
+                                   pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after())) AS status,
            i.quantity
       FROM cartwatch.cart_items AS i
       JOIN cartwatch.carts AS c ON c.cart_id = i.cart_id

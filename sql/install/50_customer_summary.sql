@@ -170,12 +170,12 @@ SELECT t.customer_id,
        t.open_carts,
        -- Only a customer whose open carts straddle the cut-off needs to look at the carts.
        CASE WHEN t.open_carts = 0 THEN 0::bigint
-            WHEN t.open_carts_newest_activity <= pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after() THEN t.open_carts
-            WHEN t.open_carts_oldest_activity > pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after() THEN 0::bigint
+            WHEN t.open_carts_newest_activity <= pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()) THEN t.open_carts
+            WHEN t.open_carts_oldest_activity > pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()) THEN 0::bigint
             ELSE (SELECT count(*) FROM cartwatch.carts AS k
                    WHERE k.customer_id = t.customer_id AND k.order_id IS NULL
                      AND k.item_quantity > 0
-                     AND k.last_activity_at <= pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after())
+                     AND k.last_activity_at <= pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()))
        END AS abandoned_carts,
        t.last_cart_activity_at,
        t.reminders_sent,

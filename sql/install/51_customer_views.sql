@@ -35,7 +35,7 @@ SELECT k.customer_id,
        coalesce(lines.value, 0) AS value,
        k.currency,
        cartwatch.classify_cart(k.item_quantity, false, k.last_activity_at,
-                               pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after()) AS status
+                               pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after())) AS status
   FROM cartwatch.carts AS k
   LEFT JOIN LATERAL (SELECT sum(i.unit_price * i.quantity) AS value
                        FROM cartwatch.cart_items AS i WHERE i.cart_id = k.cart_id) AS lines ON true
