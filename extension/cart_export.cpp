@@ -6,12 +6,14 @@ extern "C" {
 #include "fmgr.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 }
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "csv_writer.hpp"
@@ -114,7 +116,34 @@ std::string_view Or(const Row& row, Column column, std::string_view fallback) {
     return row[column] ? std::string_view(*row[column]) : fallback;
 }
 
-std::string ToXml(const std::vector<Row>& rows, const std::string& as_of) {
+// The XML document declares UTF-8, and XmlWriter reads its input as UTF-8. In a database of
+// another encoding (LATIN2, say) the values are converted on the way in and the document on
+// the way out; the client's conversion then writes the UTF-8 the declaration promises when the
+// client asks for UTF-8. Without it every letter beyond ASCII came out as U+FFFD.
+std::string ConvertEncoding(const std::string& text, bool to_utf8) {
+    return PgCall([&text, to_utf8] {
+        char* converted =
+            to_utf8 ? pg_server_to_any(text.data(), static_cast<int>(text.size()), PG_UTF8)
+                    : pg_any_to_server(text.data(), static_cast<int>(text.size()), PG_UTF8);
+        std::string result(converted);
+        if (converted != text.data()) {
+            pfree(converted);
+        }
+        return result;
+    });
+}
+
+std::string ToXml(std::vector<Row> rows, const std::string& as_of) {
+    const bool convert = GetDatabaseEncoding() != PG_UTF8;
+    if (convert) {
+        for (Row& row : rows) {
+            for (auto& value : row) {
+                if (value) {
+                    value = ConvertEncoding(*value, true);
+                }
+            }
+        }
+    }
     XmlWriter xml;
     xml.Open("abandoned_carts", {{"as_of", as_of}, {"count", ""}});
     const std::string* current_cart = nullptr;
@@ -156,7 +185,7 @@ std::string ToXml(const std::vector<Row>& rows, const std::string& as_of) {
     if (at != std::string::npos) {
         document.replace(at, placeholder.size(), "count=\"" + std::to_string(carts) + "\"");
     }
-    return document;
+    return convert ? ConvertEncoding(document, false) : document;
 }
 
 } // namespace
@@ -176,9 +205,9 @@ CW_FUNCTION(cartwatch_export_abandoned_carts) {
     const ExportFormat format = ParseFormat(format_name);
     const std::string as_of_text = PgCall([as_of] { return timestamptz_to_str(as_of); });
 
-    const std::vector<Row> rows = FetchRows(as_of);
+    std::vector<Row> rows = FetchRows(as_of);
     const std::string document =
-        format == ExportFormat::Csv ? ToCsv(rows) : ToXml(rows, as_of_text);
+        format == ExportFormat::Csv ? ToCsv(rows) : ToXml(std::move(rows), as_of_text);
     const char* data = document.data();
     const int length = static_cast<int>(document.size());
     PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));

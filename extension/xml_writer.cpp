@@ -5,7 +5,9 @@
 namespace cartwatch {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD"; // U+FFFD
+// U+FFFD as a character reference: ASCII, so the document converts to any database encoding
+// (a LATIN2 database has no U+FFFD of its own), and a parser reads the same character.
+constexpr std::string_view kReplacement = "&#xFFFD;";
 
 // Length of the UTF-8 sequence starting at text[i] and its code point; 0 when malformed
 // (bad lead byte, truncated, overlong, surrogate or beyond U+10FFFF).

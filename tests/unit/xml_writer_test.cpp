@@ -19,21 +19,21 @@ TEST(XmlEscape, ReplacesCharactersXmlForbids) {
                                             "b\x1F"
                                             "c",
                                             5)),
-              "a\xEF\xBF\xBD"
-              "b\xEF\xBF\xBD"
+              "a&#xFFFD;"
+              "b&#xFFFD;"
               "c");
-    EXPECT_EQ(XmlWriter::Escape(std::string("a\0b", 3)), "a\xEF\xBF\xBD"
+    EXPECT_EQ(XmlWriter::Escape(std::string("a\0b", 3)), "a&#xFFFD;"
                                                          "b");
-    EXPECT_EQ(XmlWriter::Escape("\xEF\xBF\xBF"), "\xEF\xBF\xBD"); // U+FFFF
+    EXPECT_EQ(XmlWriter::Escape("\xEF\xBF\xBF"), "&#xFFFD;"); // U+FFFF
 }
 
 TEST(XmlEscape, ReplacesMalformedUtf8ByteByByte) {
-    EXPECT_EQ(XmlWriter::Escape("ok\xC3"), "ok\xEF\xBF\xBD");             // truncated
-    EXPECT_EQ(XmlWriter::Escape("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD"); // overlong '/'
-    EXPECT_EQ(XmlWriter::Escape("\xED\xA0\x80"),                          // surrogate
-              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(XmlWriter::Escape("ok\xC3"), "ok&#xFFFD;");         // truncated
+    EXPECT_EQ(XmlWriter::Escape("\xC0\xAF"), "&#xFFFD;&#xFFFD;"); // overlong '/'
+    EXPECT_EQ(XmlWriter::Escape("\xED\xA0\x80"),                  // surrogate
+              "&#xFFFD;&#xFFFD;&#xFFFD;");
     EXPECT_EQ(XmlWriter::Escape("\xF4\x90\x80\x80"), // > U+10FFFF
-              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+              "&#xFFFD;&#xFFFD;&#xFFFD;&#xFFFD;");
 }
 
 TEST(XmlEscape, KeepsValidMultibyteText) {
