@@ -3,27 +3,7 @@
 # of export_abandoned_carts(): CRLF line ends in the CSV, a line break and a backslash inside a
 # product name as they are, UTF-8 from a LATIN2 database. The commands are taken from README.md
 # itself, so the two cannot drift apart.
-set -euo pipefail
-cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
-
-db=cw_abandoned_carts_file_$$
-work=$(mktemp -d)
-cleanup() {
-    dropdb --if-exists "$db" 2>/dev/null || true
-    dropdb --if-exists "${db}_latin2" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# The sh block after the README's "tests/integration/abandoned_carts_file.sh" marker.
-awk '/tests\/integration\/abandoned_carts_file.sh/ { found = 1; next }
-     found && /^```sh/ { inside = 1; next }
-     inside && /^```/ { exit }
-     inside { print }' README.md >"$work/commands.sh"
+. "$(dirname "$0")/lib/readme_export.sh" abandoned_carts_file
 grep -q "export_abandoned_carts('csv')" "$work/commands.sh" || fail "no CSV command found in README.md"
 grep -q "export_abandoned_carts('xml')" "$work/commands.sh" || fail "no XML command found in README.md"
 

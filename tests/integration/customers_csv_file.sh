@@ -5,29 +5,9 @@
 # and the same at every FETCH_COUNT (psql's page boundaries). When the export fails, psql exits
 # non-zero and the file is empty. The command is taken from README.md itself, so the two cannot
 # drift apart.
-set -euo pipefail
-cd "${CARTWATCH_SOURCE_DIR:-$(dirname "$0")/../..}"
-
-db=cw_customers_csv_file_$$
-work=$(mktemp -d)
-cleanup() {
-    dropdb --if-exists "$db" 2>/dev/null || true
-    dropdb --if-exists "${db}_latin2" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# The sh block after the README's "tests/integration/customers_csv_file.sh" marker.
-awk '/tests\/integration\/customers_csv_file.sh/ { found = 1; next }
-     found && /^```sh/ { inside = 1; next }
-     inside && /^```/ { exit }
-     inside { print }' README.md >"$work/command.sh"
-grep -q 'export_customers_csv_lines' "$work/command.sh" || fail "no export command found in README.md"
-grep -q -- '-d shop' "$work/command.sh" || fail "the README's command names no database (-d shop)"
+. "$(dirname "$0")/lib/readme_export.sh" customers_csv_file
+grep -q 'export_customers_csv_lines' "$work/commands.sh" || fail "no export command found in README.md"
+grep -q -- '-d shop' "$work/commands.sh" || fail "the README's command names no database (-d shop)"
 
 # The hostile values of the regress test and then some, a guest, several currencies, 2,500 plain
 # customers so that FETCH_COUNT=10000 and =7 both cross pages.
@@ -49,7 +29,7 @@ SQL
 
 # Runs the README's command against database $1 in $work, FETCH_COUNT $2; the file's path.
 run_command() {
-    sed -e "s/-d shop/-d $1/" -e "s/FETCH_COUNT=10000/FETCH_COUNT=$2/" "$work/command.sh" \
+    sed -e "s/-d shop/-d $1/" -e "s/FETCH_COUNT=10000/FETCH_COUNT=$2/" "$work/commands.sh" \
         >"$work/run.sh"
     (cd "$work" && rm -f customers.csv && bash -euo pipefail run.sh)
 }
