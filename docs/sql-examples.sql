@@ -79,6 +79,18 @@ SELECT cartwatch.set_setting('audience', 'registered');
 -- example: cartwatch.reset_setting
 SELECT cartwatch.reset_setting('abandon_after');
 
+-- example: cartwatch.abandon_after
+-- What every abandoned-cart view compares with: kept by the connection until a setting
+-- changes, and the change seen from the next statement on.
+SELECT cartwatch.abandon_after();
+SELECT cartwatch.set_setting('abandon_after', '3 hours');
+SELECT cartwatch.abandon_after();
+
+-- example: cartwatch.settings_changed
+-- The trigger on both settings tables; a change through set_setting() fires it.
+SELECT tgname, tgrelid::regclass FROM pg_trigger
+ WHERE tgfoid = 'cartwatch.settings_changed()'::regprocedure ORDER BY tgname;
+
 -- example: cartwatch.cart_items_activity
 -- Fired once per statement: adding two items moves the cart's clock and count once.
 INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity)
@@ -265,6 +277,17 @@ SELECT cartwatch.fail_reminder(c.reminder_id, 'mailer-1', '451 4.3.0 try again l
 SELECT cartwatch.schedule_reminders();
 SELECT count(*) FROM cartwatch.claim_reminders('mailer-1', 5);
 SELECT cartwatch.release_reminders('mailer-1');
+
+-- example: cartwatch.requeue_reminders
+-- After the relay was fixed: the reminders it refused for good go out again (the claim checks
+-- each cart once more, so an ordered cart gets nothing).
+SELECT cartwatch.schedule_reminders();
+SELECT cartwatch.fail_reminder(c.reminder_id, 'mailer-1',
+                               '553 5.6.7 the SMTP server does not offer SMTPUTF8', permanent => true)
+  FROM cartwatch.claim_reminders('mailer-1', 2) AS c;
+SELECT * FROM cartwatch.requeue_reminders(
+    ARRAY(SELECT reminder_id FROM cartwatch.reminders
+           WHERE state = 'dead' AND last_error LIKE '%SMTPUTF8%'));
 
 -- example: cartwatch.suppressions
 SELECT reason, suppressed_at, source FROM cartwatch.suppressions ORDER BY suppressed_at DESC LIMIT 10;
