@@ -1,15 +1,17 @@
 // cartwatch.abandon_after(): the abandon_after setting, kept by each backend between queries.
 //
 // Every view that says whether a cart is abandoned compares its last activity with now minus
-// this setting, and the customer summary does it for one customer per page view. Read through
-// cartwatch.setting() (PL/pgSQL, a query) it cost about 10 us a call; read as a scalar
-// subquery it still put two more relations and three plan nodes into every summary lookup,
-// which doubled the lookup's cost. Here the value is read once and kept until the settings
-// tables change: a statement trigger on cartwatch.setting_values (and setting_definitions)
-// queues a relcache invalidation of the table (cartwatch_settings_changed below), which PostgreSQL
-// delivers with the transaction's commit to every backend, this one included at its next command,
-// and drops at a rollback after undoing its local effect. Each backend's callback then forgets the
-// value, and the next call reads it again.
+// this setting, and the customer summary does it for one customer per page view. Through
+// cartwatch.setting() (PL/pgSQL, a query) the setting costs about 10 us a read; a scalar
+// subquery over the settings tables would add two relations and three plan nodes to every
+// summary lookup, doubling its cost. So the value is read once and kept until the settings
+// tables change, and the views call this function once per query, as a scalar subquery.
+//
+// How a backend learns of a change: a statement trigger on cartwatch.setting_values (and
+// setting_definitions) queues a relcache invalidation of the table (cartwatch_settings_changed
+// below). PostgreSQL delivers it with the transaction's commit to every backend, this one
+// included at its next command, and undoes it locally at a rollback. Each backend's callback
+// then forgets the value, and the next call reads it again.
 //
 // A restore that loads setting_values with triggers disabled sends nothing: backends that were
 // connected during it keep the value they had until they reconnect (or any setting is set).
