@@ -193,6 +193,49 @@ COMMENT ON FUNCTION cartwatch.cancel_reminder(bigint, timestamptz) IS
     'Cancels a queued (pending or failed) reminder by hand; false when it is claimed or finished already.';
 REVOKE ALL ON FUNCTION cartwatch.cancel_reminder(bigint, timestamptz) FROM PUBLIC;
 
+-- For the operator, once what failed is fixed (a relay that now offers SMTPUTF8, a corrected
+-- password, a server back from a long outage): the given reminders that were given up go back
+-- to the queue, due now, with a fresh count of attempts. The claim checks each cart again, so a
+-- reminder whose cart was ordered, emptied, touched or grew too old meanwhile is cancelled with
+-- its reason, never sent. An unknown reminder (maybe delivered) is requeued only when asked:
+-- its customer may get the e-mail twice. last_error keeps what happened before.
+CREATE FUNCTION cartwatch.requeue_reminders(reminder_ids bigint[], include_unknown boolean DEFAULT false,
+                                            as_of timestamptz DEFAULT now())
+RETURNS TABLE (reminder_id bigint, previous_state text, last_error text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF requeue_reminders.reminder_ids IS NULL OR include_unknown IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'reminder_ids, include_unknown and as_of must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the ids, e.g. ARRAY(SELECT reminder_id FROM cartwatch.reminders WHERE state = ''dead'' AND last_error LIKE ''%SMTPUTF8%'').';
+    END IF;
+    RETURN QUERY
+    WITH chosen AS (
+        SELECT r.reminder_id, r.state
+          FROM cartwatch.reminders AS r
+         WHERE r.reminder_id = ANY (requeue_reminders.reminder_ids)
+           AND r.cart_id IS NOT NULL
+           AND (r.state = 'dead' OR (r.state = 'unknown' AND include_unknown))
+         ORDER BY r.reminder_id
+           FOR UPDATE OF r
+    )
+    UPDATE cartwatch.reminders AS r
+       SET state = 'pending', due_at = requeue_reminders.as_of, attempt = 0, failures = 0, finished_at = NULL,
+           claimed_by = NULL, claimed_at = NULL, lease_until = NULL
+      FROM chosen
+     WHERE r.reminder_id = chosen.reminder_id
+    RETURNING r.reminder_id, chosen.state, r.last_error;
+    IF FOUND THEN
+        PERFORM cartwatch.notify_reminders(requeue_reminders.as_of);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION cartwatch.requeue_reminders(bigint[], boolean, timestamptz) IS
+    'Puts the given dead reminders (and unknown ones, maybe delivered, when include_unknown) back in the queue, due at as_of (now), attempts counted afresh; the claim checks their carts again. Returns the requeued ones with their previous state and last error. Others (sent, cancelled, queued, cart deleted) are left as they are.';
+REVOKE ALL ON FUNCTION cartwatch.requeue_reminders(bigint[], boolean, timestamptz) FROM PUBLIC;
+
 -- section: the daemon's role
 
 CREATE FUNCTION cartwatch.daemon_functions() RETURNS regprocedure[]
