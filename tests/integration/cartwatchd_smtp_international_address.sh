@@ -6,7 +6,8 @@
 # MAIL (RFC 6531) and raw in To: (RFC 6532), to a relay that offers SMTPUTF8, pipelined or
 # not; to one that does not, its reminder is given up (dead, the address not suppressed) with
 # the reason in the log and the outbox, and the others go out. ASCII messages never carry
-# SMTPUTF8. The relay changes under the running daemon, as a configuration change would.
+# SMTPUTF8. The relay changes under the running daemon, as a configuration change would; once
+# it offers SMTPUTF8 again, requeue_reminders() sends the reminders given up.
 . "$(dirname "$0")/lib/cartwatchd.sh"
 
 # The MAIL parameters the relay saw for ADDRESS ("-" for none).
@@ -91,10 +92,22 @@ case "$(reason_for 'łucja@example.com')" in
 esac
 grep -q '^ewa@example\.com ' "$CW_WORK/smtp/accepted.log" || cw_fail "ewa's reminder did not go"
 
+# 5. The relay offers SMTPUTF8 again; the operator requeues what it refused, and both given-up
+# reminders go out (the claim checked their carts again), each once.
+cw_restart_smtp CW_SMTP_UTF8=1
+requeued=$(cw_sql -c "SELECT count(*) FROM cartwatch.requeue_reminders(ARRAY(
+                          SELECT reminder_id FROM cartwatch.reminders
+                           WHERE state = 'dead' AND last_error LIKE '%SMTPUTF8%'))")
+[ "$requeued" = 2 ] || cw_fail "requeue_reminders() took $requeued reminders, not 2"
+cw_wait_for 20 "sent=9" "$CW_STATES_SQL"
+for address in 'zoë@example.com' 'łucja@example.com'; do
+    grep -q "^$address " "$CW_WORK/smtp/accepted.log" || cw_fail "$address was not sent after the requeue"
+done
+
 cw_stop_daemon "$CW_PID_main" TERM
 [ "$CW_EXIT" = 0 ] || cw_fail "exit status $CW_EXIT"
-[ "$(cw_accepted_count)" = 7 ] || cw_fail "the server accepted $(cw_accepted_count) messages, not 7"
+[ "$(cw_accepted_count)" = 9 ] || cw_fail "the server accepted $(cw_accepted_count) messages, not 9"
 [ "$(cw_duplicate_count)" = 0 ] || cw_fail "a message arrived twice"
 cw_log "a Unicode domain goes in its ASCII form on the shared connection; a Unicode local part" \
     "goes with SMTPUTF8 where it is offered (pipelined and libcurl) and is given up, with" \
-    "the reason, where not; ASCII messages carry no SMTPUTF8"
+    "the reason, where not, and goes once requeued; ASCII messages carry no SMTPUTF8"
