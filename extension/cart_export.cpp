@@ -18,6 +18,7 @@ extern "C" {
 
 #include "csv_writer.hpp"
 #include "pg_boundary.hpp"
+#include "server_encoding.hpp"
 #include "spi.hpp"
 #include "xml_writer.hpp"
 
@@ -116,30 +117,17 @@ std::string_view Or(const Row& row, Column column, std::string_view fallback) {
     return row[column] ? std::string_view(*row[column]) : fallback;
 }
 
-// The XML document declares UTF-8, and XmlWriter reads its input as UTF-8. In a database of
-// another encoding (LATIN2, say) the values are converted on the way in and the document on
-// the way out; the client's conversion then writes the UTF-8 the declaration promises when the
-// client asks for UTF-8. Without it every letter beyond ASCII came out as U+FFFD.
-std::string ConvertEncoding(const std::string& text, bool to_utf8) {
-    return PgCall([&text, to_utf8] {
-        char* converted =
-            to_utf8 ? pg_server_to_any(text.data(), static_cast<int>(text.size()), PG_UTF8)
-                    : pg_any_to_server(text.data(), static_cast<int>(text.size()), PG_UTF8);
-        std::string result(converted);
-        if (converted != text.data()) {
-            pfree(converted);
-        }
-        return result;
-    });
-}
-
+// The XML document declares UTF-8, and XmlWriter reads its input as UTF-8: in a database of
+// another encoding (LATIN2, say) the values are converted on the way in, and the document
+// goes back to the database's encoding as it is returned (ServerText). The client's conversion
+// then writes the UTF-8 the declaration promises when the client asks for UTF-8. Without it
+// every letter beyond ASCII came out as U+FFFD.
 std::string ToXml(std::vector<Row> rows, const std::string& as_of) {
-    const bool convert = GetDatabaseEncoding() != PG_UTF8;
-    if (convert) {
+    if (GetDatabaseEncoding() != PG_UTF8) {
         for (Row& row : rows) {
             for (auto& value : row) {
                 if (value) {
-                    value = ConvertEncoding(*value, true);
+                    value = Utf8FromServer(value->data(), value->size());
                 }
             }
         }
@@ -185,7 +173,7 @@ std::string ToXml(std::vector<Row> rows, const std::string& as_of) {
     if (at != std::string::npos) {
         document.replace(at, placeholder.size(), "count=\"" + std::to_string(carts) + "\"");
     }
-    return convert ? ConvertEncoding(document, false) : document;
+    return document;
 }
 
 } // namespace
@@ -206,8 +194,11 @@ CW_FUNCTION(cartwatch_export_abandoned_carts) {
     const std::string as_of_text = PgCall([as_of] { return timestamptz_to_str(as_of); });
 
     std::vector<Row> rows = FetchRows(as_of);
-    const std::string document =
-        format == ExportFormat::Csv ? ToCsv(rows) : ToXml(std::move(rows), as_of_text);
+    if (format == ExportFormat::Xml) {
+        const std::string document = ToXml(std::move(rows), as_of_text);
+        PG_RETURN_DATUM(PgCall([&document] { return ServerText(document); }));
+    }
+    const std::string document = ToCsv(rows); // in the database's encoding, as its values
     const char* data = document.data();
     const int length = static_cast<int>(document.size());
     PG_RETURN_TEXT_P(PgCall([=] { return cstring_to_text_with_len(data, length); }));

@@ -46,6 +46,7 @@ extern "C" {
 #include "csv_writer.hpp"
 #include "pg_boundary.hpp"
 #include "polish_format.hpp"
+#include "server_encoding.hpp"
 #include "spi.hpp"
 
 namespace cartwatch {
@@ -338,21 +339,6 @@ std::optional<LocalDateTime> ToLocal(TimestampTz value) {
         local.microsecond = static_cast<int>(fraction);
         return local;
     });
-}
-
-// Text in the database's encoding -> UTF-8.
-std::string Utf8FromServer(const char* data, size_t length) {
-    return PgCall([&] {
-        const char* converted = pg_server_to_any(data, static_cast<int>(length), PG_UTF8);
-        // Unconverted, it is `data` itself, which has no terminating zero.
-        return converted == data ? std::string(data, length) : std::string(converted);
-    });
-}
-
-// UTF-8 -> a text Datum in the database's encoding. Call under PgCall().
-Datum ServerText(const std::string& utf8) {
-    const char* converted = pg_any_to_server(utf8.c_str(), static_cast<int>(utf8.size()), PG_UTF8);
-    return PointerGetDatum(cstring_to_text(converted));
 }
 
 // Output columns of parse_customers_csv, in order.
