@@ -33,7 +33,6 @@ extern "C" {
 
 #include <cstdint>
 
-#include "errors.hpp"
 #include "pg_boundary.hpp"
 #include "spi.hpp"
 
@@ -138,11 +137,7 @@ CW_FUNCTION(cartwatch_abandon_after) {
 // commit) that the settings changed, so that kept values are read again.
 CW_FUNCTION(cartwatch_settings_changed) {
     using namespace cartwatch;
-    if (!CALLED_AS_TRIGGER(fcinfo)) {
-        throw UserError(ErrorKind::InvalidParameter,
-                        "cartwatch_settings_changed() must be called as a trigger");
-    }
-    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    TriggerData* trigger = TriggerCall(fcinfo, "cartwatch_settings_changed");
     PgCall([trigger] { CacheInvalidateRelcache(trigger->tg_relation); });
     return PointerGetDatum(nullptr);
 }

@@ -134,11 +134,7 @@ void RefreshCarts(const std::vector<ItemChange>& changes) {
 
 CW_FUNCTION(cartwatch_cart_items_activity) {
     using namespace cartwatch;
-    if (!CALLED_AS_TRIGGER(fcinfo)) {
-        throw UserError(ErrorKind::InvalidParameter,
-                        "cartwatch_cart_items_activity() must be called as a trigger");
-    }
-    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    TriggerData* trigger = TriggerCall(fcinfo, "cartwatch_cart_items_activity");
     const TriggerEvent event = trigger->tg_event;
     if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event)) {
         throw UserError(ErrorKind::InvalidParameter,

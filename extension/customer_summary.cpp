@@ -689,11 +689,7 @@ void AddOrderChanges(TriggerData* trigger_data, const std::vector<int64_t>& keys
 // customer_summary_maintain() RETURNS trigger; argument: the source table's name.
 CW_FUNCTION(cartwatch_customer_summary_maintain) {
     using namespace cartwatch;
-    if (!CALLED_AS_TRIGGER(fcinfo)) {
-        throw UserError(ErrorKind::InvalidParameter,
-                        "cartwatch_customer_summary_maintain() must be called as a trigger");
-    }
-    auto* trigger_data = reinterpret_cast<TriggerData*>(fcinfo->context);
+    TriggerData* trigger_data = TriggerCall(fcinfo, "cartwatch_customer_summary_maintain");
     const TriggerEvent event = trigger_data->tg_event;
     const Trigger* trigger = trigger_data->tg_trigger;
     if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event) ||

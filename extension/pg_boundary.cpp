@@ -2,6 +2,7 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "commands/trigger.h"
 #include "mb/pg_wchar.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
@@ -9,6 +10,7 @@ extern "C" {
 
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "pg_boundary.hpp"
 
@@ -104,6 +106,14 @@ int SqlStateOf(ErrorKind kind) {
 }
 
 } // namespace
+
+TriggerData* TriggerCall(FunctionCallInfo fcinfo, const char* function_name) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) {
+        throw UserError(ErrorKind::InvalidParameter,
+                        std::string(function_name) + "() must be called as a trigger");
+    }
+    return reinterpret_cast<TriggerData*>(fcinfo->context);
+}
 
 Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo fcinfo) {
     int sqlstate = ERRCODE_INTERNAL_ERROR;

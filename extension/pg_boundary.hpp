@@ -20,12 +20,18 @@
 
 #include "errors.hpp"
 
+struct TriggerData; // commands/trigger.h
+
 namespace cartwatch {
 
 using GuardedBody = Datum (*)(FunctionCallInfo);
 
 // Runs body(fcinfo); any C++ exception becomes an ordinary PostgreSQL ERROR.
 Datum CallGuarded(const char* function_name, GuardedBody body, FunctionCallInfo fcinfo);
+
+// The trigger data of a call that must be a trigger's; a UserError naming `function_name`
+// ("...() must be called as a trigger") when it is not.
+TriggerData* TriggerCall(FunctionCallInfo fcinfo, const char* function_name);
 
 namespace detail {
 // Runs thunk(context) under PG_TRY. A PostgreSQL ERROR is copied, flushed and thrown as PgError;
