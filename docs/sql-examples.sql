@@ -414,11 +414,14 @@ SELECT * FROM cartwatch.customer_cart_figures WHERE customer_id = 1;
 -- example: cartwatch.customer_visit_figures
 SELECT * FROM cartwatch.customer_visit_figures WHERE customer_id = 1;
 
+-- example: cartwatch.customer_account_figures
+SELECT * FROM cartwatch.customer_account_figures WHERE customer_id = 1;
+
 -- example: cartwatch.customer_reminder_figures
 SELECT * FROM cartwatch.customer_reminder_figures WHERE reminders_sent > 0;
 
 -- example: cartwatch.customer_totals
--- The top customers by paid value, from the summary's index:
+-- The top customers by paid value, read from the narrow summary table:
 SELECT customer_id, paid_value, valid_orders FROM cartwatch.customer_totals
  ORDER BY paid_value DESC, customer_id LIMIT 5;
 

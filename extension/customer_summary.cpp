@@ -7,13 +7,15 @@
 // The general path, a recount:
 //  1. Collect the customer ids the statement touched, from the old and the new rows (an order
 //     moved to another customer changes both). An UPDATE only counts the rows in which a column
-//     the figures read changed: a reminder being claimed, an order getting its paid_at or a
-//     cart its IP changes no figure and costs no query. Reminders count for the customer they
-//     name (customer_reminder_figures), not through their cart, so a cart deleted or moved to
-//     another customer leaves reminders_sent alone.
+//     the figures read changed: a reminder being claimed, an order getting its paid_at, a
+//     customer's e-mail or name edited or a cart its IP changes no figure and costs no query.
+//     Reminders count for the customer they name (customer_reminder_figures), not through their
+//     cart, so a cart deleted or moved to another customer leaves reminders_sent alone.
 //  2. Make sure each customer has a summary row, then lock those rows in customer_id order,
 //     so that two statements touching the same customers queue instead of deadlocking (one
-//     customer: lock the row, and create it only when there was none to lock).
+//     customer: lock the row, and create it only when there was none to lock). The customers'
+//     own figures (account state, loyalty points, consents) skip this step: what they read is
+//     the customers' rows, which the statement holds locked.
 //  3. Recompute the source's figures for those customers from the customer_*_figures views and
 //     upsert them, leaving rows that are already right untouched. The recount is absolute, not
 //     a delta: it needs no reasoning about UPDATEs that change status, amount and customer at
@@ -91,14 +93,20 @@ struct SourceColumns {
     const char* name;                   // the trigger argument
     const char* key;                    // whose figures: customer_id
     const char* primary_key;            // pairs an UPDATE's old and new rows
-    std::array<const char*, 3> figures; // the other columns the figures depend on
+    std::array<const char*, 7> figures; // the other columns the figures depend on
     // The column whose minimum and maximum the figures keep, for an UPDATE applied as a
     // difference (orders only): a changed value there needs a recount.
     const char* extreme;
 };
 
 constexpr std::array<SourceColumns, 5> kSources = {{
-    {Source::Customers, "customers", "customer_id", "customer_id", {}, nullptr},
+    {Source::Customers,
+     "customers",
+     "customer_id",
+     "customer_id",
+     {"registered_at", "activated", "enabled", "loyalty_points", "newsletter", "partner_offers",
+      "reminder_consent"},
+     nullptr},
     {Source::Orders,
      "orders",
      "customer_id",
@@ -184,8 +192,8 @@ bool SameValue(TupleTableSlot* old_slot, TupleTableSlot* new_slot, int attribute
 // right.
 void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows, TupleDesc descriptor,
                         const SourceColumns* columns, std::vector<int64_t>* keys, bool* in_place) {
-    int compared[5] = {Attribute(descriptor, columns->key),
-                       Attribute(descriptor, columns->primary_key)};
+    int compared[2 + std::tuple_size_v<decltype(SourceColumns::figures)>] = {
+        Attribute(descriptor, columns->key), Attribute(descriptor, columns->primary_key)};
     int compared_count = 2;
     for (const char* figure : columns->figures) {
         if (figure != nullptr) {
@@ -232,7 +240,8 @@ void CollectChangedKeys(Tuplestorestate* old_rows, Tuplestorestate* new_rows, Tu
 }
 
 // "INSERT ... SELECT the figures ... ON CONFLICT DO UPDATE" for one group of summary columns;
-// `from` names the figures views with the customers' view aliased f, filtered by $1.
+// `from` names the figures views with the customers' view aliased f, filtered by $1. Rows are
+// written in customer_id order, the order every writer of several summary rows locks them in.
 std::string RecountSql(const char* from, const std::vector<const char*>& columns) {
     std::string list;
     std::string excluded;
@@ -245,8 +254,9 @@ std::string RecountSql(const char* from, const std::vector<const char*>& columns
     }
     return "INSERT INTO cartwatch.customer_totals AS t (customer_id, " + list + ")" +
            " SELECT f.customer_id, " + list + " FROM " + from + " WHERE f.customer_id = ANY ($1)" +
-           " ON CONFLICT (customer_id) DO UPDATE SET (" + list + ") = ROW(" + excluded + ")" +
-           " WHERE (" + current + ") IS DISTINCT FROM (" + excluded + ")";
+           " ORDER BY f.customer_id" + " ON CONFLICT (customer_id) DO UPDATE SET (" + list +
+           ") = ROW(" + excluded + ")" + " WHERE (" + current + ") IS DISTINCT FROM (" + excluded +
+           ")";
 }
 
 const std::string kOrdersRecount =
@@ -261,11 +271,16 @@ const std::string kCartsRecount =
                 "open_carts_newest_activity", "last_cart_activity_at"});
 const std::string kRemindersRecount =
     RecountSql("cartwatch.customer_reminder_figures AS f", {"reminders_sent"});
+const std::string kAccountRecount =
+    RecountSql("cartwatch.customer_account_figures AS f",
+               {"registered", "activated", "enabled", "loyalty_points", "newsletter",
+                "partner_offers", "reminder_consent"});
 
 spi::KeptPlan recount_orders(kOrdersRecount.c_str(), {INT8ARRAYOID});
 spi::KeptPlan recount_visits(kVisitsRecount.c_str(), {INT8ARRAYOID});
 spi::KeptPlan recount_carts(kCartsRecount.c_str(), {INT8ARRAYOID});
 spi::KeptPlan recount_reminders(kRemindersRecount.c_str(), {INT8ARRAYOID});
+spi::KeptPlan recount_account(kAccountRecount.c_str(), {INT8ARRAYOID});
 
 // Customers only: a deleted customer's row went with it (ON DELETE CASCADE) and must not return.
 spi::KeptPlan
@@ -416,8 +431,9 @@ spi::KeptPlan& RecountPlan(Source source) {
         return recount_carts;
     case Source::Visits:
         return recount_visits;
-    case Source::Reminders:
     case Source::Customers:
+        return recount_account;
+    case Source::Reminders:
         break;
     }
     return recount_reminders;
@@ -472,7 +488,10 @@ void Recount(Source source, std::vector<int64_t> keys) {
     keys = SortedUnique(std::move(keys));
     const std::vector<spi::Param> customers = {KeyArray(keys)};
     if (source == Source::Customers) {
-        ensure_rows.Execute(customers, false, SPI_OK_INSERT);
+        // The account figures read the customers' own rows, which the statement that fired holds
+        // locked until it commits: no lock is needed before reading them. The upsert creates a
+        // new customer's summary row, in key order.
+        recount_account.Execute(customers, false, SPI_OK_INSERT);
         return;
     }
     // The rows are locked before the recount reads: a transaction writing the same customer's

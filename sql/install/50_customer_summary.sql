@@ -1,6 +1,6 @@
 -- section: customer summary
 --
--- One row of figures per customer (orders, carts, visits, reminders), kept current by C++
+-- One row of figures per customer (account state, orders, carts, visits, reminders), kept current by C++
 -- statement triggers on the base tables (extension/customer_summary.cpp), so that a customer's
 -- figures and the "top customers" list are index reads instead of aggregates over every order.
 --
@@ -83,6 +83,16 @@ SELECT c.customer_id, f.visits_count, f.first_visit_at, f.last_visit_at
 COMMENT ON VIEW cartwatch.customer_visit_figures IS
     'Per customer, computed from visits: number of visits, first and last visit (entry time).';
 
+-- The account's own figures, copied from the customer's row: so that reading every figure of
+-- the summary is one index probe of customer_totals, not a second one of customers (about half
+-- a lookup's cost). They change with the customer's row alone, through the customers trigger.
+CREATE VIEW cartwatch.customer_account_figures AS
+SELECT c.customer_id, c.registered_at IS NOT NULL AS registered, c.activated, c.enabled,
+       c.loyalty_points, c.newsletter, c.partner_offers, c.reminder_consent
+  FROM cartwatch.customers AS c;
+COMMENT ON VIEW cartwatch.customer_account_figures IS
+    'Per customer, from the customer''s row: registered (not a guest), activated, enabled, loyalty points, newsletter, partner-offer and reminder consent.';
+
 -- Reminders sent: read from the reminder outbox (cartwatch.reminders: one row per reminder,
 -- with the customer it was scheduled for and sent_at set once it went out) when that table
 -- exists when this script runs; otherwise a placeholder with zeros. The part that installs the
@@ -113,7 +123,14 @@ CREATE TABLE cartwatch.customer_totals (
     visits_count               bigint NOT NULL DEFAULT 0,
     first_visit_at             timestamptz,
     last_visit_at              timestamptz,
-    reminders_sent             bigint NOT NULL DEFAULT 0
+    reminders_sent             bigint NOT NULL DEFAULT 0,
+    registered                 boolean NOT NULL DEFAULT false,
+    activated                  boolean NOT NULL DEFAULT false,
+    enabled                    boolean NOT NULL DEFAULT true,
+    loyalty_points             integer NOT NULL DEFAULT 0,
+    newsletter                 boolean NOT NULL DEFAULT false,
+    partner_offers             boolean NOT NULL DEFAULT false,
+    reminder_consent           boolean NOT NULL DEFAULT false
 )
 -- Every write to the shop rewrites its customer's row here, so the row must be cheap to
 -- rewrite: the only index is the primary key, which never changes, so each update can be HOT
@@ -135,26 +152,29 @@ SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders
        o.paid_value, o.cancelled_value, o.first_order_at, o.last_order_at,
        k.carts_count, k.open_carts, k.open_carts_oldest_activity, k.open_carts_newest_activity,
        k.last_cart_activity_at, v.visits_count, v.first_visit_at, v.last_visit_at,
-       r.reminders_sent
+       r.reminders_sent, a.registered, a.activated, a.enabled, a.loyalty_points, a.newsletter,
+       a.partner_offers, a.reminder_consent
   FROM cartwatch.customer_order_figures AS o
   JOIN cartwatch.customer_cart_figures AS k ON k.customer_id OPERATOR(pg_catalog.=) o.customer_id
   JOIN cartwatch.customer_visit_figures AS v ON v.customer_id OPERATOR(pg_catalog.=) o.customer_id
-  JOIN cartwatch.customer_reminder_figures AS r ON r.customer_id OPERATOR(pg_catalog.=) o.customer_id;
+  JOIN cartwatch.customer_reminder_figures AS r ON r.customer_id OPERATOR(pg_catalog.=) o.customer_id
+  JOIN cartwatch.customer_account_figures AS a ON a.customer_id OPERATOR(pg_catalog.=) o.customer_id;
 COMMENT ON VIEW cartwatch.customer_totals_live IS
     'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
 
 -- A LEFT JOIN although every summary row has its customer (the foreign key, ON DELETE
 -- CASCADE): a query that reads figures only (the top customers by sales, one customer's
--- counts) then never touches cartwatch.customers, since PostgreSQL drops a left join to a
--- unique key whose columns nobody reads.
+-- figures, the account state and consents included) then never touches cartwatch.customers,
+-- since PostgreSQL drops a left join to a unique key whose columns nobody reads. Only the
+-- e-mail, the name and registered_at come from the customer's row.
 CREATE VIEW cartwatch.customer_summary AS
 SELECT t.customer_id,
        c.email::text AS email,
        cartwatch.display_name(c.first_name, c.last_name) AS customer_name,
-       CASE WHEN c.registered_at IS NOT NULL THEN 'registered' ELSE 'guest' END AS customer_type,
+       CASE WHEN t.registered THEN 'registered' ELSE 'guest' END AS customer_type,
        c.registered_at,
-       c.activated,
-       c.enabled,
+       t.activated,
+       t.enabled,
        t.orders_count,
        t.valid_orders,
        t.invalid_orders,
@@ -179,10 +199,10 @@ SELECT t.customer_id,
        END AS abandoned_carts,
        t.last_cart_activity_at,
        t.reminders_sent,
-       c.loyalty_points,
-       c.newsletter,
-       c.partner_offers,
-       c.reminder_consent
+       t.loyalty_points,
+       t.newsletter,
+       t.partner_offers,
+       t.reminder_consent
   FROM cartwatch.customer_totals AS t
   LEFT JOIN cartwatch.customers AS c ON c.customer_id = t.customer_id;
 COMMENT ON VIEW cartwatch.customer_summary IS
@@ -210,6 +230,9 @@ REVOKE ALL ON FUNCTION cartwatch.customer_summary_maintain() FROM PUBLIC;
 
 CREATE TRIGGER customers_summary_inserted AFTER INSERT ON cartwatch.customers
     REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('customers');
+CREATE TRIGGER customers_summary_updated AFTER UPDATE ON cartwatch.customers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION cartwatch.customer_summary_maintain('customers');
 
 CREATE TRIGGER orders_summary_inserted AFTER INSERT ON cartwatch.orders
@@ -317,7 +340,11 @@ BEGIN
            open_carts_newest_activity = EXCLUDED.open_carts_newest_activity,
            last_cart_activity_at = EXCLUDED.last_cart_activity_at,
            visits_count = EXCLUDED.visits_count, first_visit_at = EXCLUDED.first_visit_at,
-           last_visit_at = EXCLUDED.last_visit_at, reminders_sent = EXCLUDED.reminders_sent
+           last_visit_at = EXCLUDED.last_visit_at, reminders_sent = EXCLUDED.reminders_sent,
+           registered = EXCLUDED.registered, activated = EXCLUDED.activated,
+           enabled = EXCLUDED.enabled, loyalty_points = EXCLUDED.loyalty_points,
+           newsletter = EXCLUDED.newsletter, partner_offers = EXCLUDED.partner_offers,
+           reminder_consent = EXCLUDED.reminder_consent
      WHERE t IS DISTINCT FROM EXCLUDED;
     GET DIAGNOSTICS changed = ROW_COUNT;
     RETURN changed;

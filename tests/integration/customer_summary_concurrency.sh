@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Several sessions insert, update and delete orders, carts, cart items, visits and reminders of
-# the same few customers at once; afterwards the trigger-kept summary must equal a recount from
+# the same few customers, and update the customers themselves (points, consents, account state),
+# at once; afterwards the trigger-kept summary must equal a recount from
 # scratch. Each kind of write takes its own path through the summary triggers: one-order
 # inserts add to the row, multi-order inserts add from the transition table, status and total
 # changes of orders that stay with their customer add differences (one customer or several in a
@@ -57,7 +58,16 @@ INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity)
 SELECT max(cart_id), 1 + :a % 2, 1 FROM cartwatch.carts WHERE customer_id = :b
 ON CONFLICT DO NOTHING;
 INSERT INTO cartwatch.visits (customer_id, started_at) VALUES (:a, now() - random() * interval '30 days');
+UPDATE cartwatch.customers SET loyalty_points = loyalty_points + :status, newsletter = NOT newsletter
+ WHERE customer_id = :b;
 COMMIT;
+-- The account figures: two customers in one statement, a change no figure reads, and a guest
+-- becoming registered (or the other way).
+UPDATE cartwatch.customers SET enabled = :status > 2, partner_offers = :status % 2 = 0 WHERE customer_id IN (:a, :b);
+UPDATE cartwatch.customers SET first_name = 'N' || :status WHERE customer_id = :a;
+UPDATE cartwatch.customers
+   SET registered_at = CASE WHEN registered_at IS NULL THEN now() END, activated = registered_at IS NULL
+ WHERE customer_id = :b AND :status > 5;
 INSERT INTO cartwatch.orders (customer_id, status, total, placed_at)
 VALUES (:a, 'pending', 5, now() - interval '400 days'), (:b, 'delivered', 7, now());
 INSERT INTO cartwatch.reminders (cart_id, customer_id, step, state, activity_at, scheduled_at, due_at, sent_at, finished_at)
@@ -109,6 +119,10 @@ mismatch=$(query "
                   <> (SELECT count(*) FROM cartwatch.visits WHERE customer_id IS NOT NULL) THEN 'visits' END,
         CASE WHEN (SELECT sum(carts_count) FROM cartwatch.customer_totals)
                   <> (SELECT count(*) FROM cartwatch.carts WHERE customer_id IS NOT NULL) THEN 'carts' END,
+        CASE WHEN (SELECT sum(loyalty_points) FROM cartwatch.customer_totals)
+                  <> (SELECT sum(loyalty_points) FROM cartwatch.customers) THEN 'points' END,
+        CASE WHEN (SELECT count(*) FILTER (WHERE registered) FROM cartwatch.customer_totals)
+                  <> (SELECT count(registered_at) FROM cartwatch.customers) THEN 'registered' END,
         CASE WHEN (SELECT sum(reminders_sent) FROM cartwatch.customer_totals)
                   <> (SELECT count(*) FROM cartwatch.reminders AS r
                        WHERE r.customer_id IS NOT NULL AND r.sent_at IS NOT NULL) THEN 'reminders' END)")
@@ -119,6 +133,8 @@ read -r orders reminders < <(query "SELECT (SELECT sum(orders_count) FROM cartwa
 [ "$orders" -gt 0 ] && [ "$reminders" -gt 0 ] || fail "the run wrote no orders or no reminders"
 [ "$(query "SELECT count(*) FROM cartwatch.carts WHERE order_id IS NOT NULL")" -gt 0 ] ||
     fail "no cart became an order"
+[ "$(query "SELECT sum(loyalty_points) FROM cartwatch.customer_totals")" -gt 0 ] ||
+    fail "no customer's points reached the summary"
 caught=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 BEGIN;
 UPDATE cartwatch.customer_totals SET paid_value = paid_value + 0.01 WHERE customer_id = 3;

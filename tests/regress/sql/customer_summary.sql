@@ -204,3 +204,38 @@ DELETE FROM cartwatch.customer_totals WHERE customer_id = :cid;
 UPDATE cartwatch.carts SET last_activity_at = '2026-11-21 14:00+00' WHERE cart_id = 30;
 SELECT :cart_figures FROM cartwatch.customer_totals WHERE customer_id = :cid;
 SELECT * FROM cartwatch.check_customer_summary() WHERE field NOT IN ('orders_count', 'valid_orders', 'orders_value', 'paid_value', 'first_order_at', 'last_order_at');
+
+-- The account's figures (registered, activated, enabled, points, consents) are copied into the
+-- summary row by the customers' trigger, so reading every figure probes customer_totals alone.
+-- (customer 5's orders were left out on purpose above: rebuilt first.)
+SELECT cartwatch.rebuild_customer_summary() > 0 AS corrected;
+\set account 'customer_id, customer_type, activated, enabled, loyalty_points, newsletter, partner_offers, reminder_consent'
+SELECT :account FROM cartwatch.customer_summary WHERE customer_id IN (1, 2, :cid) ORDER BY 1;
+SELECT pg_temp.plan_reads(q, 'customers') AS reads_customers, pg_temp.plan_reads(q, 'customer_totals') AS reads_summary
+  FROM (VALUES ('SELECT customer_type, activated, enabled, orders_count, paid_value, abandoned_carts, loyalty_points, newsletter, partner_offers, reminder_consent FROM cartwatch.customer_summary WHERE customer_id = 1')) AS t(q);
+-- One customer, then several in one statement; a guest registering.
+UPDATE cartwatch.customers SET loyalty_points = loyalty_points + 25, newsletter = NOT newsletter WHERE customer_id = 1;
+UPDATE cartwatch.customers SET enabled = false, partner_offers = true, reminder_consent = true WHERE customer_id IN (2, :cid);
+UPDATE cartwatch.customers SET registered_at = '2026-11-22 10:00+00', activated = true WHERE customer_id = :cid;
+SELECT :account FROM cartwatch.customer_summary WHERE customer_id IN (1, 2, :cid) ORDER BY 1;
+SELECT * FROM cartwatch.check_customer_summary();
+-- A change no figure reads (an e-mail, a name) leaves the summary row as it was: same version.
+SELECT ctid AS row_before FROM cartwatch.customer_totals WHERE customer_id = 1 \gset
+UPDATE cartwatch.customers SET first_name = 'Renamed', email = 'renamed@example.com' WHERE customer_id = 1;
+SELECT ctid = :'row_before' AS untouched FROM cartwatch.customer_totals WHERE customer_id = 1;
+-- A new customer's row carries its account; a new id moves the row with it (ON UPDATE CASCADE).
+INSERT INTO cartwatch.customers (customer_id, email, registered_at, activated, loyalty_points, newsletter)
+VALUES (900, 'new900@example.com', '2026-11-23 09:00+00', true, 7, true);
+UPDATE cartwatch.customers SET customer_id = 901, loyalty_points = 8 WHERE customer_id = 900;
+SELECT :account FROM cartwatch.customer_summary WHERE customer_id IN (900, 901) ORDER BY 1;
+SELECT * FROM cartwatch.check_customer_summary();
+-- A bad value is refused by the customers table and changes nothing here.
+\set VERBOSITY terse
+UPDATE cartwatch.customers SET loyalty_points = -1 WHERE customer_id = 901;
+\set VERBOSITY default
+SELECT loyalty_points FROM cartwatch.customer_summary WHERE customer_id = 901;
+-- Copied figures gone wrong (written by hand) are reported and repaired.
+UPDATE cartwatch.customer_totals SET loyalty_points = 0, enabled = false WHERE customer_id = 901;
+SELECT * FROM cartwatch.check_customer_summary();
+SELECT cartwatch.rebuild_customer_summary() AS corrected;
+SELECT * FROM cartwatch.check_customer_summary();
