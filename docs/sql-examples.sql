@@ -417,6 +417,10 @@ SELECT * FROM cartwatch.customer_visit_figures WHERE customer_id = 1;
 -- example: cartwatch.customer_account_figures
 SELECT * FROM cartwatch.customer_account_figures WHERE customer_id = 1;
 
+-- example: cartwatch.open_carts_abandoned
+-- Two open carts, idle for 5 and 3 hours: both are abandoned under the default 2 hours.
+SELECT cartwatch.open_carts_abandoned(2, now() - interval '5 hours', now() - interval '3 hours');
+
 -- example: cartwatch.customer_reminder_figures
 SELECT * FROM cartwatch.customer_reminder_figures WHERE reminders_sent > 0;
 

@@ -162,6 +162,17 @@ SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders
 COMMENT ON VIEW cartwatch.customer_totals_live IS
     'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
 
+-- The abandoned-cart count of a summary row, where the row decides it (extension/abandon_after.cpp):
+-- the open carts' oldest and newest activity against now() minus abandon_after, in one call.
+-- NULL means the cut-off falls between the two, and the view counts the customer's carts.
+CREATE FUNCTION cartwatch.open_carts_abandoned(open_carts bigint, oldest_activity timestamptz,
+                                               newest_activity timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'cartwatch_open_carts_abandoned'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cartwatch.open_carts_abandoned(bigint, timestamptz, timestamptz) IS
+    'How many of open_carts open carts, last active between oldest_activity and newest_activity, are abandoned now: all, none, or NULL when the abandon_after cut-off falls between the two.';
+
 -- A LEFT JOIN although every summary row has its customer (the foreign key, ON DELETE
 -- CASCADE): a query that reads figures only (the top customers by sales, one customer's
 -- figures, the account state and consents included) then never touches cartwatch.customers,
@@ -188,15 +199,19 @@ SELECT t.customer_id,
        t.visits_count,
        t.carts_count,
        t.open_carts,
-       -- Only a customer whose open carts straddle the cut-off needs to look at the carts.
-       CASE WHEN t.open_carts = 0 THEN 0::bigint
-            WHEN t.open_carts_newest_activity <= pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()) THEN t.open_carts
-            WHEN t.open_carts_oldest_activity > pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()) THEN 0::bigint
-            ELSE (SELECT count(*) FROM cartwatch.carts AS k
-                   WHERE k.customer_id = t.customer_id AND k.order_id IS NULL
-                     AND k.item_quantity > 0
-                     AND k.last_activity_at <= pg_catalog.now() OPERATOR(pg_catalog.-) (SELECT cartwatch.abandon_after()))
-       END AS abandoned_carts,
+       -- Only a customer whose open carts straddle the cut-off needs to look at the carts, and
+       -- the subquery runs for that customer alone. It is an ARRAY subquery, not a count(*):
+       -- PostgreSQL sets a subquery's plan up at every lookup whether it runs or not, and an
+       -- aggregate's set-up costs about as much as the probe of customer_totals. A subquery,
+       -- not a function, so that the carts are read with the view's rights, as every view reads.
+       coalesce(cartwatch.open_carts_abandoned(t.open_carts, t.open_carts_oldest_activity,
+                                               t.open_carts_newest_activity),
+                pg_catalog.cardinality(ARRAY(
+                    SELECT 1 FROM cartwatch.carts AS k
+                     WHERE k.customer_id = t.customer_id AND k.order_id IS NULL
+                       AND k.item_quantity > 0
+                       AND k.last_activity_at <= pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after())))::bigint
+           AS abandoned_carts,
        t.last_cart_activity_at,
        t.reminders_sent,
        t.loyalty_points,

@@ -239,3 +239,33 @@ UPDATE cartwatch.customer_totals SET loyalty_points = 0, enabled = false WHERE c
 SELECT * FROM cartwatch.check_customer_summary();
 SELECT cartwatch.rebuild_customer_summary() AS corrected;
 SELECT * FROM cartwatch.check_customer_summary();
+
+-- open_carts_abandoned(): the summary row decides the abandoned count when the cut-off (now()
+-- minus abandon_after, 2 hours) lies outside its open carts' activity; NULL means "count the
+-- carts", which the view then does.
+SELECT c.label, cartwatch.open_carts_abandoned(c.open_carts, c.oldest, c.newest) AS abandoned
+  FROM (VALUES ('no open carts', 0::bigint, NULL::timestamptz, NULL::timestamptz),
+               ('a negative count', -3, now() - interval '3 hours', now()),
+               ('no count', NULL, now() - interval '3 hours', now()),
+               ('all idle', 2, now() - interval '5 hours', now() - interval '3 hours'),
+               ('the newest exactly at the cut-off', 2, now() - interval '5 hours', now() - interval '2 hours'),
+               ('none idle', 2, now() - interval '1 hour', now()),
+               ('straddling the cut-off', 2, now() - interval '3 hours', now()),
+               ('an end missing', 2, NULL, now()),
+               ('infinitely old', 1, '-infinity', '-infinity'),
+               ('in the future', 1, 'infinity', 'infinity')) AS c (label, open_carts, oldest, newest);
+-- Through the view: two open carts either side of the cut-off are counted from the carts; a
+-- longer abandon_after moves the cut-off before both; a parallel plan counts the same.
+INSERT INTO cartwatch.customers (email) VALUES ('straddle@example.com') RETURNING customer_id AS sid \gset
+INSERT INTO cartwatch.carts (cart_id, customer_id, created_at, last_activity_at)
+VALUES (70, :sid, now() - interval '3 hours', now() - interval '3 hours'), (71, :sid, now(), now());
+INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
+VALUES (70, 1, 1, now() - interval '3 hours'), (71, 2, 1, now());
+SELECT open_carts, abandoned_carts FROM cartwatch.customer_summary WHERE customer_id = :sid;
+BEGIN;
+SELECT cartwatch.set_setting('abandon_after', '4 hours');
+SELECT open_carts, abandoned_carts FROM cartwatch.customer_summary WHERE customer_id = :sid;
+ROLLBACK;
+SET force_parallel_mode = on;
+SELECT open_carts, abandoned_carts FROM cartwatch.customer_summary WHERE customer_id = :sid;
+RESET force_parallel_mode;

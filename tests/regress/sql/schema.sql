@@ -17,8 +17,8 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
  ORDER BY 1;
 
 -- Functions without a pinned search_path (expected: the per-row helpers that run no SQL, the
--- summary trigger and abandon_after(), whose C++ SPI sessions look names up in pg_catalog
--- alone, settings_changed(), which runs no SQL, and setting(), whose one query names every
+-- summary trigger, abandon_after() and open_carts_abandoned(), whose C++ SPI sessions look
+-- names up in pg_catalog alone, settings_changed(), which runs no SQL, and setting(), whose one query names every
 -- object and operator with its schema).
 SELECT p.oid::regprocedure AS unpinned
   FROM pg_proc AS p
