@@ -663,7 +663,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
 
     // Pipelined unless the server does not offer it. Either way an envelope beyond ASCII goes
     // only where the server offered SMTPUTF8, and asks for it on MAIL; the addresses come with
-    // their domains in ASCII (RecipientAddress), so what is beyond ASCII is a local part.
+    // their domains in ASCII (AddressAsSent), so what is beyond ASCII is a local part.
     if (!impl.pipelining_known || impl.pipelining) {
         const bool kept = impl.SessionUsable();
         CURLcode code = kept ? CURLE_OK : impl.OpenSession();
