@@ -74,13 +74,17 @@ void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply re
 // RCPT it is a permanent failure of this message alone: the reminder is given up with this
 // reason and the address is not suppressed (nothing is wrong with it), while every other
 // reminder goes on. Retrying would not help: a relay gains SMTPUTF8 by a configuration change,
-// not in minutes, and the reason says which. A sender beyond ASCII is refused at MAIL: every
-// message would meet it, so it is a configuration fault.
+// not in minutes, and the reason says which. A sender beyond ASCII (smtp.from's local part) is
+// refused at MAIL: every message would meet it, so it is a configuration fault, which pauses
+// sending and gives every reminder back unattempted, none given up, until the relay or
+// smtp.from changes (a reload tries again at once).
 void RefuseWithoutSmtpUtf8(const OutgoingMessage& message, SmtpTranscript& transcript) {
     if (NeedsSmtpUtf8(message.envelope_from)) {
         RefuseLocally(transcript, "MAIL",
-                      {553, "5.6.7 not sent by cartwatchd: the sender address is not ASCII and "
-                            "the SMTP server does not offer SMTPUTF8 (RFC 6531)"});
+                      {553, "5.6.7 not sent by cartwatchd: the sender address (smtp.from) is not "
+                            "ASCII and the SMTP server does not offer SMTPUTF8 (RFC 6531); the "
+                            "relay must offer it (Postfix: smtputf8_enable = yes), or smtp.from "
+                            "must have an ASCII local part"});
     } else {
         RefuseLocally(transcript, "RCPT",
                       {553, "5.6.7 not sent by cartwatchd: the address is not ASCII and the SMTP "
