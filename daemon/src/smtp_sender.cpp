@@ -746,6 +746,10 @@ SmtpTranscript SmtpTransport::Probe() {
     return transcript;
 }
 
+bool SmtpTransport::Offers(const std::string& keyword) const {
+    return impl_->ehlo.count(keyword) > 0;
+}
+
 SmtpTranscript DryRunTransport::Send(const OutgoingMessage& message) {
     SmtpTranscript transcript;
     std::string safe_recipient = message.recipient;

@@ -59,6 +59,9 @@ public:
     // the settings work, without sending anything.
     SmtpTranscript Probe();
 
+    // Whether the server's last EHLO, on a probe or a send, offered an extension ("SMTPUTF8").
+    bool Offers(const std::string& keyword) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

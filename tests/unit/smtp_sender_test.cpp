@@ -440,6 +440,7 @@ TEST(SmtpUtf8, ASenderBeyondAsciiGoesWithSmtpUtf8WhereOffered) {
         SmtpTransport transport(ScriptedServerSettings(pipelined));
         const SmtpTranscript sent = transport.Send(MessageFromUtf8Sender());
         EXPECT_EQ(Outcome(sent), "sent") << ClassifyTranscript(sent).detail;
+        EXPECT_TRUE(transport.Offers("SMTPUTF8"));
     }
     pipelined.Finish();
     EXPECT_TRUE(Received(pipelined.Record(0), "MAIL FROM:<łucja@example.pl> SMTPUTF8"));
@@ -486,6 +487,7 @@ TEST(SmtpUtf8, ASenderBeyondAsciiWithoutSmtpUtf8IsAConfigurationFault) {
     {
         SmtpTransport transport(ScriptedServerSettings(pipelined));
         expect_fault(transport.Send(MessageFromUtf8Sender()));
+        EXPECT_FALSE(transport.Offers("SMTPUTF8"));
     }
     pipelined.Finish();
     EXPECT_FALSE(ReceivedStartingWith(pipelined.Record(0), "MAIL"));
@@ -500,6 +502,25 @@ TEST(SmtpUtf8, ASenderBeyondAsciiWithoutSmtpUtf8IsAConfigurationFault) {
         EXPECT_FALSE(ReceivedStartingWith(libcurl.Record(i), "MAIL")) << i;
     }
     EXPECT_EQ(libcurl.MessageCount(), 0u);
+}
+
+// check-config's probe reads the server's EHLO: whether it offers SMTPUTF8 is known before a
+// sender beyond ASCII meets a relay without it.
+TEST(SmtpUtf8, AProbeTellsWhetherTheServerOffersSmtpUtf8) {
+    for (const bool offered : {true, false}) {
+        ScriptedSmtpServer server({[offered](ScriptedSmtpConnection& c) {
+            c.Greet(offered ? std::vector<std::string>{"PIPELINING", "SMTPUTF8"}
+                            : std::vector<std::string>{"PIPELINING"});
+            c.ServeRest();
+        }});
+        {
+            SmtpTransport transport(ScriptedServerSettings(server));
+            const SmtpTranscript probe = transport.Probe();
+            EXPECT_EQ(Outcome(probe), "sent") << probe.curl_error;
+            EXPECT_EQ(transport.Offers("SMTPUTF8"), offered);
+        }
+        server.Finish();
+    }
 }
 
 // ---- libcurl's own conversation (a server without PIPELINING) ------------------------------
