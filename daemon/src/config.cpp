@@ -5,6 +5,7 @@
 
 #include "header_encoding.hpp"
 #include "idna_address.hpp"
+#include "utf8.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <toml++/toml.h>
@@ -303,12 +304,18 @@ const std::vector<KeySpec>& Keys() {
          }},
         {"smtp", "from", Kind::kString,
          [](Config& config, const RawValue& raw) -> std::optional<std::string> {
+             constexpr char kForm[] = "must be an address, optionally with a display name (\"Shop "
+                                      "<shop@example.com>\")";
              auto text = AsString(raw);
-             auto mailbox = text ? ParseMailbox(*text) : std::nullopt;
-             if (!mailbox) {
-                 return "must be an address, optionally with a display name: "
-                        "\"Shop <shop@example.com>\"";
+             if (!text) {
+                 return std::string(kForm);
              }
+             auto mailbox = ParseMailbox(*text);
+             if (!mailbox) {
+                 return std::string(kForm) + ": " + mailbox.error();
+             }
+             // A local part beyond ASCII is taken, and warned of once every source is read
+             // (WarnOfSmtpUtf8Sender): it is a fine address for a relay with SMTPUTF8.
              config.smtp.from = *text;
              config.smtp.from_name = mailbox->first;
              config.smtp.from_address = mailbox->second;
@@ -361,11 +368,27 @@ const std::vector<KeySpec>& Keys() {
              if (!text) {
                  return "must be a string";
              }
-             auto mailbox = ParseMailbox(*text);
-             if (!text->empty() && (!mailbox || !mailbox->first.empty())) {
-                 return "must be a bare address such as unsubscribe@shop.example (empty: none)";
+             if (text->empty()) {
+                 config.shop.unsubscribe_mailbox.clear();
+                 return std::nullopt;
              }
-             config.shop.unsubscribe_mailbox = *text;
+             const std::string form =
+                 "must be a bare address such as unsubscribe@shop.example (empty: none): ";
+             auto mailbox = ParseMailbox(*text);
+             if (!mailbox) {
+                 return form + mailbox.error();
+             }
+             if (!mailbox->first.empty()) {
+                 return form + "it has a display name";
+             }
+             // The mailto: link goes in List-Unsubscribe, which stays ASCII whatever the relay
+             // offers: a Unicode domain in its ASCII form, as in smtp.from, and an ASCII local
+             // part (a percent-encoded one would need SMTPUTF8 of every reader's relay).
+             if (NeedsSmtpUtf8(mailbox->second)) {
+                 return form + "its local part is not ASCII, and the mailto: link in "
+                               "List-Unsubscribe must be";
+             }
+             config.shop.unsubscribe_mailbox = mailbox->second;
              return std::nullopt;
          }},
 
@@ -616,8 +639,10 @@ void CheckDkim(Config& config, const ConfigSources& sources,
         config.warnings.push_back("dkim.key_file " + dkim.key_file +
                                   " is readable by every user of this machine: chmod 600 it");
     }
+    // Both in their ASCII form, as DMARC aligns them (RFC 8616): a Unicode dkim.domain and
+    // smtp.from's Unicode domain were taken in it, whatever the local part.
     const std::string& from = config.smtp.from_address;
-    const std::string from_domain = Lower(from.substr(from.find('@') + 1));
+    const std::string from_domain = Lower(from.substr(from.rfind('@') + 1));
     const bool aligned = from_domain == dkim.domain ||
                          (from_domain.size() > dkim.domain.size() &&
                           from_domain.compare(from_domain.size() - dkim.domain.size(),
@@ -627,6 +652,20 @@ void CheckDkim(Config& config, const ConfigSources& sources,
         config.warnings.push_back("dkim.domain " + dkim.domain + " is not smtp.from's domain " +
                                   from_domain +
                                   " nor a parent of it: DMARC will not pass on this signature");
+    }
+}
+
+// A sender whose local part is beyond ASCII (łucja@sklep.pl) has no ASCII form: every message
+// needs SMTPUTF8 (RFC 6531) of the relay, which only the relay's EHLO tells. Such an address is
+// valid, so it is said, not refused; a relay without the extension pauses sending at the first
+// message (smtp_sender.cpp), losing none.
+void WarnOfSmtpUtf8Sender(Config& config) {
+    if (NeedsSmtpUtf8(config.smtp.from_address)) {
+        config.warnings.push_back(
+            "smtp.from " + config.smtp.from_address +
+            " has a local part beyond ASCII: it can only be sent through a relay that offers "
+            "SMTPUTF8 (RFC 6531; Postfix: smtputf8_enable = yes); with one that does not, "
+            "nothing is sent and sending pauses until smtp.from or the relay changes");
     }
 }
 
@@ -723,6 +762,7 @@ Config LoadConfig(const ConfigSources& given) {
                               config.smtp.ca_file);
         }
         CheckBatchFitsLease(config, origins);
+        WarnOfSmtpUtf8Sender(config);
         if (config.smtp.url.rfind("smtps://", 0) == 0 && config.smtp.starttls == StartTls::kOff) {
             // smtps is TLS from the first byte; "off" would read as "no encryption".
             throw ConfigError(OriginOf(origins, "smtp.starttls") +
@@ -809,13 +849,18 @@ std::string DescribeConfig(const Config& c) {
     return out.str();
 }
 
-std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::string& text) {
+Result<std::pair<std::string, std::string>> ParseMailbox(const std::string& text) {
+    // The whole text, display name included: a name that is not UTF-8 would reach From: with
+    // U+FFFD in place of its bytes, and an address would be refused for a reason less plain.
+    if (!IsValidUtf8(text)) {
+        return Fail("it is not valid UTF-8");
+    }
     std::string name;
     std::string address = text;
     const auto open = text.rfind('<');
     if (open != std::string::npos) {
-        if (text.empty() || text.back() != '>') {
-            return std::nullopt;
+        if (text.back() != '>') {
+            return Fail("nothing may follow the > that ends the address");
         }
         address = text.substr(open + 1, text.size() - open - 2);
         name = text.substr(0, open);
@@ -830,22 +875,27 @@ std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::strin
             name = name.substr(1, name.size() - 2);
         }
         if (HasControlCharacters(name) || name.find_first_of("<>") != std::string::npos) {
-            return std::nullopt;
+            return Fail("the display name holds a line break, a control character or a < or >");
         }
     }
-    // An internationalised domain (sklep@żółta-półka.pl) is kept in its ASCII form, as every
-    // message's envelope and header carry it.
-    Result<std::string> ascii = AsciiDomainAddress(address);
-    if (!ascii) {
-        return std::nullopt;
+    // A Unicode domain (sklep@księgarnia.pl) is kept in its ASCII form, in the envelope and in
+    // From:, under SMTPUTF8 as well, where RFC 6531 would let it go in Unicode: a message is
+    // rendered, and signed, before the transport knows whether the relay offers SMTPUTF8, so
+    // From: cannot follow that; the Message-ID's domain, DKIM's d= and DMARC's alignment
+    // (RFC 8616) take the ASCII form anyway; and one form is one sender address in the relay's
+    // logs and in receivers' reputation. A local part beyond ASCII has no ASCII form: it is
+    // kept as written, and a message from it goes only under SMTPUTF8.
+    Result<std::string> as_sent = AddressAsSent(address);
+    if (!as_sent) {
+        return Fail(as_sent.error());
     }
-    address = std::move(ascii).value();
+    address = std::move(as_sent).value();
     // The very check the mail library applies to every message's From (a dot-atom "@" domain,
     // within the length limits), so that no address passes here and fails every reminder later;
     // beyond it, a domain without a dot is not one a relay will route.
     const auto at = address.rfind('@');
-    if (!IsValidAddress(address) || address.find('.', at) == std::string::npos) {
-        return std::nullopt;
+    if (!IsValidInternationalAddress(address) || address.find('.', at) == std::string::npos) {
+        return Fail("it is not one plain address (a dot-atom local part, @, a domain with a dot)");
     }
     return std::make_pair(name, address);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "duration.hpp"
+#include "result.hpp"
 
 #include <functional>
 #include <map>
@@ -131,9 +132,12 @@ std::string DescribeConfig(const Config& config);
 // CARTWATCH_SMTP_RATE_PER_SECOND.
 std::string EnvironmentName(const std::string& section, const std::string& key);
 
-// "Shop <shop@example.com>" -> {"Shop", "shop@example.com"}; nullopt when it is not one
-// plain address (CR, LF, spaces or angle brackets inside it are refused).
-std::optional<std::pair<std::string, std::string>> ParseMailbox(const std::string& text);
+// "Shop <shop@example.com>" -> {"Shop", "shop@example.com"}: the display name (perhaps empty)
+// and the address as it is sent (AddressAsSent): a Unicode domain in its ASCII form, the local
+// part as written, perhaps beyond ASCII (NeedsSmtpUtf8 says so). Refused, with the reason:
+// text that is not valid UTF-8, anything but one plain address (CR, LF, spaces or angle
+// brackets inside it, a second address), a domain that is not a valid IDN.
+Result<std::pair<std::string, std::string>> ParseMailbox(const std::string& text);
 
 // Puts a password into a libpq connection string or URI without disturbing the rest.
 std::string ConnectionStringWithPassword(const std::string& url, const std::string& password);

@@ -37,7 +37,7 @@ bool IsValidAddress(std::string_view address);
 /// IsValidAddress, or the same with a local part beyond ASCII: RFC 6532 section 3.2 counts
 /// every non-ASCII character as atext. The local part must be valid UTF-8 without controls or
 /// line separators; the domain stays ASCII (its A-labels). Such an address is sent only under
-/// SMTPUTF8; cartwatch allows it in To: alone.
+/// SMTPUTF8; cartwatch allows it in To: and From: (a customer's address, smtp.from).
 bool IsValidInternationalAddress(std::string_view address);
 
 /// `Name: value` + CRLF for free text such as Subject. The value is

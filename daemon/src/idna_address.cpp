@@ -58,7 +58,7 @@ Result<std::string> AsciiDomainAddress(std::string_view address) {
     return WithAsciiDomain(address, true);
 }
 
-Result<std::string> RecipientAddress(std::string_view address) {
+Result<std::string> AddressAsSent(std::string_view address) {
     return WithAsciiDomain(address, false);
 }
 

@@ -2,6 +2,7 @@
 // configuration and hands over to the Application; the only catch for start-up errors.
 #include "application.hpp"
 #include "config.hpp"
+#include "idna_address.hpp"
 #include "logging.hpp"
 #include "outbox.hpp"
 #include "reminder_rendering.hpp"
@@ -109,6 +110,14 @@ int CheckConfig(const Config& config) {
                         ? ": connected" +
                               std::string(config.smtp.username.empty() ? "" : " and logged in")
                         : ": " + verdict.detail));
+        // Every message from such a sender needs the extension: without it nothing is sent.
+        if (verdict.outcome == SmtpOutcome::kSent && NeedsSmtpUtf8(config.smtp.from_address)) {
+            const bool offered = transport.Offers("SMTPUTF8");
+            report(offered, offered ? "smtp: the server offers SMTPUTF8, which smtp.from needs"
+                                    : "smtp: the server does not offer SMTPUTF8, which smtp.from "
+                                      "needs (its local part is not ASCII): nothing would be "
+                                      "sent");
+        }
     }
     return failures == 0 ? 0 : 1;
 }

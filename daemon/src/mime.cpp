@@ -110,7 +110,10 @@ RandomTokenSource SystemRandomTokens() {
 Result<RenderedMessage> AssembleMessage(const MessageParts& parts, const MessageOptions& options) {
     const RandomTokenSource random =
         options.random_tokens ? options.random_tokens : SystemRandomTokens();
-    if (!IsValidAddress(parts.from_address)) {
+    // A sender's local part may be beyond ASCII (RFC 6532), as a recipient's may: such a
+    // message goes only under SMTPUTF8, which the transport sees to. Its domain is ASCII, so
+    // the Message-ID on it is too.
+    if (!IsValidInternationalAddress(parts.from_address)) {
         return Fail("sender address is not a valid plain e-mail address");
     }
     if (!IsSafeHttpsUrl(parts.unsubscribe_url)) {

@@ -70,7 +70,7 @@ Result<RenderedMessage> RenderReminder(const TemplateSet& templates,
     row.cart_id = reminder.cart_id;
     // The envelope and the To: field carry the domain's ASCII form, and the local part as it
     // is: one beyond ASCII is sent under SMTPUTF8, or not at all (smtp_sender.cpp).
-    Result<std::string> recipient = RecipientAddress(reminder.email);
+    Result<std::string> recipient = AddressAsSent(reminder.email);
     if (!recipient) {
         return Fail("To address: " + recipient.error());
     }

@@ -74,13 +74,17 @@ void RefuseLocally(SmtpTranscript& transcript, const char* command, SmtpReply re
 // RCPT it is a permanent failure of this message alone: the reminder is given up with this
 // reason and the address is not suppressed (nothing is wrong with it), while every other
 // reminder goes on. Retrying would not help: a relay gains SMTPUTF8 by a configuration change,
-// not in minutes, and the reason says which. A sender beyond ASCII is refused at MAIL: every
-// message would meet it, so it is a configuration fault.
+// not in minutes, and the reason says which. A sender beyond ASCII (smtp.from's local part) is
+// refused at MAIL: every message would meet it, so it is a configuration fault, which pauses
+// sending and gives every reminder back unattempted, none given up, until the relay or
+// smtp.from changes (a reload tries again at once).
 void RefuseWithoutSmtpUtf8(const OutgoingMessage& message, SmtpTranscript& transcript) {
     if (NeedsSmtpUtf8(message.envelope_from)) {
         RefuseLocally(transcript, "MAIL",
-                      {553, "5.6.7 not sent by cartwatchd: the sender address is not ASCII and "
-                            "the SMTP server does not offer SMTPUTF8 (RFC 6531)"});
+                      {553, "5.6.7 not sent by cartwatchd: the sender address (smtp.from) is not "
+                            "ASCII and the SMTP server does not offer SMTPUTF8 (RFC 6531); the "
+                            "relay must offer it (Postfix: smtputf8_enable = yes), or smtp.from "
+                            "must have an ASCII local part"});
     } else {
         RefuseLocally(transcript, "RCPT",
                       {553, "5.6.7 not sent by cartwatchd: the address is not ASCII and the SMTP "
@@ -663,7 +667,7 @@ SmtpTranscript SmtpTransport::Send(const OutgoingMessage& message) {
 
     // Pipelined unless the server does not offer it. Either way an envelope beyond ASCII goes
     // only where the server offered SMTPUTF8, and asks for it on MAIL; the addresses come with
-    // their domains in ASCII (RecipientAddress), so what is beyond ASCII is a local part.
+    // their domains in ASCII (AddressAsSent), so what is beyond ASCII is a local part.
     if (!impl.pipelining_known || impl.pipelining) {
         const bool kept = impl.SessionUsable();
         CURLcode code = kept ? CURLE_OK : impl.OpenSession();
@@ -740,6 +744,10 @@ SmtpTranscript SmtpTransport::Probe() {
             impl_->error_buffer[0] ? impl_->error_buffer : curl_easy_strerror(code);
     }
     return transcript;
+}
+
+bool SmtpTransport::Offers(const std::string& keyword) const {
+    return impl_->ehlo.count(keyword) > 0;
 }
 
 SmtpTranscript DryRunTransport::Send(const OutgoingMessage& message) {

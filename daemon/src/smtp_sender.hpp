@@ -45,7 +45,8 @@ struct SmtpSettings {
 // sends the message itself. A connection the server dropped while idle is opened again, and
 // the message sent on it, before anything is reported. An envelope beyond ASCII (a local part
 // in UTF-8) goes with SMTPUTF8 on MAIL, on both ways, and only to a server that offers it;
-// to one that does not it is refused before MAIL, as a permanent failure of that message.
+// to one that does not it is refused before MAIL: a recipient's as a permanent failure of that
+// message, the sender's (smtp.from) as a configuration fault, since every message would meet it.
 class SmtpTransport final : public MessageTransport {
 public:
     explicit SmtpTransport(SmtpSettings settings);
@@ -58,6 +59,9 @@ public:
     // Connects, greets, upgrades to TLS and logs in, then stops: check-config's proof that
     // the settings work, without sending anything.
     SmtpTranscript Probe();
+
+    // Whether the server's last EHLO, on a probe or a send, offered an extension ("SMTPUTF8").
+    bool Offers(const std::string& keyword) const;
 
 private:
     struct Impl;

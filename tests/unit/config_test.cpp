@@ -296,20 +296,120 @@ TEST_F(ConfigTest, TheSenderMustBeOnePlainAddress) {
         return Write(name, text);
     };
     const std::string expected = " line 6: smtp.from must be an address, optionally with a "
-                                 "display name: \"Shop <shop@example.com>\"";
-    for (const std::string& from :
-         {std::string(R"("Shop <shop@example.com>\r\nBcc: x@evil.example")"),
-          std::string(R"("shop@example.com, other@example.com")"),
-          std::string(R"("Shop <shop@example.com>, other@example.com")"),
-          std::string(R"("Shop <a@b@example.com>")"), std::string(R"("Shop <shop>")"),
-          std::string(R"("Shop <sh op@example.com>")"), std::string(R"("")")}) {
+                                 "display name (\"Shop <shop@example.com>\"): ";
+    const std::string not_one =
+        "it is not one plain address (a dot-atom local part, @, a domain with a dot)";
+    for (const auto& [from, reason] :
+         {std::pair(R"("Shop <shop@example.com>\r\nBcc: x@evil.example")",
+                    "nothing may follow the > that ends the address"),
+          std::pair(R"("shop@example.com, other@example.com")", not_one.c_str()),
+          std::pair(R"("Shop <shop@example.com>, other@example.com")",
+                    "nothing may follow the > that ends the address"),
+          std::pair(R"("Shop\r\nBcc: x@evil.example <shop@example.com>")",
+                    "the display name holds a line break, a control character or a < or >"),
+          std::pair(R"("Shop <a@b@example.com>")", not_one.c_str()),
+          std::pair(R"("Shop <shop>")", not_one.c_str()),
+          std::pair(R"("Shop <sh op@example.com>")", not_one.c_str()),
+          std::pair(R"("")", not_one.c_str())}) {
         const std::string file = with_from("from.toml", from);
-        EXPECT_EQ(ErrorOf(Sources(file)), file + expected) << from;
+        EXPECT_EQ(ErrorOf(Sources(file)), file + expected + reason) << from;
     }
     const std::string quoted = with_from("quoted.toml", R"("\"Sklep, Kraków\" <s@example.pl>")");
     const Config config = LoadConfig(Sources(quoted));
     EXPECT_EQ(config.smtp.from_name, "Sklep, Kraków");
     EXPECT_EQ(config.smtp.from_address, "s@example.pl");
+}
+
+// A Polish or German shop's own address: the domain in Unicode is taken in its ASCII form, the
+// form the envelope, From:, the Message-IDs and DKIM's alignment all use; nothing to warn of.
+TEST_F(ConfigTest, ASenderWithAUnicodeDomainTakesItsAsciiForm) {
+    env_["CARTWATCH_SMTP_FROM"] = "Księgarnia Żółw <sklep@Księgarnia.pl>";
+    const Config config = LoadConfig(Sources(Write("c.toml", kMinimal)));
+    EXPECT_EQ(config.smtp.from, "Księgarnia Żółw <sklep@Księgarnia.pl>"); // as written
+    EXPECT_EQ(config.smtp.from_name, "Księgarnia Żółw");
+    EXPECT_EQ(config.smtp.from_address, "sklep@xn--ksigarnia-2ib.pl");
+    EXPECT_TRUE(config.warnings.empty());
+    env_["CARTWATCH_SMTP_FROM"] = "shop@müller.de";
+    EXPECT_EQ(LoadConfig(Sources(Write("c.toml", kMinimal))).smtp.from_address,
+              "shop@xn--mller-kva.de");
+}
+
+// A local part beyond ASCII has no ASCII form: it is taken as written, with a warning that it
+// needs a relay with SMTPUTF8, said only where something is to be sent.
+TEST_F(ConfigTest, ASenderWithALocalPartBeyondAsciiIsTakenWithAWarning) {
+    env_["CARTWATCH_SMTP_FROM"] = "Łucja <łucja@księgarnia.pl>";
+    const std::string file = Write("c.toml", kMinimal);
+    const Config config = LoadConfig(Sources(file));
+    EXPECT_EQ(config.smtp.from_name, "Łucja");
+    EXPECT_EQ(config.smtp.from_address, "łucja@xn--ksigarnia-2ib.pl");
+    ASSERT_EQ(config.warnings.size(), 1u);
+    EXPECT_EQ(config.warnings[0],
+              "smtp.from łucja@xn--ksigarnia-2ib.pl has a local part beyond ASCII: it can only be "
+              "sent through a relay that offers SMTPUTF8 (RFC 6531; Postfix: smtputf8_enable = "
+              "yes); with one that does not, nothing is sent and sending pauses until smtp.from "
+              "or the relay changes");
+    auto preview = Sources(file);
+    preview.purpose = ConfigPurpose::kPreview;
+    EXPECT_TRUE(LoadConfig(preview).warnings.empty());
+    // The warning comes with the others, wherever the sender was set.
+    env_.erase("CARTWATCH_SMTP_FROM");
+    env_["CARTWATCH_SMTP_FORM"] = "typo";
+    auto flag = Sources(file);
+    flag.overrides = {"smtp.from=zoë@example.de"};
+    const Config flagged = LoadConfig(flag);
+    ASSERT_EQ(flagged.warnings.size(), 2u);
+    EXPECT_NE(flagged.warnings[0].find("CARTWATCH_SMTP_FORM"), std::string::npos);
+    EXPECT_EQ(flagged.warnings[1].find("smtp.from zoë@example.de has a local part beyond ASCII"),
+              0u);
+}
+
+// What cannot be a sender is refused naming the key, where it was set and why.
+TEST_F(ConfigTest, ASenderThatIsNotUtf8OrNoValidDomainIsRefusedWithTheReason) {
+    const std::string file = Write("c.toml", kMinimal);
+    const std::string form = "smtp.from must be an address, optionally with a display name "
+                             "(\"Shop <shop@example.com>\"): ";
+    env_["CARTWATCH_SMTP_FROM"] = "Sklep <\xB3ucja@example.pl>"; // ł in ISO 8859-2
+    EXPECT_EQ(ErrorOf(Sources(file)),
+              "environment CARTWATCH_SMTP_FROM: " + form + "it is not valid UTF-8");
+    env_["CARTWATCH_SMTP_FROM"] = "Sklep \xA3\xF3"
+                                  "d\xBC <sklep@example.pl>"; // the name too
+    EXPECT_EQ(ErrorOf(Sources(file)),
+              "environment CARTWATCH_SMTP_FROM: " + form + "it is not valid UTF-8");
+    env_["CARTWATCH_SMTP_FROM"] = "Sklep <sklep@☃.example>";
+    EXPECT_EQ(ErrorOf(Sources(file))
+                  .find("environment CARTWATCH_SMTP_FROM: " + form +
+                        "the address's domain is not a valid "
+                        "internationalised domain name (IDNA2008): "),
+              0u)
+        << ErrorOf(Sources(file));
+    env_["CARTWATCH_SMTP_FROM"] = "Sklep <łu\xC2\x85"
+                                  "cja@example.pl>"; // U+0085, a C1 control
+    EXPECT_NE(ErrorOf(Sources(file)).find(form + "the address's local part holds a control"),
+              std::string::npos)
+        << ErrorOf(Sources(file));
+    env_["CARTWATCH_SMTP_FROM"] = "Sklep <łucja..nowak@example.pl>";
+    EXPECT_NE(ErrorOf(Sources(file)).find(form + "it is not one plain address"), std::string::npos);
+}
+
+// The List-Unsubscribe mailto: stays ASCII: a Unicode domain in its ASCII form, as smtp.from's,
+// and a local part beyond ASCII refused, since the link has no form without SMTPUTF8.
+TEST_F(ConfigTest, TheUnsubscribeMailboxTakesItsAsciiForm) {
+    const auto with = [&](const std::string& mailbox) {
+        std::string text = kMinimal;
+        text += "unsubscribe_mailbox = \"" + mailbox + "\"\n";
+        return Write("u.toml", text);
+    };
+    EXPECT_EQ(LoadConfig(Sources(with("wypisz@Księgarnia.pl"))).shop.unsubscribe_mailbox,
+              "wypisz@xn--ksigarnia-2ib.pl");
+    EXPECT_EQ(LoadConfig(Sources(with(""))).shop.unsubscribe_mailbox, "");
+    const std::string form = " line 12: shop.unsubscribe_mailbox must be a bare address such as "
+                             "unsubscribe@shop.example (empty: none): ";
+    const std::string utf8 = with("wypiszę@księgarnia.pl");
+    EXPECT_EQ(ErrorOf(Sources(utf8)),
+              utf8 + form +
+                  "its local part is not ASCII, and the mailto: link in List-Unsubscribe must be");
+    const std::string named = with("Sklep <wypisz@example.pl>");
+    EXPECT_EQ(ErrorOf(Sources(named)), named + form + "it has a display name");
 }
 
 TEST_F(ConfigTest, ACaFileThatCannotBeReadIsAnErrorAtStart) {
@@ -411,9 +511,9 @@ TEST_F(ConfigTest, AMissingDefaultFileIsFineAMissingChosenFileIsNot) {
 }
 
 TEST(ConfigHelpers, ParsesMailboxes) {
-    EXPECT_EQ(ParseMailbox("shop@example.com"),
+    EXPECT_EQ(ParseMailbox("shop@example.com").value(),
               std::make_pair(std::string(), std::string("shop@example.com")));
-    EXPECT_EQ(ParseMailbox("\"Sklep, Kraków\" <sklep@example.pl>"),
+    EXPECT_EQ(ParseMailbox("\"Sklep, Kraków\" <sklep@example.pl>").value(),
               std::make_pair(std::string("Sklep, Kraków"), std::string("sklep@example.pl")));
     EXPECT_FALSE(ParseMailbox("Shop <shop@example.com>\r\nBcc: x@evil.example"));
     EXPECT_FALSE(ParseMailbox("shop example.com"));
@@ -423,10 +523,12 @@ TEST(ConfigHelpers, ParsesMailboxes) {
     EXPECT_FALSE(ParseMailbox("Shop <shop@my_shop.example>"));
     EXPECT_FALSE(ParseMailbox("first..last@example.com"));
     // An internationalised domain is kept in the ASCII form every message carries it in; a
-    // non-ASCII local part has none.
-    EXPECT_EQ(ParseMailbox("Sklep <sklep@żółw.pl>"),
+    // non-ASCII local part has none and is kept as written, byte for byte.
+    EXPECT_EQ(ParseMailbox("Sklep <sklep@żółw.pl>").value(),
               std::make_pair(std::string("Sklep"), std::string("sklep@xn--w-uga1v8h.pl")));
-    EXPECT_FALSE(ParseMailbox("Sklep <żółw@example.pl>"));
+    EXPECT_EQ(ParseMailbox("Sklep <żółw@Żółw.pl>").value(),
+              std::make_pair(std::string("Sklep"), std::string("żółw@xn--w-uga1v8h.pl")));
+    EXPECT_EQ(ParseMailbox("zoe\xcc\x88@example.de").value().second, "zoe\xcc\x88@example.de");
     EXPECT_FALSE(ParseMailbox("shop.@example.com"));
     EXPECT_FALSE(ParseMailbox("shop@example.com."));
     EXPECT_FALSE(ParseMailbox("shop(x)@example.com"));

@@ -38,21 +38,21 @@ TEST(IdnaAddress, ANonAsciiLocalPartIsRefusedWithTheReason) {
 // A customer's address keeps a local part beyond ASCII as it is, byte for byte (not even NFC):
 // mailbox names are the receiving system's; the domain still takes its ASCII form.
 TEST(IdnaAddress, ARecipientKeepsALocalPartBeyondAscii) {
-    EXPECT_EQ(RecipientAddress("zoë@example.com").value(), "zoë@example.com");
-    EXPECT_EQ(RecipientAddress("zoë@müller.de").value(), "zoë@xn--mller-kva.de");
-    EXPECT_EQ(RecipientAddress("zoe\xcc\x88@example.com").value(), "zoe\xcc\x88@example.com");
-    EXPECT_EQ(RecipientAddress("jan@müller.de").value(), "jan@xn--mller-kva.de");
-    EXPECT_TRUE(NeedsSmtpUtf8(RecipientAddress("zoë@example.com").value()));
-    EXPECT_FALSE(NeedsSmtpUtf8(RecipientAddress("jan@müller.de").value()));
+    EXPECT_EQ(AddressAsSent("zoë@example.com").value(), "zoë@example.com");
+    EXPECT_EQ(AddressAsSent("zoë@müller.de").value(), "zoë@xn--mller-kva.de");
+    EXPECT_EQ(AddressAsSent("zoe\xcc\x88@example.com").value(), "zoe\xcc\x88@example.com");
+    EXPECT_EQ(AddressAsSent("jan@müller.de").value(), "jan@xn--mller-kva.de");
+    EXPECT_TRUE(NeedsSmtpUtf8(AddressAsSent("zoë@example.com").value()));
+    EXPECT_FALSE(NeedsSmtpUtf8(AddressAsSent("jan@müller.de").value()));
 }
 
 TEST(IdnaAddress, ARecipientThatIsNotValidUtf8OrHoldsAControlIsRefused) {
-    const Result<std::string> latin1 = RecipientAddress("zo\xEB@example.com");
+    const Result<std::string> latin1 = AddressAsSent("zo\xEB@example.com");
     ASSERT_FALSE(latin1);
     EXPECT_EQ(latin1.error(), "the address is not valid UTF-8");
     for (const char* address :
          {"zo\xC2\x85@example.com", "zo\xE2\x80\xA8@example.com", "zoë\r\n@example.com"}) {
-        const Result<std::string> refused = RecipientAddress(address);
+        const Result<std::string> refused = AddressAsSent(address);
         ASSERT_FALSE(refused) << address;
         EXPECT_NE(refused.error().find("control character"), std::string::npos) << refused.error();
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 namespace cartwatch {
 namespace {
@@ -109,6 +110,82 @@ TEST(ReminderRendering, AnAddressThatIsNotValidUtf8OrHoldsAControlIsRefusedWithT
     }
     const Result<RenderedMessage> injected = render("zoë@example.com\r\nBcc: all@example.com");
     ASSERT_FALSE(injected);
+}
+
+// The configuration as cartwatchd loads it for a preview, from these settings alone (what
+// LoadConfig makes of smtp.from and shop.unsubscribe_mailbox is what rendering gets).
+Config LoadedConfig(const std::string& from, const std::string& unsubscribe_mailbox) {
+    const std::map<std::string, std::string> variables = {
+        {"CARTWATCH_DATABASE_URL", "dbname=shop"},
+        {"CARTWATCH_SMTP_FROM", from},
+        {"CARTWATCH_SHOP_NAME", "Księgarnia Żółw"},
+        {"CARTWATCH_SHOP_RECOVERY_URL", "https://shop.example/cart/recover/{token}"},
+        {"CARTWATCH_SHOP_UNSUBSCRIBE_URL", "https://shop.example/unsubscribe/{token}"},
+        {"CARTWATCH_SHOP_UNSUBSCRIBE_MAILBOX", unsubscribe_mailbox},
+        {"CARTWATCH_TEMPLATES_DIR", CARTWATCH_TEMPLATES_DIR}};
+    ConfigSources sources;
+    sources.purpose = ConfigPurpose::kPreview;
+    sources.environment = [variables](const std::string& name) -> std::optional<std::string> {
+        const auto found = variables.find(name);
+        return found == variables.end() ? std::nullopt : std::optional(found->second);
+    };
+    sources.environment_names = [] { return std::vector<std::string>(); };
+    return LoadConfig(sources);
+}
+
+// A header field of the message, unfolded (RFC 5322 section 2.2.3: CRLF before a space goes).
+std::string Field(const std::string& bytes, const std::string& name) {
+    const std::size_t start = bytes.find("\r\n" + name + ": ");
+    if (start == std::string::npos) {
+        return "(no " + name + ")";
+    }
+    std::size_t end = bytes.find("\r\n", start + 2);
+    while (end + 2 < bytes.size() && (bytes[end + 2] == ' ' || bytes[end + 2] == '\t')) {
+        end = bytes.find("\r\n", end + 2);
+    }
+    std::string field = bytes.substr(start + 2, end - start - 2);
+    for (std::size_t fold; (fold = field.find("\r\n")) != std::string::npos;) {
+        field.erase(fold, 2);
+    }
+    return field;
+}
+
+// The shop's own Unicode domain is in its ASCII form wherever the message names it: From:, the
+// Message-ID, the List-Unsubscribe mailto:; the display name beyond ASCII is encoded (RFC 2047).
+TEST(ReminderRendering, ASenderWithAUnicodeDomainIsInItsAsciiFormThroughout) {
+    const Config config =
+        LoadedConfig("Księgarnia Żółw <sklep@księgarnia.pl>", "wypisz@księgarnia.pl");
+    const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    const Result<RenderedMessage> rendered =
+        RenderReminder(templates, ReminderTo("anna@example.com"), config,
+                       std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
+    ASSERT_TRUE(rendered) << rendered.error();
+    const std::string& bytes = rendered->bytes;
+    EXPECT_EQ(Field(bytes, "From"),
+              "From: =?UTF-8?Q?Ksi=C4=99garnia_=C5=BB=C3=B3=C5=82w?= <sklep@xn--ksigarnia-2ib.pl>");
+    EXPECT_EQ(rendered->message_id.find("@xn--ksigarnia-2ib.pl>"),
+              rendered->message_id.size() - std::string("@xn--ksigarnia-2ib.pl>").size());
+    EXPECT_NE(Field(bytes, "List-Unsubscribe").find(", <mailto:wypisz@xn--ksigarnia-2ib.pl?"),
+              std::string::npos)
+        << Field(bytes, "List-Unsubscribe");
+    EXPECT_TRUE(std::all_of(bytes.begin(), bytes.end(), [](unsigned char c) { return c < 0x80; }));
+}
+
+// A local part beyond ASCII goes in From: as it is (RFC 6532), its domain in ASCII as ever, so
+// the Message-ID stays ASCII; nothing else in the message is beyond ASCII.
+TEST(ReminderRendering, ASenderWithALocalPartBeyondAsciiIsInUtf8InFromAlone) {
+    const Config config = LoadedConfig("Łucja z Księgarni <łucja@księgarnia.pl>", "");
+    const TemplateSet templates(CARTWATCH_TEMPLATES_DIR);
+    const Result<RenderedMessage> rendered =
+        RenderReminder(templates, ReminderTo("anna@example.com"), config,
+                       std::chrono::system_clock::now(), FastBoundaryTokens(), nullptr);
+    ASSERT_TRUE(rendered) << rendered.error();
+    std::string bytes = rendered->bytes;
+    EXPECT_EQ(Field(bytes, "From"), "From: =?UTF-8?Q?=C5=81ucja?= z =?UTF-8?Q?Ksi=C4=99garni?= "
+                                    "<łucja@xn--ksigarnia-2ib.pl>");
+    EXPECT_NE(rendered->message_id.find("@xn--ksigarnia-2ib.pl>"), std::string::npos);
+    bytes.erase(bytes.find("łucja@"), std::string("łucja").size());
+    EXPECT_TRUE(std::all_of(bytes.begin(), bytes.end(), [](unsigned char c) { return c < 0x80; }));
 }
 
 } // namespace

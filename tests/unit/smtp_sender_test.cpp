@@ -422,6 +422,107 @@ TEST(SmtpUtf8, AnAddressThatIsNotValidUtf8IsRefusedBeforeSending) {
     EXPECT_EQ(injected.detail, "553 5.1.3 address refused by cartwatchd: not a plain address");
 }
 
+// A message from the shop's sender with a local part beyond ASCII (smtp.from = łucja@...).
+OutgoingMessage MessageFromUtf8Sender() {
+    OutgoingMessage message = MessageTo("anna@example.com");
+    message.envelope_from = "łucja@example.pl";
+    return message;
+}
+
+// Such a sender goes with SMTPUTF8 on MAIL where the server offers it, on both ways: pipelined,
+// and over libcurl (whose smtp.c asks for it itself when the sender is beyond ASCII).
+TEST(SmtpUtf8, ASenderBeyondAsciiGoesWithSmtpUtf8WhereOffered) {
+    ScriptedSmtpServer pipelined({[](ScriptedSmtpConnection& c) {
+        c.Greet({"PIPELINING", "SMTPUTF8"});
+        c.ServeRest();
+    }});
+    {
+        SmtpTransport transport(ScriptedServerSettings(pipelined));
+        const SmtpTranscript sent = transport.Send(MessageFromUtf8Sender());
+        EXPECT_EQ(Outcome(sent), "sent") << ClassifyTranscript(sent).detail;
+        EXPECT_TRUE(transport.Offers("SMTPUTF8"));
+    }
+    pipelined.Finish();
+    EXPECT_TRUE(Received(pipelined.Record(0), "MAIL FROM:<łucja@example.pl> SMTPUTF8"));
+    EXPECT_TRUE(Received(pipelined.Record(0), "RCPT TO:<anna@example.com>"));
+
+    const auto serve = [](ScriptedSmtpConnection& c) {
+        c.Greet({"SMTPUTF8"});
+        c.ServeRest();
+    };
+    ScriptedSmtpServer libcurl({serve, serve});
+    {
+        SmtpTransport transport(ScriptedServerSettings(libcurl));
+        const SmtpTranscript sent = transport.Send(MessageFromUtf8Sender());
+        EXPECT_EQ(Outcome(sent), "sent") << ClassifyTranscript(sent).detail;
+    }
+    libcurl.Finish();
+    ASSERT_EQ(libcurl.Connections(), 2u);
+    EXPECT_TRUE(Received(libcurl.Record(1), "MAIL FROM:<łucja@example.pl> SMTPUTF8"));
+    EXPECT_EQ(libcurl.MessageCount(), 1u);
+}
+
+// Without SMTPUTF8 nothing goes, on either way: the sender is refused at MAIL, before any byte
+// of the envelope, as a configuration fault (every message would meet it), which pauses
+// sending and gives the reminder back unattempted instead of giving it up; the reason says
+// what to change.
+TEST(SmtpUtf8, ASenderBeyondAsciiWithoutSmtpUtf8IsAConfigurationFault) {
+    const auto expect_fault = [](const SmtpTranscript& transcript) {
+        EXPECT_EQ(transcript.last_command, "MAIL");
+        const SmtpVerdict verdict = ClassifyTranscript(transcript);
+        EXPECT_EQ(OutcomeName(verdict.outcome), "config_fault") << verdict.detail;
+        EXPECT_EQ(verdict.detail,
+                  "553 5.6.7 not sent by cartwatchd: the sender address (smtp.from) is not ASCII "
+                  "and the SMTP server does not offer SMTPUTF8 (RFC 6531); the relay must offer "
+                  "it (Postfix: smtputf8_enable = yes), or smtp.from must have an ASCII local "
+                  "part");
+    };
+    const auto plain_with = [](std::vector<std::string> keywords) {
+        return [keywords](ScriptedSmtpConnection& c) {
+            c.Greet(keywords);
+            c.ServeRest();
+        };
+    };
+    ScriptedSmtpServer pipelined({plain_with({"PIPELINING"})});
+    {
+        SmtpTransport transport(ScriptedServerSettings(pipelined));
+        expect_fault(transport.Send(MessageFromUtf8Sender()));
+        EXPECT_FALSE(transport.Offers("SMTPUTF8"));
+    }
+    pipelined.Finish();
+    EXPECT_FALSE(ReceivedStartingWith(pipelined.Record(0), "MAIL"));
+
+    ScriptedSmtpServer libcurl({plain_with({}), plain_with({}), plain_with({})});
+    {
+        SmtpTransport transport(ScriptedServerSettings(libcurl));
+        expect_fault(transport.Send(MessageFromUtf8Sender()));
+    }
+    libcurl.Finish();
+    for (std::size_t i = 0; i < libcurl.Connections(); ++i) {
+        EXPECT_FALSE(ReceivedStartingWith(libcurl.Record(i), "MAIL")) << i;
+    }
+    EXPECT_EQ(libcurl.MessageCount(), 0u);
+}
+
+// check-config's probe reads the server's EHLO: whether it offers SMTPUTF8 is known before a
+// sender beyond ASCII meets a relay without it.
+TEST(SmtpUtf8, AProbeTellsWhetherTheServerOffersSmtpUtf8) {
+    for (const bool offered : {true, false}) {
+        ScriptedSmtpServer server({[offered](ScriptedSmtpConnection& c) {
+            c.Greet(offered ? std::vector<std::string>{"PIPELINING", "SMTPUTF8"}
+                            : std::vector<std::string>{"PIPELINING"});
+            c.ServeRest();
+        }});
+        {
+            SmtpTransport transport(ScriptedServerSettings(server));
+            const SmtpTranscript probe = transport.Probe();
+            EXPECT_EQ(Outcome(probe), "sent") << probe.curl_error;
+            EXPECT_EQ(transport.Offers("SMTPUTF8"), offered);
+        }
+        server.Finish();
+    }
+}
+
 // ---- libcurl's own conversation (a server without PIPELINING) ------------------------------
 
 // The transport's first look at a server without PIPELINING: its EHLO, then QUIT. The sends
