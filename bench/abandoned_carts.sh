@@ -7,15 +7,14 @@
 #   bench/abandoned_carts.sh [CARTS] [ABANDONED]     (needs PGHOST/PGPORT, e.g. from
 #                                                     scripts/pg-cluster.sh start DIR; . DIR/env)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 carts=${1:-1000000}
 abandoned=${2:-1000}
 db=cw_bench_abandoned
 as_of="2026-11-20 12:00+00"
 
-dropdb --if-exists "$db" >/dev/null 2>&1
-createdb "$db"
-[ "${KEEP_DB:-}" = 1 ] || trap 'dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+bench_database "$db" "${KEEP_DB:-}"
 
 load_start=$(date +%s.%N)
 psql -v carts="$carts" -v abandoned="$abandoned" -v as_of="'$as_of'" <<'SQL'

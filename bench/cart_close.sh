@@ -11,19 +11,17 @@
 # Takes /tmp/cartwatch-install.lock itself; starts and removes a private cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 customers=${1:-200}
 carts=${2:-1000}
-work=$(mktemp -d /tmp/cartwatch-bench-cart-close.XXXXXX)
-chmod 755 "$work"
-trap 'scripts/pg-cluster.sh stop "$work/cluster" >/dev/null; rm -rf "$work"' EXIT
-scripts/pg-cluster.sh start "$work/cluster" >/dev/null
-# shellcheck source=/dev/null
-. "$work/cluster/env"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -d cw_bench_cart_close "$@"; }
-createdb cw_bench_cart_close
-exec 9>/tmp/cartwatch-install.lock
-flock 9
-make -s install >/dev/null
+db=cw_bench_cart_close
+bench_work cartwatch-bench-cart-close
+# shellcheck disable=SC2119 # the cluster as pg-cluster.sh sets it up
+bench_cluster_start
+createdb "$db"
+# Held to the end: every attempt calls cartwatch.so.
+bench_lock
 psql -v customers="$customers" -v carts="$carts" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;
@@ -62,9 +60,7 @@ echo "$customers customers with $carts ordered carts and 3 open carts each; orde
 for attempt in 1 2 3; do
     line="attempt $attempt: this build $(link_cost) us"
     if [ -n "${SO_FROM:-}" ]; then
-        make -s -C "$SO_FROM" install >/dev/null
-        line+=", $SO_FROM's cartwatch.so $(link_cost) us"
-        make -s install >/dev/null
+        line+=", $SO_FROM's cartwatch.so $(bench_with_build "$SO_FROM" link_cost) us"
     fi
     echo "$line"
 done

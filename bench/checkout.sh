@@ -32,44 +32,26 @@
 # data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 customers=${CUSTOMERS:-100000}
 history=${HISTORY:-300000}
 pool=${POOL:-400000}
 seconds=${SECONDS_PER_RUN:-8}
 rounds=${ROUNDS:-5}
-lock_file=/tmp/cartwatch-install.lock
-work=$(mktemp -d /tmp/cartwatch-bench-checkout.XXXXXX)
-chmod 755 "$work"
-cluster=$work/cluster
-cleanup() {
-    scripts/pg-cluster.sh stop "$cluster" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-psql_in() { # database, psql arguments...
-    local db=$1
-    shift
-    command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-scripts/pg-cluster.sh start "$cluster" "shared_buffers = '1GB'" "max_wal_size = '8GB'" \
+psql_flags=(-At) # for psql_in DATABASE ARGS...: every figure read unaligned, without headers
+bench_work cartwatch-bench-checkout
+bench_cluster_start "shared_buffers = '1GB'" "max_wal_size = '8GB'" \
     "checkpoint_timeout = '1h'" "wal_level = minimal" "max_wal_senders = 0" \
-    "maintenance_work_mem = '512MB'" >/dev/null
-# shellcheck source=/dev/null
-. "$cluster/env"
+    "maintenance_work_mem = '512MB'"
 
 # Creates database $1 with the extension built in checkout $2, holding the install lock.
 create_database() {
     createdb "$1"
-    exec 9>"$lock_file"
-    flock 9
-    make -s -C "$2" install >/dev/null
+    bench_lock "$2"
     psql_in "$1" -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
-    flock -u 9
-    exec 9>&-
+    bench_unlock
 }
 
 # The shop's data, loaded with every trigger off (session_replication_role) and the summary
@@ -201,9 +183,7 @@ if [ -n "${COMPARE_FROM:-}" ]; then
 fi
 # Both databases' C code from this checkout's cartwatch.so (an older install script's C
 # functions are all still in it).
-exec 9>"$lock_file"
-flock 9
-make -s install >/dev/null
+bench_lock
 for d in "$db" ${other_db:-}; do
     psql_in "$d" -c "SET client_min_messages = warning" -c "SELECT cartwatch.rebuild_customer_summary()" \
         -c "VACUUM ANALYZE cartwatch.customer_totals" >/dev/null
@@ -281,13 +261,11 @@ for attempt in 1 2 3; do
         echo "bulk of $bulk orders, attempt $attempt, $COMPARE_FROM's install script: $(bulk_costs "$other_db")"
     if [ -n "${SO_FROM:-}" ]; then
         # Each psql is a new backend, which loads the cartwatch.so installed at that moment.
-        make -s -C "$SO_FROM" install >/dev/null
-        echo "bulk of $bulk orders, attempt $attempt, $SO_FROM's cartwatch.so: $(bulk_costs "$db")"
-        make -s install >/dev/null
+        echo "bulk of $bulk orders, attempt $attempt, $SO_FROM's cartwatch.so:" \
+             "$(bench_with_build "$SO_FROM" bulk_costs "$db")"
     fi
 done
-flock -u 9
-exec 9>&-
+bench_unlock
 
 # Per round: ratio to the baseline's tps, and CPU per order above the baseline (or, for a
 # trigger, what the all-on case costs above the case without it).

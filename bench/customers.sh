@@ -38,36 +38,17 @@
 # Carts (2 per customer) and visits (3 per customer) are spread evenly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 customers=${CUSTOMERS:-100000}
 orders=${ORDERS:-1000000}
 seconds=${SECONDS_PER_RUN:-10}
 pairs_count=${INSERT_PAIRS:-5}
-lock_file=/tmp/cartwatch-install.lock
 db=cw_bench_customers
-work=${BENCH_DIR:-$(mktemp -d /tmp/cartwatch-bench-customers.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-cluster=$work/cluster
-cleanup() {
-    scripts/pg-cluster.sh stop "$cluster"
-    [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-
-# Runs "$@" with the install lock held and this checkout's cartwatch installed. The server was
-# started before, so it never inherits the lock.
-with_install_lock() {
-    exec 9>"$lock_file"
-    flock 9
-    make -s -C "${INSTALL_FROM:-.}" install >/dev/null
-    "$@"
-    flock -u 9
-    exec 9>&-
-}
+# The build measured, installed whenever the lock is taken (COMPARE_FROM's only for its turns).
+bench_build=${INSTALL_FROM:-$bench_root}
+bench_work cartwatch-bench-customers "${BENCH_DIR:-}"
 
 size="$customers customers, $orders orders"
 # The install script the kept cluster's extension objects were created from: a later checkout
@@ -75,27 +56,20 @@ size="$customers customers, $orders orders"
 install_script=sql/cartwatch--$(sed -n "s/^default_version = '\(.*\)'/\1/p" cartwatch.control).sql
 make -s "$install_script" >/dev/null
 install_script_sum=$(sha256sum "$install_script" | cut -c1-16)
-if [ -f "$work/loaded" ] && [ "$(cat "$work/loaded")" = "$size" ]; then
-    scripts/pg-cluster.sh resume "$cluster"
-    # shellcheck source=/dev/null
-    . "$cluster/env"
-    echo "reusing the cluster in $work: $size"
+if bench_cluster_reuse "$size"; then
     if [ "$(cat "$work/install-script" 2>/dev/null)" != "$install_script_sum" ]; then
         echo "WARNING: the kept cluster's cartwatch objects come from another install script than" \
              "this checkout's; its SQL functions and triggers are measured as they were then" \
              "(remove $work/loaded to load afresh)" >&2
     fi
 else
-    rm -rf "$cluster" "$work/loaded"
     # A throwaway cluster sized for the load: fsync off (pg-cluster.sh), WAL that never forces a
     # checkpoint mid-load, and the shop's data in shared buffers.
-    scripts/pg-cluster.sh start "$cluster" "shared_buffers = '3GB'" "max_wal_size = '20GB'" \
+    bench_cluster_start "shared_buffers = '3GB'" "max_wal_size = '20GB'" \
         "checkpoint_timeout = '1h'" "wal_level = minimal" "max_wal_senders = 0" \
-        "maintenance_work_mem = '1GB'" "work_mem = '64MB'" >/dev/null
-    # shellcheck source=/dev/null
-    . "$cluster/env"
+        "maintenance_work_mem = '1GB'" "work_mem = '64MB'"
     createdb "$db"
-    with_install_lock psql -c "SET client_min_messages = warning" \
+    bench_locked psql -c "SET client_min_messages = warning" \
         -c "CREATE EXTENSION cartwatch CASCADE"
 
     echo "loading $size, $((customers * 2)) carts, $((customers * 3)) visits"
@@ -156,7 +130,7 @@ SQL
         exit 1
     fi
     echo "loaded and summarised in $(($(date +%s) - start)) s ($(grep -c '^Time' "$work/load.log") timed steps in $work/load.log)"
-    echo "$size" >"$work/loaded"
+    bench_cluster_loaded "$size"
     echo "$install_script_sum" >"$work/install-script"
 fi
 
@@ -357,27 +331,24 @@ lookup_script() { # customer-id-expression source
 # pair's ratio is the figure. With COMPARE_FROM=DIR, each round also measures the trigger with
 # that checkout's built extension, on the other side of the same baseline (the two builds take
 # turns going first), so that two builds are compared on the same data within minutes.
+other_build_tps() { other=$(tps "$1") other_cpu=$(cpu); } # with_and_without's other, other_cpu
 with_and_without() { # label table.trigger script rounds
     local pairs=() other_pairs=() builds=() costs=() other_costs=()
     local with_triggers without_triggers other with_cpu without_cpu other_cpu pair_ratio
-    local table=${2%.*} trigger=${2#*.} this_build=${INSTALL_FROM:-.}
+    local table=${2%.*} trigger=${2#*.}
     # One untimed run first when comparing builds: the first run after a start reads the
     # summary's pages into shared buffers, at the cost of whichever build goes first.
     [ -z "${COMPARE_FROM:-}" ] || tps "$3" >/dev/null
     for round in $(seq 1 "$4"); do
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 0 ]; then
-            make -s -C "$COMPARE_FROM" install >/dev/null
-            other=$(tps "$3") other_cpu=$(cpu)
-            make -s -C "$this_build" install >/dev/null
+            bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
         with_triggers=$(tps "$3") with_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
         without_triggers=$(tps "$3") without_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
-            make -s -C "$COMPARE_FROM" install >/dev/null
-            other=$(tps "$3") other_cpu=$(cpu)
-            make -s -C "$this_build" install >/dev/null
+            bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
         pair_ratio=$(ratio "$with_triggers" "$without_triggers")
         pairs+=("$pair_ratio")
@@ -431,9 +402,7 @@ export_rounds() {
         echo -n "customer CSV export, round $round: $this ms, COPY of its columns $copy ms," \
             "ratio $(ratio "$this" "$copy")"
         if [ -n "${COMPARE_FROM:-}" ]; then
-            make -s -C "$COMPARE_FROM" install >/dev/null
-            other=$(wall_ms "SELECT length(cartwatch.export_customers_csv())")
-            make -s -C "${INSTALL_FROM:-.}" install >/dev/null
+            other=$(bench_with_build "$COMPARE_FROM" wall_ms "SELECT length(cartwatch.export_customers_csv())")
             echo -n "; $COMPARE_FROM's export $other ms, ratio $(ratio "$other" "$this")x slower"
         fi
         echo
@@ -545,7 +514,7 @@ SELECT pg_prewarm(c.oid::regclass, 'read')
   FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
  WHERE n.nspname IN ('cartwatch', 'public') AND c.relkind IN ('r', 'i') AND c.relpersistence = 'p';
 SQL
-with_install_lock measure_all
+bench_locked measure_all
 psql <<SQL
 SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS

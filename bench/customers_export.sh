@@ -27,55 +27,27 @@
 # can be in use (CREATE EXTENSION, the summary's rebuild, the measurements), not during the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 customers=${CUSTOMERS:-200000}
 orders=${ORDERS:-$((customers * 10))}
 rounds=${ROUNDS:-3}
 work_mem=${WORK_MEM:-4MB}
-lock_file=/tmp/cartwatch-install.lock
 db=${BENCH_DB:-cw_bench_export}
-work=${BENCH_DIR:-$(mktemp -d /tmp/cartwatch-bench-export.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-cluster=$work/cluster
-files=$(mktemp -d /tmp/cartwatch-bench-export-files.XXXXXX) # the files written, the samples
-cleanup() {
-    scripts/pg-cluster.sh stop "$cluster"
-    rm -rf "$files"
-    [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-lock() {
-    exec 9>"$lock_file"
-    flock 9
-    make -s install >/dev/null
-}
-unlock() {
-    flock -u 9
-    exec 9>&-
-}
+bench_work cartwatch-bench-export "${BENCH_DIR:-}"
+# The files written and the samples, removed at the end even when the cluster is kept.
+files=$(mktemp -d /tmp/cartwatch-bench-export-files.XXXXXX)
+bench_on_exit rm -rf "$files"
 
 size="$customers customers, $orders orders"
-if [ -f "$work/loaded" ] && [ "$(cat "$work/loaded")" = "$size" ]; then
-    scripts/pg-cluster.sh resume "$cluster"
-    # shellcheck source=/dev/null
-    . "$cluster/env"
-    echo "reusing the cluster in $work: $size"
-else
-    rm -rf "$cluster" "$work/loaded"
+if ! bench_cluster_reuse "$size"; then
     # shared_buffers at the default (128MB), so that what a backend touches of them stays small
     # beside what it allocates; work_mem as asked.
-    scripts/pg-cluster.sh start "$cluster" "work_mem = '$work_mem'" "max_wal_size = '10GB'" \
-        "wal_level = minimal" "max_wal_senders = 0" "maintenance_work_mem = '512MB'" >/dev/null
-    # shellcheck source=/dev/null
-    . "$cluster/env"
+    bench_cluster_start "work_mem = '$work_mem'" "max_wal_size = '10GB'" \
+        "wal_level = minimal" "max_wal_senders = 0" "maintenance_work_mem = '512MB'"
     createdb "$db"
-    lock
-    psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
-    unlock
+    bench_locked psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION cartwatch CASCADE"
     echo "loading $size"
     start=$(date +%s)
     # Triggers off (nothing of cartwatch.so runs: no lock needed), then one rebuild of the
@@ -103,11 +75,9 @@ INSERT INTO cartwatch.visits (customer_id, started_at)
 SELECT 1 + n % $customers, now() - n % 5000 * interval '1 hour'
   FROM generate_series(1, $customers * 2) AS n;
 SQL
-    lock
-    psql -c "SELECT cartwatch.rebuild_customer_summary()" -c "VACUUM ANALYZE" >/dev/null
-    unlock
+    bench_locked psql -c "SELECT cartwatch.rebuild_customer_summary()" -c "VACUUM ANALYZE" >/dev/null
     echo "loaded in $(($(date +%s) - start)) s"
-    echo "$size" >"$work/loaded"
+    bench_cluster_loaded "$size"
 fi
 
 # The export's query (extension/customers_csv.cpp, kExportSelect): the same rows and reads, for
@@ -182,7 +152,7 @@ report() {
 uptime
 echo "work_mem $(psql -At -c 'SHOW work_mem'), shared_buffers $(psql -At -c 'SHOW shared_buffers')"
 echo "form     wall time  backend VmHWM  backend RssAnon  psql max RSS   against COPY"
-lock
+bench_lock
 for round in $(seq 1 "$rounds"); do
     echo "round $round"
     measure copy "$files/copy.csv" -c "$copy_sql"
@@ -194,9 +164,8 @@ for round in $(seq 1 "$rounds"); do
         -c 'SELECT line || chr(13) FROM cartwatch.export_customers_csv_lines()'
     report lines ratios
     if [ -n "${COMPARE_FROM:-}" ]; then
-        make -s -C "$COMPARE_FROM" install >/dev/null
-        measure other "$files/other.csv" -c "SELECT cartwatch.export_customers_csv()"
-        make -s install >/dev/null
+        bench_with_build "$COMPARE_FROM" measure other "$files/other.csv" \
+            -c "SELECT cartwatch.export_customers_csv()"
         report other ratios
         cmp "$files/other.csv" "$files/text.csv" ||
             { echo "$COMPARE_FROM's text form differs from this one's" >&2; exit 1; }
@@ -205,6 +174,6 @@ for round in $(seq 1 "$rounds"); do
     head -c -1 "$files/text.csv" | cmp - "$files/lines.csv" ||
         { echo "the lines form's file differs from the text form" >&2; exit 1; }
 done
-unlock
+bench_unlock
 echo "files: lines = text form, $(wc -c <"$files/lines.csv") bytes; COPY $(wc -c <"$files/copy.csv") bytes"
 uptime

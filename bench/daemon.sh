@@ -15,10 +15,11 @@
 #                                                 small machine one run's ratio moves by several
 #                                                 points with whatever else runs)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 messages=${1:-2000}
 concurrency=${2:-2}
 rounds=${ROUNDS:-1}
-root=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$rounds" -gt 1 ]; then
     ratios=()
     for round in $(seq 1 "$rounds"); do
@@ -30,22 +31,22 @@ if [ "$rounds" -gt 1 ]; then
     echo "ratio cartwatchd/smtp-source, median of $rounds rounds: $median% (${ratios[*]})"
     exit 0
 fi
-daemon=${CARTWATCH_BUILD_DIR:-$root/build}/cartwatchd
+daemon=${CARTWATCH_BUILD_DIR:-$bench_root/build}/cartwatchd
 db=cw_bench_daemon_$$
-work=$(mktemp -d /tmp/cw-bench-daemon.XXXXXX)
+bench_work cw-bench-daemon
+bench_database "$db"
+psql_flags=(-At)
 sink_pid=
 daemon_pid=
-cleanup() {
+# Registered after the database, so run before its drop, which the daemon's session would block.
+stop_processes() {
     [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
     [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
     wait 2>/dev/null
-    dropdb --if-exists "$db" >/dev/null 2>&1
-    rm -rf "$work"
 }
-trap cleanup EXIT
-psql() { command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+bench_on_exit stop_processes
 free_port() {
-    "$root/scripts/free-port.sh"
+    "$bench_root/scripts/free-port.sh"
 }
 # CPU seconds (user + system) a process has used so far; user_seconds and system_seconds
 # the two apart.
@@ -63,7 +64,6 @@ sink_user=()
 sink_pid=$!
 sleep 0.3
 
-createdb "$db"
 psql -v messages="$messages" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;
@@ -98,7 +98,7 @@ address = "ul. Długa 1, 00-001 Warszawa"
 recovery_url = "https://shop.example/cart/{token}"
 unsubscribe_url = "https://shop.example/unsubscribe/{token}"
 [templates]
-dir = "$root/mail_templates"
+dir = "$bench_root/mail_templates"
 [daemon]
 poll_interval = "30s"
 batch_size = 100

@@ -9,14 +9,14 @@
 #   bench/kpis.sh [REMINDERS] [DAYS]     (default 1,000,000 over 365; needs PGHOST/PGPORT,
 #                                         e.g. from scripts/pg-cluster.sh start DIR; . DIR/env)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 reminders=${1:-1000000}
 days=${2:-365}
 db=cw_bench_kpis
 
-dropdb --if-exists "$db" >/dev/null 2>&1
-createdb "$db"
-trap 'dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
-psql() { command psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+bench_database "$db"
+psql_flags=(-At)
 
 psql -v reminders="$reminders" -v days="$days" <<'SQL'
 SET client_min_messages = warning;

@@ -11,23 +11,24 @@
 #
 #   bench/outbox.sh [CARTS] [DUE]
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 carts=${1:-1000000}
 due=${2:-10000}
 runs=${RUNS:-3}
 db=cw_bench_outbox_$$
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-cleanup() { dropdb --if-exists "$db" 2>/dev/null || true; }
-trap cleanup EXIT
-createdb "$db"
+bench_database "$db"
+psql_flags=(-At)
+bench_work cw-bench-outbox
 
 # Milliseconds of one psql command (client-side \timing of the statement alone).
 time_ms() {
-    psql_db -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+    psql -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 start=$(date +%s.%N)
-psql_db <<SQL
+psql <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;
 INSERT INTO cartwatch.products (product_id, name, price) VALUES (1, 'Mug', 49.90), (2, 'T-shirt', 79.00);
@@ -56,7 +57,7 @@ none_ms=$(for _ in $(seq "$runs"); do time_ms "SELECT cartwatch.schedule_reminde
 base_none_ms=$(for _ in $(seq "$runs"); do time_ms "$baseline_sql"; done | median)
 
 # 2. DUE carts become due: abandoned 3 hours ago, created today.
-psql_db -c "INSERT INTO cartwatch.carts (cart_id, guest_email, guest_reminder_consent, created_at, last_activity_at, item_quantity)
+psql -c "INSERT INTO cartwatch.carts (cart_id, guest_email, guest_reminder_consent, created_at, last_activity_at, item_quantity)
             SELECT $carts + g, 'due' || g || '@example.com', true, timestamptz $as_of - interval '4 hours',
                    timestamptz $as_of - interval '3 hours', 1 FROM generate_series(1, $due) AS g" \
         -c "INSERT INTO cartwatch.cart_items (cart_id, product_id, quantity, added_at)
@@ -68,29 +69,28 @@ for _ in $(seq "$runs"); do
 done
 due_med=$(printf '%s\n' "${due_ms[@]}" | median)
 base_due_ms=$(for _ in $(seq "$runs"); do time_ms "$baseline_sql"; done | median)
-queued=$(psql_db -c "SELECT cartwatch.schedule_reminders($as_of)")
+queued=$(psql -c "SELECT cartwatch.schedule_reminders($as_of)")
 # 3. steady state: every due cart has its row now.
 steady_ms=$(for _ in $(seq "$runs"); do time_ms "SELECT cartwatch.schedule_reminders($as_of)"; done | median)
 
 # 4. claim + complete, batch 100, one worker, until the queue is empty.
-cat >"/tmp/cw_bench_claim_$$.sql" <<SQL
+cat >"$work/claim.sql" <<SQL
 SELECT count(cartwatch.complete_reminder(c.reminder_id, 'bench', '<' || c.reminder_id || '@bench>',
                                          '250 ok', 's', 't', timestamptz $as_of + interval '1 minute'))
   FROM cartwatch.claim_reminders('bench', 100, '5 minutes', timestamptz $as_of + interval '1 minute') AS c;
 SQL
 claim_start=$(date +%s.%N)
 batches=$((queued / 100 + 1))
-for _ in $(seq "$batches"); do psql_db -f "/tmp/cw_bench_claim_$$.sql" >/dev/null; done
+for _ in $(seq "$batches"); do psql -f "$work/claim.sql" >/dev/null; done
 claim_s=$(echo "$(date +%s.%N) - $claim_start" | bc)
-rm -f "/tmp/cw_bench_claim_$$.sql"
-sent=$(psql_db -c "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent'")
+sent=$(psql -c "SELECT count(*) FROM cartwatch.reminders WHERE state = 'sent'")
 # Baseline: the same number of rows moved by a bare UPDATE ... RETURNING in batches of 100.
-psql_db -c "CREATE TABLE plain (id bigint PRIMARY KEY, state text, due timestamptz)" \
+psql -c "CREATE TABLE plain (id bigint PRIMARY KEY, state text, due timestamptz)" \
         -c "INSERT INTO plain SELECT g, 'pending', now() FROM generate_series(1, $sent) AS g" \
         -c "CREATE INDEX ON plain (due) WHERE state = 'pending'"
 base_start=$(date +%s.%N)
 for _ in $(seq "$batches"); do
-    psql_db -c "WITH p AS (SELECT id FROM plain WHERE state = 'pending' ORDER BY due, id LIMIT 100 FOR UPDATE SKIP LOCKED)
+    psql -c "WITH p AS (SELECT id FROM plain WHERE state = 'pending' ORDER BY due, id LIMIT 100 FOR UPDATE SKIP LOCKED)
                 UPDATE plain SET state = 'sent' FROM p WHERE plain.id = p.id RETURNING plain.id" >/dev/null
 done
 base_s=$(echo "$(date +%s.%N) - $base_start" | bc)

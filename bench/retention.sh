@@ -21,9 +21,13 @@
 # Printed: carts (and rows, with their items) removed per second of purging, the writers'
 # throughput ratio, their worst latency in each kind of window, and the longest lock wait a
 # writer logged.
-# Run it with the install lock held (cartwatch.so must not change under it).
+# Run it WITHOUT holding /tmp/cartwatch-install.lock: it takes the lock itself, from CREATE
+# EXTENSION to the last figure read, with this checkout's build installed (cartwatch.so must not
+# change under it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 carts=${1:-1000000}
 clients=${2:-2}
@@ -33,25 +37,18 @@ duty=${5:-}
 pause=${6:-}
 live=10000
 
-work=$(mktemp -d /tmp/cartwatch-bench-retention.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    scripts/pg-cluster.sh stop "$work/cluster"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-scripts/pg-cluster.sh start "$work/cluster" \
+bench_work cartwatch-bench-retention
+bench_cluster_start \
     "shared_buffers = '256MB'" "max_wal_size = '4GB'" "checkpoint_timeout = '30min'" \
     "log_lock_waits = on" "deadlock_timeout = '10ms'" "log_min_messages = log" \
-    "log_line_prefix = '%m [%p] %a '" >/dev/null
-# shellcheck source=/dev/null
-. "$work/cluster/env"
-log=$work/cluster/postgres.log
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"; }
+    "log_line_prefix = '%m [%p] %a '"
+log=$cluster/postgres.log
+db=postgres
+psql_flags=(-At)
+bench_lock
 
 echo "loading $carts expired carts with 2 items each, and $live live carts"
-sql >/dev/null <<SQL
+psql >/dev/null <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION cartwatch CASCADE;
 INSERT INTO cartwatch.products (product_id, name, price)
@@ -78,10 +75,10 @@ SELECT cartwatch.remove_retention_policy(target) FROM cartwatch.retention_polici
 VACUUM ANALYZE;
 CHECKPOINT;
 SQL
-[ -z "$duty" ] || sql -c "SELECT cartwatch.set_setting('retention_max_duty', '$duty')" >/dev/null
-[ -z "$pause" ] || sql -c "SELECT cartwatch.set_setting('retention_batch_pause', '$pause')" >/dev/null
-duty=$(sql -c "SELECT cartwatch.setting('retention_max_duty')")
-pause=$(sql -c "SELECT cartwatch.setting('retention_batch_pause')")
+[ -z "$duty" ] || psql -c "SELECT cartwatch.set_setting('retention_max_duty', '$duty')" >/dev/null
+[ -z "$pause" ] || psql -c "SELECT cartwatch.set_setting('retention_batch_pause', '$pause')" >/dev/null
+duty=$(psql -c "SELECT cartwatch.setting('retention_max_duty')")
+pause=$(psql -c "SELECT cartwatch.setting('retention_batch_pause')")
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The writers: 3 of 4 transactions add an item to a live cart, 1 of 4 opens a cart with an item.
@@ -114,7 +111,7 @@ writers() { # writers PHASE SECONDS: pgbench with a per-transaction log in $work
 writers_pid=$!
 sleep 2
 
-remaining() { sql -c "SELECT count(*) FROM cartwatch.carts WHERE cart_id <= $carts"; }
+remaining() { psql -c "SELECT count(*) FROM cartwatch.carts WHERE cart_id <= $carts"; }
 echo "purge: windows of ${seconds}s, off then on, run_retention(batch_size => $batch), duty $duty, least pause $pause"
 : >"$work/windows"
 while [ "$(remaining)" -gt 0 ]; do
@@ -122,7 +119,7 @@ while [ "$(remaining)" -gt 0 ]; do
     sleep "$seconds"
     echo "off $from $(date +%s.%N)" >>"$work/windows"
     from=$(date +%s.%N)
-    PGOPTIONS="-c statement_timeout=${seconds}s" psql -X -q -d postgres \
+    PGOPTIONS="-c statement_timeout=${seconds}s" command psql -X -q -d postgres \
         -c "CALL cartwatch.run_retention(target => 'abandoned_carts', batch_size => $batch)" \
         >/dev/null 2>&1 || true
     echo "on $from $(date +%s.%N)" >>"$work/windows"
@@ -143,8 +140,9 @@ read -r off_time off_tps off_max on_time on_tps on_max <<<"$(
                      max["off"] / 1000, span["on"], count["on"] / span["on"], max["on"] / 1000 }')"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-removed=$(sql -c "SELECT sum(rows_removed) FROM cartwatch.retention_runs WHERE target = 'abandoned_carts'")
+removed=$(psql -c "SELECT sum(rows_removed) FROM cartwatch.retention_runs WHERE target = 'abandoned_carts'")
 left=$(remaining)
+bench_unlock
 # "process N acquired ShareLock on transaction M after 12.345 ms": waits over deadlock_timeout;
 # the writers' lines carry their application_name.
 longest_wait=$(grep -E '\] writer .*acquired .* after [0-9.]+ ms' "$log" |

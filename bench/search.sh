@@ -10,13 +10,12 @@
 #   bench/search.sh [CUSTOMERS]        (default 1,000,000; needs PGHOST/PGPORT, e.g. from
 #                                       scripts/pg-cluster.sh start DIR; . DIR/env)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 customers=${1:-1000000}
 db=cw_bench_search
 
-dropdb --if-exists "$db" >/dev/null 2>&1
-createdb "$db"
-[ "${KEEP_DB:-}" = 1 ] || trap 'dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+bench_database "$db" "${KEEP_DB:-}"
 
 load_start=$(date +%s.%N)
 psql -v customers="$customers" <<'SQL'
