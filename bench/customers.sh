@@ -344,9 +344,11 @@ with_and_without() { # label table.trigger script rounds
             bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
         with_triggers=$(tps "$3") with_cpu=$(cpu)
+        disabled_trigger="$trigger ON cartwatch.$table"
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
         without_triggers=$(tps "$3") without_cpu=$(cpu)
         psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
+        disabled_trigger=
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
             bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
@@ -503,19 +505,12 @@ psql -c "SET client_min_messages = warning" \
      -c "DROP TABLE IF EXISTS public.totals_before" \
      -c "CREATE TABLE public.totals_before AS TABLE cartwatch.customer_totals"
 last_order=$(psql -At -c "SELECT max(order_id) FROM cartwatch.orders")
-# A cluster just started (a kept one resumed) holds nothing in its buffers: the first lookups
-# and inserts would measure the disk, on one side of a pair and not the other. Every table and
-# index of the shop is read once into the page cache first (pg_prewarm, contrib: no cartwatch
-# code runs).
-psql -At <<'SQL' >/dev/null
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pg_prewarm;
-SELECT pg_prewarm(c.oid::regclass, 'read')
-  FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
- WHERE n.nspname IN ('cartwatch', 'public') AND c.relkind IN ('r', 'i') AND c.relpersistence = 'p';
-SQL
-bench_locked measure_all
-psql <<SQL
+disabled_trigger=
+# Runs when the script ends, an interrupted run included (before the cluster stops): a trigger
+# left disabled, or orders left behind, would make the kept cluster's next run measure other data.
+undo_measurements() {
+    [ -z "$disabled_trigger" ] || psql -c "ALTER TABLE ${disabled_trigger#* ON } ENABLE TRIGGER ${disabled_trigger%% ON *}"
+    psql <<SQL
 SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS
 SELECT customer_id FROM cartwatch.orders WHERE order_id > $last_order
@@ -534,3 +529,17 @@ UPDATE cartwatch.carts AS k
 DROP TABLE public.totals_before, public.status_pool, public.cart_pool;
 VACUUM ANALYZE cartwatch.orders, cartwatch.carts, cartwatch.customer_totals;
 SQL
+}
+bench_on_exit undo_measurements
+# A cluster just started (a kept one resumed) holds nothing in its buffers: the first lookups
+# and inserts would measure the disk, on one side of a pair and not the other. Every table and
+# index of the shop is read once into the page cache first (pg_prewarm, contrib: no cartwatch
+# code runs).
+psql -At <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+SELECT pg_prewarm(c.oid::regclass, 'read')
+  FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('cartwatch', 'public') AND c.relkind IN ('r', 'i') AND c.relpersistence = 'p';
+SQL
+bench_locked measure_all
