@@ -32,11 +32,11 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
-#include "utils/timestamp.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 }
 
 #include <cstdint>
