@@ -7,7 +7,8 @@
 #      round trip and a commit to each side)
 #   2. the top 100 customers by sales: summary vs the GROUP BY view (one timed query each)
 #   3. writes with the summary trigger vs without it (pgbench TPS): order inserts, order status
-#      changes, and cart activity (an item added to an open cart moves its last activity)
+#      changes, cart activity (an item added to an open cart moves its last activity), and
+#      customer updates (a name edited, loyalty points added)
 #   4. the PrestaShop customer CSV export of every customer (export_customers_csv()) vs a COPY
 #      of the same columns in PostgreSQL's own CSV (wall time, 3 rounds)
 #
@@ -467,6 +468,20 @@ measure_all() {
         " WHERE cart_id = (SELECT cart_id FROM public.cart_pool WHERE n = :n);" >"$work/cart.sql"
     with_and_without "cart activity ($size open carts)" carts.carts_summary_updated \
         "$work/cart.sql" 3
+    # Customer updates (the customers' trigger, when the kept cluster has it): a name edited,
+    # which no figure reads, and loyalty points added, which the summary row copies.
+    if [ -n "$(psql -At -c "SELECT 1 FROM pg_trigger WHERE tgname = 'customers_summary_updated'")" ]; then
+        size=$(psql -At -c "SELECT count(*) FROM public.customer_pool")
+        for change in "name edits:first_name = 'Edited ' || :n" \
+                      "points added:loyalty_points = loyalty_points + 1"; do
+            printf '%s\n' "\\set n random(1, $size)" \
+                "UPDATE cartwatch.customers SET ${change#*:}" \
+                " WHERE customer_id = (SELECT customer_id FROM public.customer_pool WHERE n = :n);" \
+                >"$work/customer.sql"
+            with_and_without "customer ${change%%:*} ($size customers)" \
+                customers.customers_summary_updated "$work/customer.sql" 3
+        done
+    fi
     uptime
 }
 
@@ -497,6 +512,16 @@ SELECT row_number() OVER (ORDER BY k.cart_id) AS n, k.cart_id, k.customer_id, k.
    AND k.customer_id IS NOT NULL AND k.order_id IS NULL AND k.item_quantity > 0;
 CREATE UNIQUE INDEX ON public.cart_pool (n);
 ANALYZE public.cart_pool;
+-- The customers whose name and points the benchmark changes, with what to put back.
+DROP TABLE IF EXISTS public.customer_pool;
+CREATE TABLE public.customer_pool AS
+SELECT row_number() OVER (ORDER BY c.customer_id) AS n, c.customer_id, c.first_name,
+       c.loyalty_points, c.updated_at
+  FROM cartwatch.customers AS c
+ WHERE c.customer_id IN (SELECT 1 + floor(random() * (SELECT max(customer_id) FROM cartwatch.customers))::bigint
+                           FROM generate_series(1, 10000));
+CREATE UNIQUE INDEX ON public.customer_pool (n);
+ANALYZE public.customer_pool;
 SQL
 # The measurements add orders and change statuses; all of it is undone afterwards (triggers off,
 # the touched summary rows put back as they were), so that a kept cluster measures the same
@@ -515,7 +540,8 @@ SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS
 SELECT customer_id FROM cartwatch.orders WHERE order_id > $last_order
 UNION SELECT customer_id FROM public.status_pool
-UNION SELECT customer_id FROM public.cart_pool;
+UNION SELECT customer_id FROM public.cart_pool
+UNION SELECT customer_id FROM public.customer_pool;
 DELETE FROM cartwatch.orders WHERE order_id > $last_order;
 UPDATE cartwatch.orders AS o SET status = p.status
   FROM public.status_pool AS p WHERE o.order_id = p.order_id AND o.status <> p.status;
@@ -526,8 +552,11 @@ UPDATE cartwatch.carts AS k
    SET item_quantity = p.item_quantity, last_activity_at = p.last_activity_at,
        updated_at = p.updated_at
   FROM public.cart_pool AS p WHERE k.cart_id = p.cart_id;
-DROP TABLE public.totals_before, public.status_pool, public.cart_pool;
-VACUUM ANALYZE cartwatch.orders, cartwatch.carts, cartwatch.customer_totals;
+UPDATE cartwatch.customers AS c
+   SET first_name = p.first_name, loyalty_points = p.loyalty_points, updated_at = p.updated_at
+  FROM public.customer_pool AS p WHERE c.customer_id = p.customer_id;
+DROP TABLE public.totals_before, public.status_pool, public.cart_pool, public.customer_pool;
+VACUUM ANALYZE cartwatch.orders, cartwatch.carts, cartwatch.customers, cartwatch.customer_totals;
 SQL
 }
 bench_on_exit undo_measurements
