@@ -5,7 +5,10 @@ EXTENSION   = cartwatch
 EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big  = cartwatch
-OBJS        = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp)))
+# The IDNA conversion is cartwatchd's own (daemon/src), so that email_key() gives an address the
+# ASCII form the daemon sends it in.
+OBJS        = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp))) \
+              daemon/src/idna_address.o daemon/src/utf8.o
 
 # The install script is assembled from the numbered parts in sql/install/, one concern each,
 # so that each feature keeps its SQL beside the others without one 3,000-line file.
@@ -22,13 +25,13 @@ ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=build/isolation
 EXTRA_CLEAN    = build/regress build/isolation
 
 PG_CONFIG  ?= pg_config
-PG_CPPFLAGS = -Iextension
+PG_CPPFLAGS = -Iextension -Idaemon/src
 PG_CXXFLAGS = -std=c++17 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-cast-function-type -Wno-register -fvisibility-inlines-hidden
 ifneq ($(CARTWATCH_WERROR),0)
 PG_CXXFLAGS += -Werror
 endif
-SHLIB_LINK += -lstdc++
+SHLIB_LINK += -lstdc++ -lidn2
 
 # On a fresh machine pg_config arrives with `make demo`, `make test` or `make deps` (they install
 # the packages first and run make again), so only other goals need it now.
@@ -47,7 +50,7 @@ endif
 
 # A header change rebuilds every object: a class whose layout changed must never meet an object
 # compiled against the old one. (An explicit rule: a recipe-less pattern rule would be ignored.)
-$(OBJS): $(wildcard extension/*.hpp)
+$(OBJS): $(wildcard extension/*.hpp) $(wildcard daemon/src/*.hpp)
 
 $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@

@@ -259,18 +259,9 @@ SELECT * FROM lines_against_text;
 SELECT * FROM cartwatch.check_customer_summary();
 
 -- A LATIN2 database reads PrestaShop's own file and writes the same one: the text is converted
--- to UTF-8 and back. (The cluster's locale is C, so any encoding can be had from template0.)
-SELECT current_database() AS main_database \gset
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS cw_regress_customers_csv_latin2; -- left by an interrupted run
-RESET client_min_messages;
-CREATE DATABASE cw_regress_customers_csv_latin2 ENCODING 'LATIN2' LC_COLLATE 'C' LC_CTYPE 'C'
-       TEMPLATE template0;
-\c cw_regress_customers_csv_latin2
-SET client_encoding = 'UTF8';
-SET client_min_messages = warning;
-CREATE EXTENSION cartwatch CASCADE;
-RESET client_min_messages;
+-- to UTF-8 and back.
+\set latin2_database cw_regress_customers_csv_latin2
+\ir tests/regress/fixtures/latin2_database.psql
 SET timezone = 'Europe/Warsaw';
 SHOW server_encoding;
 SELECT * FROM cartwatch.import_customers_csv(
@@ -285,4 +276,4 @@ SELECT outcome, count(*) FROM cartwatch.import_customers_csv(cartwatch.export_cu
 -- Errors name the columns in the database's encoding too.
 SELECT * FROM cartwatch.import_customers_csv(E'ID;Imię;Hasło\r\n');
 \c :main_database
-DROP DATABASE cw_regress_customers_csv_latin2;
+DROP DATABASE :"latin2_database";

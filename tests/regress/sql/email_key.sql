@@ -57,3 +57,30 @@ SELECT cart_id FROM cartwatch.carts WHERE cartwatch.email_key(guest_email) = 'zo
 EXPLAIN (COSTS OFF)
 SELECT order_id FROM cartwatch.orders WHERE cartwatch.email_key(email) = 'zoë@x.pl';
 RESET enable_seqscan;
+
+-- A Unicode domain and its ASCII form (what cartwatchd sends to when the relay offers no
+-- SMTPUTF8, and what a bounce names) are one address; a domain that is no valid IDN keeps its
+-- letters, lower-cased; the local part stays as typed, lower-cased.
+SELECT cartwatch.email_key('Anna@Müller.DE') AS unicode_domain,
+       cartwatch.email_key(' anna@XN--MLLER-KVA.de') AS ascii_domain,
+       cartwatch.email_key('Anna@Müller.DE') = cartwatch.email_key('anna@xn--mller-kva.de') AS same,
+       cartwatch.email_key('ZOË@Żółw.PL') AS both_beyond_ascii,
+       cartwatch.email_key('x@☃.Example') AS not_an_idn,
+       cartwatch.email_key('   ') AS blank,
+       cartwatch.email_key('No-At-Sign') AS no_at;
+-- An opt-out recorded under the ASCII form holds for the address typed in Unicode, and a
+-- search by either form finds the account.
+INSERT INTO cartwatch.customers (customer_id, email, first_name, last_name)
+VALUES (3, 'Jürgen@Müller.de', 'Jürgen', 'Müller');
+SELECT cartwatch.suppress('jürgen@xn--mller-kva.de', 'manual') IS NOT NULL AS suppressed;
+SELECT cartwatch.is_suppressed('JÜRGEN@MÜLLER.DE') AS unicode_form_suppressed;
+SELECT customer_ids FROM cartwatch.personal_data_subject(NULL, ARRAY['jürgen@xn--mller-kva.de']);
+
+-- In a LATIN2 database the domain goes to the IDNA conversion in UTF-8, and comes out the same.
+\set latin2_database cw_regress_email_key_latin2
+\ir tests/regress/fixtures/latin2_database.psql
+SELECT cartwatch.email_key('Anna@Müller.DE') AS unicode_domain,
+       cartwatch.email_key('ŁUCJA@Łódź.PL') AS polish,
+       cartwatch.email_key('ZOË@X.PL') AS local_part_beyond_ascii;
+\c :main_database
+DROP DATABASE :"latin2_database";
