@@ -23,7 +23,8 @@ demo_packages=(
     # cartwatchd signs messages with DKIM in-process; the demo runs without a key, but the mail
     # library always links it.
     libopendkim-dev
-    # IDNA2008 for customers' addresses with a Unicode domain (libcurl's own IDN library).
+    # IDNA2008 for addresses with a Unicode domain: cartwatchd sends them in their ASCII form, and
+    # the extension's email_key() keys them in it (libcurl's own IDN library).
     libidn2-dev
     # The SMTP capture server, and curl for the daemon's /metrics.
     python3-aiosmtpd curl
