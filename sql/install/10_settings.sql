@@ -183,11 +183,11 @@ REVOKE ALL ON FUNCTION cartwatch.reset_setting(text) FROM PUBLIC;
 -- The abandon_after setting, kept by each backend until a setting changes
 -- (extension/abandon_after.cpp): the cart views and the customer summary compare every open
 -- cart with now minus it, and a call of setting() per query, let alone per row, costs more than
--- a summary lookup. The cart views call it as a scalar subquery, (SELECT cartwatch.abandon_after()):
--- evaluated once per query, by a parallel query's leader before its workers start, instead of
--- in every row (in every worker). The customer summary, read one customer at a time, calls
--- open_carts_abandoned() in its row instead: a scalar subquery costs about a microsecond to set
--- up at every lookup, a C call a fraction of that.
+-- a summary lookup. The cart views call it as a scalar subquery,
+-- (SELECT cartwatch.abandon_after()): evaluated once per query, by a parallel query's leader
+-- before its workers start, instead of in every row (in every worker). The customer summary,
+-- read one customer at a time, calls open_carts_abandoned() in its row instead: a scalar
+-- subquery costs about a microsecond to set up at every lookup, a C call a fraction of that.
 CREATE FUNCTION cartwatch.abandon_after() RETURNS interval
 AS 'MODULE_PATHNAME', 'cartwatch_abandon_after'
 LANGUAGE C STABLE PARALLEL SAFE;

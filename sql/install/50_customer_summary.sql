@@ -1,8 +1,9 @@
 -- section: customer summary
 --
--- One row of figures per customer (account state, orders, carts, visits, reminders), kept current by C++
--- statement triggers on the base tables (extension/customer_summary.cpp), so that a customer's
--- figures and the "top customers" list are index reads instead of aggregates over every order.
+-- One row of figures per customer (account state, orders, carts, visits, reminders), kept
+-- current by C++ statement triggers on the base tables (extension/customer_summary.cpp), so that
+-- a customer's figures and the "top customers" list are index reads instead of aggregates over
+-- every order.
 --
 -- Each figure is defined once, in the customer_*_figures views below (one row per customer,
 -- zeros when there is nothing). The triggers recompute a touched customer's row from these
@@ -162,9 +163,10 @@ SELECT o.customer_id, o.orders_count, o.valid_orders, o.invalid_orders, o.orders
 COMMENT ON VIEW cartwatch.customer_totals_live IS
     'What cartwatch.customer_totals must hold, computed from the base tables (slow on large shops: for checks).';
 
--- The abandoned-cart count of a summary row, where the row decides it (extension/abandon_after.cpp):
--- the open carts' oldest and newest activity against now() minus abandon_after, in one call.
--- NULL means the cut-off falls between the two, and the view counts the customer's carts.
+-- The abandoned-cart count of a summary row, where the row decides it
+-- (extension/abandon_after.cpp): the open carts' oldest and newest activity against now() minus
+-- abandon_after, in one call. NULL means the cut-off falls between the two, and the view counts
+-- the customer's carts.
 CREATE FUNCTION cartwatch.open_carts_abandoned(open_carts bigint, oldest_activity timestamptz,
                                                newest_activity timestamptz)
 RETURNS bigint
@@ -210,7 +212,8 @@ SELECT t.customer_id,
                     SELECT 1 FROM cartwatch.carts AS k
                      WHERE k.customer_id = t.customer_id AND k.order_id IS NULL
                        AND k.item_quantity > 0
-                       AND k.last_activity_at <= pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after())))::bigint
+                       AND k.last_activity_at
+                           <= pg_catalog.now() OPERATOR(pg_catalog.-) cartwatch.abandon_after())))::bigint
            AS abandoned_carts,
        t.last_cart_activity_at,
        t.reminders_sent,
