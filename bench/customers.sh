@@ -345,11 +345,11 @@ with_and_without() { # label table.trigger script rounds
             bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
         with_triggers=$(tps "$3") with_cpu=$(cpu)
-        disabled_trigger="$trigger ON cartwatch.$table"
+        reenable_trigger="ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
         psql -c "ALTER TABLE cartwatch.$table DISABLE TRIGGER $trigger"
         without_triggers=$(tps "$3") without_cpu=$(cpu)
-        psql -c "ALTER TABLE cartwatch.$table ENABLE TRIGGER $trigger"
-        disabled_trigger=
+        psql -c "$reenable_trigger"
+        reenable_trigger=
         if [ -n "${COMPARE_FROM:-}" ] && [ $((round % 2)) = 1 ]; then
             bench_with_build "$COMPARE_FROM" other_build_tps "$3"
         fi
@@ -530,11 +530,11 @@ psql -c "SET client_min_messages = warning" \
      -c "DROP TABLE IF EXISTS public.totals_before" \
      -c "CREATE TABLE public.totals_before AS TABLE cartwatch.customer_totals"
 last_order=$(psql -At -c "SELECT max(order_id) FROM cartwatch.orders")
-disabled_trigger=
+reenable_trigger=
 # Runs when the script ends, an interrupted run included (before the cluster stops): a trigger
 # left disabled, or orders left behind, would make the kept cluster's next run measure other data.
 undo_measurements() {
-    [ -z "$disabled_trigger" ] || psql -c "ALTER TABLE ${disabled_trigger#* ON } ENABLE TRIGGER ${disabled_trigger%% ON *}"
+    [ -z "$reenable_trigger" ] || psql -c "$reenable_trigger"
     psql <<SQL
 SET session_replication_role = replica;
 CREATE TEMPORARY TABLE touched AS

@@ -487,20 +487,16 @@ void Recount(Source source, std::vector<int64_t> keys) {
     }
     keys = SortedUnique(std::move(keys));
     const std::vector<spi::Param> customers = {KeyArray(keys)};
-    if (source == Source::Customers) {
-        // The account figures read the customers' own rows, which the statement that fired holds
-        // locked until it commits: no lock is needed before reading them. The upsert creates a
-        // new customer's summary row, in key order.
-        recount_account.Execute(customers, false, SPI_OK_INSERT);
-        return;
-    }
     // The rows are locked before the recount reads: a transaction writing the same customer's
     // figures commits first, and the recount's snapshot, taken after the lock, sees its rows.
     // Several customers' rows are created and locked in key order, so that two statements
     // recounting overlapping customers queue on the first row they share instead of
     // deadlocking. One customer's row (an add-to-cart, a visit) is only created when locking
-    // it found none.
-    if (keys.size() > 1 || lock_rows.Execute(customers, false, SPI_OK_SELECT) == 0) {
+    // it found none. The account figures need neither: they read the customers' own rows, which
+    // the statement that fired holds locked until it commits, and their upsert creates a new
+    // customer's summary row, in key order.
+    if (source != Source::Customers &&
+        (keys.size() > 1 || lock_rows.Execute(customers, false, SPI_OK_SELECT) == 0)) {
         ensure_rows.Execute(customers, false, SPI_OK_INSERT);
         lock_rows.Execute(customers, false, SPI_OK_SELECT);
     }

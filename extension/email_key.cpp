@@ -45,7 +45,7 @@ std::string RootLower(std::string_view text) {
     if (IsAscii(text)) {
         std::string lowered(text);
         std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                       [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; });
+                       [](unsigned char c) { return pg_ascii_tolower(c); });
         return lowered;
     }
     return PgCall([text] {
